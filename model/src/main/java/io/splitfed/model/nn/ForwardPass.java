@@ -1,0 +1,177 @@
+package io.splitfed.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import io.splitfed.model.lora.LoraWeights;
+import io.splitfed.model.tensor.TensorExecutor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The scope of one forward (and backward) pass over a micro-batch: its NDManager, which frees
+ * every intermediate when the pass closes, the right-padded batch geometry, the attention mask,
+ * the adapter version in use and, in {@link LoraWeights.Mode#DECOMPOSED} mode, what the weight
+ * gradient pass will need.
+ */
+public final class ForwardPass implements AutoCloseable {
+
+    /** What a decomposed backward keeps per adapted module: its input after dropout, x A^T, and the probe. */
+    public record Capture(LoraWeights.Module module, NDArray input, NDArray projected, NDArray probe) {}
+
+    private final NDManager manager;
+    private final int batch;
+    private final int seqLen;
+    private final int[] lengths;
+    private LoraWeights adapter;
+    private boolean training;
+    private SplittableRandom dropoutRng;
+    private double dropout;
+    private NDArray mask;
+    private NDArray[] rotary;
+    private final List<Capture> captures = new ArrayList<>();
+    private final List<Object> attachments = new ArrayList<>();
+
+    private ForwardPass(NDManager manager, int batch, int seqLen, int[] lengths) {
+        this.manager = manager;
+        this.batch = batch;
+        this.seqLen = seqLen;
+        this.lengths = lengths;
+    }
+
+    /** A pass over {@code batch} right-padded sequences of {@code seqLen}, with real lengths {@code lengths}. */
+    public static ForwardPass create(NDManager parent, int batch, int seqLen, int[] lengths) {
+        TensorExecutor.checkOnTensorThread();
+        if (lengths.length != batch) {
+            throw new IllegalArgumentException("lengths has " + lengths.length + " entries for a batch of " + batch);
+        }
+        for (int len : lengths) {
+            if (len < 1 || len > seqLen) {
+                throw new IllegalArgumentException("sequence length " + len + " outside 1.." + seqLen);
+            }
+        }
+        return new ForwardPass(parent.newSubManager(), batch, seqLen, lengths.clone());
+    }
+
+    /** Uses {@code weights} for adapted projections; the pass holds a reference until it closes. */
+    public ForwardPass withAdapter(LoraWeights weights) {
+        if (adapter != null) {
+            adapter.release();
+        }
+        adapter = weights == null ? null : weights.retain();
+        return this;
+    }
+
+    /** Enables LoRA dropout with a seeded stream, so runs repeat exactly. */
+    public ForwardPass training(double loraDropout, long seed) {
+        this.training = true;
+        this.dropout = loraDropout;
+        this.dropoutRng = new SplittableRandom(seed);
+        return this;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    public int batch() {
+        return batch;
+    }
+
+    public int seqLen() {
+        return seqLen;
+    }
+
+    public int[] lengths() {
+        return lengths;
+    }
+
+    public LoraWeights adapter() {
+        return adapter;
+    }
+
+    public List<Capture> captures() {
+        return captures;
+    }
+
+    /** Keeps an object alive as long as the pass (e.g. a buffer an NDArray views). */
+    public void attach(Object o) {
+        attachments.add(o);
+    }
+
+    /**
+     * {@code x W^T + b}, plus the adapter's {@code scale * dropout(x) A^T B^T} when the adapter
+     * covers {@code module}. {@code weight} is (out, in).
+     */
+    public NDArray linear(String module, NDArray x, NDArray weight, NDArray bias) {
+        NDArray y = x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+        LoraWeights.Module m = adapter == null ? null : adapter.module(module);
+        if (m == null) {
+            return y;
+        }
+        NDArray xin = x;
+        if (training && dropout > 0) {
+            xin = x.mul(dropoutMask(x.getShape()));
+        }
+        NDArray projected = xin.getNDArrayInternal().linear(xin, m.a(), null).singletonOrThrow();
+        NDArray delta = projected.getNDArrayInternal().linear(projected, m.b(), null).singletonOrThrow().mul(m.scale());
+        if (adapter.mode() == LoraWeights.Mode.DECOMPOSED) {
+            NDArray probe = manager.zeros(delta.getShape());
+            probe.setRequiresGradient(true);
+            delta = delta.add(probe);
+            captures.add(new Capture(m, xin, projected, probe));
+        }
+        return y.add(delta);
+    }
+
+    private NDArray dropoutMask(Shape shape) {
+        int n = Math.toIntExact(shape.size());
+        float keep = (float) (1.0 / (1.0 - dropout));
+        float[] mask = new float[n];
+        for (int i = 0; i < n; i++) {
+            mask[i] = dropoutRng.nextDouble() < dropout ? 0f : keep;
+        }
+        return manager.create(mask, shape);
+    }
+
+    /** Rotary tables for this pass's positions, built once and shared by every block. */
+    public NDArray[] rotary(java.util.function.Supplier<NDArray[]> build) {
+        if (rotary == null) {
+            rotary = build.get();
+        }
+        return rotary;
+    }
+
+    /** Additive (batch, 1, T, T) mask: causal, and keys past each sequence's length hidden. */
+    public NDArray attentionMask() {
+        if (mask == null) {
+            float[] m = new float[batch * seqLen * seqLen];
+            for (int b = 0; b < batch; b++) {
+                int base = b * seqLen * seqLen;
+                for (int i = 0; i < seqLen; i++) {
+                    for (int j = 0; j < seqLen; j++) {
+                        if (j > i || j >= lengths[b]) {
+                            m[base + i * seqLen + j] = -1e9f;
+                        }
+                    }
+                }
+            }
+            mask = manager.create(m, new Shape(batch, 1, seqLen, seqLen));
+        }
+        return mask;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+        if (adapter != null) {
+            adapter.release();
+            adapter = null;
+        }
+        captures.clear();
+        attachments.clear();
+    }
+}

@@ -1,0 +1,134 @@
+package io.splitfed.model.tokenizer;
+
+import io.splitfed.model.data.Example;
+import io.splitfed.model.data.TokenBatch;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Turns examples into token ids (BOS when the tokenizer wants one, pairs joined by a separator,
+ * truncation to {@code maxLength}) and encoded examples into right-padded micro-batches with
+ * their lengths, which stand in for attention masks.
+ */
+public final class SequenceEncoder {
+
+    /**
+     * One example's ids. For language modelling {@code promptLength} tokens are context and the
+     * rest is the target; for classification it equals the length.
+     */
+    public record Encoded(long sampleId, int[] ids, int label, int promptLength) {}
+
+    private final Tokenizer tokenizer;
+    private final int maxLength;
+    private final String pairSeparator;
+
+    public SequenceEncoder(Tokenizer tokenizer, int maxLength, String pairSeparator) {
+        if (maxLength < 2) {
+            throw new IllegalArgumentException("max sequence length must be at least 2, got " + maxLength);
+        }
+        this.tokenizer = tokenizer;
+        this.maxLength = maxLength;
+        this.pairSeparator = pairSeparator;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public int maxLength() {
+        return maxLength;
+    }
+
+    /** Classification input: [BOS] text [separator text_pair], cut to the maximum length. */
+    public Encoded encode(long sampleId, Example e) {
+        String text = e.textPair() == null ? e.text() : e.text() + pairSeparator + e.textPair();
+        int[] ids = withBos(tokenizer.encode(text));
+        if (ids.length == 0) {
+            ids = new int[] {tokenizer.padId()};
+        }
+        if (ids.length > maxLength) {
+            ids = Arrays.copyOf(ids, maxLength);
+        }
+        return new Encoded(sampleId, ids, e.label(), ids.length);
+    }
+
+    /** Generation input: the prompt "Question: ...\nAnswer:" then the target and EOS. */
+    public Encoded encodeForLm(long sampleId, Example e) {
+        int[] prompt = withBos(tokenizer.encode(prompt(e)));
+        int[] target = tokenizer.encode(" " + (e.target() == null ? "" : e.target()));
+        int[] ids = new int[prompt.length + target.length + 1];
+        System.arraycopy(prompt, 0, ids, 0, prompt.length);
+        System.arraycopy(target, 0, ids, prompt.length, target.length);
+        ids[ids.length - 1] = tokenizer.eosId();
+        int promptLen = Math.min(prompt.length, maxLength - 1);
+        if (ids.length > maxLength) {
+            ids = Arrays.copyOf(ids, maxLength);
+        }
+        return new Encoded(sampleId, ids, -1, promptLen);
+    }
+
+    /** The text a generation task is prompted with. */
+    public static String prompt(Example e) {
+        return "Question: " + e.text() + "\nAnswer:";
+    }
+
+    public int[] promptIds(Example e) {
+        return withBos(tokenizer.encode(prompt(e)));
+    }
+
+    private int[] withBos(int[] ids) {
+        if (!tokenizer.addsBos()) {
+            return ids;
+        }
+        int[] out = new int[ids.length + 1];
+        out[0] = tokenizer.bosId();
+        System.arraycopy(ids, 0, out, 1, ids.length);
+        return out;
+    }
+
+    /** A classification micro-batch padded to its longest row. */
+    public TokenBatch batch(List<Encoded> rows) {
+        return build(rows, false);
+    }
+
+    /** A language-modelling micro-batch: targets are the next token, counted after the prompt. */
+    public TokenBatch lmBatch(List<Encoded> rows) {
+        return build(rows, true);
+    }
+
+    private TokenBatch build(List<Encoded> rows, boolean lm) {
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException("empty micro-batch");
+        }
+        int b = rows.size();
+        int t = 1;
+        for (Encoded r : rows) {
+            t = Math.max(t, r.ids().length);
+        }
+        int[] ids = new int[b * t];
+        Arrays.fill(ids, tokenizer.padId());
+        int[] lengths = new int[b];
+        int[] labels = lm ? null : new int[b];
+        int[] targets = lm ? new int[b * t] : null;
+        float[] mask = lm ? new float[b * t] : null;
+        long[] sampleIds = new long[b];
+        for (int i = 0; i < b; i++) {
+            Encoded r = rows.get(i);
+            System.arraycopy(r.ids(), 0, ids, i * t, r.ids().length);
+            lengths[i] = r.ids().length;
+            sampleIds[i] = r.sampleId();
+            if (lm) {
+                for (int p = 0; p + 1 < r.ids().length; p++) {
+                    targets[i * t + p] = r.ids()[p + 1];
+                    if (p + 1 >= r.promptLength()) {
+                        mask[i * t + p] = 1f;
+                    }
+                }
+            } else {
+                labels[i] = r.label();
+            }
+        }
+        return new TokenBatch(b, t, ids, lengths, labels, targets, mask, sampleIds);
+    }
+}

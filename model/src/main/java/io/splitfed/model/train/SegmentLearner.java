@@ -1,0 +1,263 @@
+package io.splitfed.model.train;
+
+import ai.djl.ndarray.NDArray;
+
+import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.head.HeadOutput;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.lora.LoraWeights;
+import io.splitfed.model.nn.ForwardPass;
+import io.splitfed.model.nn.ModelSegment;
+import io.splitfed.model.tensor.Autograd;
+import io.splitfed.model.tensor.HostTensor;
+import io.splitfed.model.tensor.TensorExecutor;
+import io.splitfed.model.tensor.TensorPayload;
+import io.splitfed.model.tensor.TensorTransfer;
+import io.splitfed.model.tensor.WireCodec;
+
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A segment being fine-tuned: its adapter and optimizer, and the steps that train it. A server
+ * part trains on cut activations and can hand back the cut gradient; a device part in SFL runs
+ * forward, keeps its graph, and steps when the cut gradient returns; the whole model trains
+ * end-to-end (FedLoRA, centralized). Tensor thread only.
+ */
+public final class SegmentLearner implements AutoCloseable {
+
+    /** How the backward pass of a trainable segment is organised. */
+    public enum Backward {
+        /** One autograd pass computes every gradient. */
+        FUSED,
+        /** Input gradient first (and handed out), LoRA weight gradients after. */
+        DECOMPOSED
+    }
+
+    /** What one training step produced. {@code logits} is (batch x classes) for classifiers, else null. */
+    public record StepResult(float loss, float[] logits, double learningRate) {}
+
+    private final ModelSegment segment;
+    private final LoraAdapter adapter;
+    private final AdamW optimizer;
+    private final Backward backward;
+    private final double loraDropout;
+    private final long seed;
+    private LoraWeights trainVersion;
+    private LoraWeights evalVersion;
+    private long passes;
+
+    private SegmentLearner(ModelSegment segment, LoraAdapter adapter, AdamW optimizer, Backward backward, double loraDropout, long seed) {
+        this.segment = segment;
+        this.adapter = adapter;
+        this.optimizer = optimizer;
+        this.backward = backward;
+        this.loraDropout = loraDropout;
+        this.seed = seed;
+    }
+
+    public static SegmentLearner create(ModelSegment segment, LoraAdapter adapter, AdamW optimizer, Backward backward, long seed) {
+        return new SegmentLearner(segment, adapter, optimizer, backward, adapter.config().dropout(), seed);
+    }
+
+    public ModelSegment segment() {
+        return segment;
+    }
+
+    /** The live adapter; the optimizer updates it in place. */
+    public LoraAdapter adapter() {
+        return adapter;
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    /** Replaces adapter values (after aggregation, or from a checkpoint). */
+    public void load(LoraAdapter values) {
+        for (Map.Entry<String, HostTensor> e : values.tensors().entrySet()) {
+            adapter.set(e.getKey(), e.getValue().copy());
+        }
+        invalidate();
+    }
+
+    private void invalidate() {
+        if (trainVersion != null) {
+            trainVersion.release();
+            trainVersion = null;
+        }
+        if (evalVersion != null) {
+            evalVersion.release();
+            evalVersion = null;
+        }
+    }
+
+    private LoraWeights trainVersion() {
+        if (trainVersion == null) {
+            LoraWeights.Mode mode = backward == Backward.DECOMPOSED ? LoraWeights.Mode.DECOMPOSED : LoraWeights.Mode.FUSED;
+            trainVersion = LoraWeights.materialize(TensorExecutor.shared().rootManager(), adapter, mode);
+        }
+        return trainVersion;
+    }
+
+    private LoraWeights evalVersion() {
+        if (evalVersion == null) {
+            evalVersion = LoraWeights.materialize(TensorExecutor.shared().rootManager(), adapter, LoraWeights.Mode.INFERENCE);
+        }
+        return evalVersion;
+    }
+
+    private ForwardPass openPass(TokenBatch batch, LoraWeights version, boolean training) {
+        ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), batch.batch(), batch.seqLen(), batch.lengths())
+                .withAdapter(version);
+        if (training) {
+            pass.training(loraDropout, seed * 1_000_003L + passes++);
+        }
+        return pass;
+    }
+
+    private NDArray input(ForwardPass pass, TokenBatch batch, TensorPayload activations) {
+        if (segment.embeds()) {
+            return TensorTransfer.longs(pass.manager(), batch.ids(), batch.batch(), batch.seqLen());
+        }
+        if (activations == null) {
+            throw new IllegalArgumentException("segment starting at block " + segment.from() + " needs cut activations");
+        }
+        return WireCodec.decode(pass.manager(), activations);
+    }
+
+    /**
+     * One optimizer step on a segment with a head. When {@code inputGradientSink} is given (SFL's
+     * server), the gradient of the loss with respect to the cut activations is encoded with
+     * {@code gradientEncoding} and handed to it before the weight-gradient pass runs.
+     */
+    public StepResult trainStep(TokenBatch batch, TensorPayload activations, Consumer<TensorPayload> inputGradientSink, TensorPayload.Encoding gradientEncoding) {
+        TensorExecutor.checkOnTensorThread();
+        if (segment.head() == null) {
+            throw new IllegalStateException("trainStep needs a segment with a head");
+        }
+        LoraWeights version = trainVersion();
+        try (ForwardPass pass = openPass(batch, version, true)) {
+            NDArray x = input(pass, batch, activations);
+            boolean wantInputGrad = inputGradientSink != null && !segment.embeds();
+            if (wantInputGrad) {
+                x.setRequiresGradient(true);
+            }
+            HeadOutput out = Autograd.recording(() -> segment.head().apply(pass, segment.model(), segment.hidden(pass, x), batch));
+            float loss = out.loss().getFloat();
+            float[] logits = segment.head().peftTaskType().equals("SEQ_CLS") ? out.logits().toFloatArray() : null;
+            Autograd.backward(out.loss());
+            if (wantInputGrad) {
+                try (NDArray g = Autograd.gradientOrNull(x)) {
+                    inputGradientSink.accept(WireCodec.encode(g, gradientEncoding, gradientEncoding.quantized() ? seed ^ passes : null));
+                }
+            }
+            Map<String, HostTensor> grads = version.leafGradients();
+            if (backward == Backward.DECOMPOSED) {
+                grads.putAll(Autograd.noGrad(() -> WeightGradients.compute(pass)));
+            }
+            double lr = optimizer.step(adapter, grads);
+            invalidate();
+            return new StepResult(loss, logits, lr);
+        }
+    }
+
+    /** Forward only, no graph: logits (and the loss when labels are present). */
+    public StepResult evaluate(TokenBatch batch, TensorPayload activations) {
+        TensorExecutor.checkOnTensorThread();
+        try (ForwardPass pass = openPass(batch, evalVersion(), false)) {
+            return Autograd.noGrad(() -> {
+                NDArray x = input(pass, batch, activations);
+                HeadOutput out = segment.head().apply(pass, segment.model(), segment.hidden(pass, x), batch);
+                float loss = out.loss() == null ? Float.NaN : out.loss().getFloat();
+                float[] logits = segment.head().peftTaskType().equals("SEQ_CLS") ? out.logits().toFloatArray() : null;
+                return new StepResult(loss, logits, 0);
+            });
+        }
+    }
+
+    /**
+     * SFL's device side: runs the segment (no head) recording a graph and returns the cut
+     * activations with a handle that back-propagates the cut gradient when it returns. Each call
+     * gets its own adapter version, so several may be in flight.
+     */
+    public InFlight forwardForCut(TokenBatch batch, TensorPayload.Encoding encoding) {
+        TensorExecutor.checkOnTensorThread();
+        LoraWeights version = LoraWeights.materialize(TensorExecutor.shared().rootManager(), adapter, LoraWeights.Mode.FUSED);
+        ForwardPass pass = openPass(batch, version, true);
+        version.release(); // the pass holds it now
+        try {
+            NDArray x = input(pass, batch, null);
+            NDArray out = Autograd.recording(() -> segment.hidden(pass, x));
+            TensorPayload cut = WireCodec.encode(out, encoding);
+            return new InFlight(pass, out, cut);
+        } catch (RuntimeException e) {
+            pass.close();
+            throw e;
+        }
+    }
+
+    /** A device forward waiting for its cut gradient. */
+    public final class InFlight implements AutoCloseable {
+        private final ForwardPass pass;
+        private final NDArray output;
+        private final TensorPayload activations;
+        private boolean done;
+
+        private InFlight(ForwardPass pass, NDArray output, TensorPayload activations) {
+            this.pass = pass;
+            this.output = output;
+            this.activations = activations;
+        }
+
+        public TensorPayload activations() {
+            return activations;
+        }
+
+        /** Back-propagates the cut gradient into this segment's adapter and steps the optimizer. */
+        public double backward(TensorPayload cutGradient) {
+            TensorExecutor.checkOnTensorThread();
+            if (done) {
+                throw new IllegalStateException("cut gradient already applied");
+            }
+            done = true;
+            try (pass) {
+                NDArray g = WireCodec.decode(pass.manager(), cutGradient);
+                if (!g.getShape().equals(output.getShape())) {
+                    throw new IllegalArgumentException("cut gradient shape " + g.getShape() + " does not match activations " + output.getShape());
+                }
+                Autograd.backward(output, g);
+                Map<String, HostTensor> grads = pass.adapter().leafGradients();
+                double lr = optimizer.step(adapter, grads);
+                invalidate();
+                return lr;
+            }
+        }
+
+        /** Drops the graph without training (the micro-batch was lost or rejected). */
+        @Override
+        public void close() {
+            if (!done) {
+                done = true;
+                pass.close();
+            }
+        }
+    }
+
+    /** Frees engine memory held by cached adapter versions. */
+    @Override
+    public void close() {
+        invalidate();
+    }
+
+    /** Cut activations of a frozen device part: no graph, no adapter. */
+    public static TensorPayload frozenForward(ModelSegment devicePart, TokenBatch batch, TensorPayload.Encoding encoding) {
+        TensorExecutor.checkOnTensorThread();
+        try (ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), batch.batch(), batch.seqLen(), batch.lengths())) {
+            return Autograd.noGrad(() -> {
+                NDArray ids = TensorTransfer.longs(pass.manager(), batch.ids(), batch.batch(), batch.seqLen());
+                return WireCodec.encode(devicePart.hidden(pass, ids), encoding);
+            });
+        }
+    }
+}
