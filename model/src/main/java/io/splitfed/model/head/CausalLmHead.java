@@ -38,7 +38,7 @@ public final class CausalLmHead implements TaskHead {
             NDArray targets = TensorTransfer.longs(pass.manager(), batch.targets(), b, t, 1);
             NDArray mask = pass.manager().create(batch.lossMask(), new Shape(b, t, 1));
             NDArray picked = logits.logSoftmax(2).gather(targets, 2);
-            loss = picked.mul(mask).sum().mul(-1.0 / Math.max(count, 1f));
+            loss = picked.mul(mask).sum().mul(pass.scalar(-1f / Math.max(count, 1f)));
         }
         return new HeadOutput(loss, logits);
     }

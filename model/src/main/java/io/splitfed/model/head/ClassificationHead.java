@@ -70,7 +70,7 @@ public final class ClassificationHead implements TaskHead {
                 onehot[i * numLabels + label] = 1f;
             }
             NDArray target = pass.manager().create(onehot, new Shape(b, numLabels));
-            loss = logits.logSoftmax(-1).mul(target).sum().mul(-1.0 / b);
+            loss = logits.logSoftmax(1).mul(target).sum().mul(pass.scalar(-1f / b));
         }
         return new HeadOutput(loss, logits);
     }

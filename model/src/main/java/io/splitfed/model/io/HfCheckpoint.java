@@ -196,6 +196,65 @@ public final class HfCheckpoint {
         throw new CheckpointFormatException(dir, "has no model.safetensors or model.safetensors.index.json");
     }
 
+    /**
+     * Writes {@code config.json} and {@code model.safetensors} in Hugging Face's layout (GPT-2's
+     * Conv1D weights transposed back to (in, out)), e.g. after merging an adapter.
+     */
+    public static void write(Path dir, ModelConfig config, Map<String, HostTensor> weights) {
+        com.fasterxml.jackson.databind.node.ObjectNode c = JSON.createObjectNode();
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        if (config.family() == ModelFamily.GPT2) {
+            c.put("model_type", "gpt2");
+            c.putArray("architectures").add("GPT2LMHeadModel");
+            c.put("vocab_size", config.vocabSize());
+            c.put("n_embd", config.hiddenSize());
+            c.put("n_layer", config.numLayers());
+            c.put("n_head", config.numHeads());
+            c.put("n_inner", config.intermediateSize());
+            c.put("n_positions", config.maxPositions());
+            c.put("n_ctx", config.maxPositions());
+            c.put("layer_norm_epsilon", config.normEps());
+            c.put("activation_function", config.activation());
+            c.put("tie_word_embeddings", config.tiedEmbeddings());
+            weights.forEach((name, t) -> {
+                boolean conv1d = name.endsWith(".weight") && (name.contains(".attn.c_attn.") || name.contains(".attn.c_proj.")
+                        || name.contains(".mlp.c_fc.") || name.contains(".mlp.c_proj."));
+                out.put(name, conv1d ? transpose(t, dir, name) : t);
+            });
+        } else {
+            c.put("model_type", "llama");
+            c.putArray("architectures").add("LlamaForCausalLM");
+            c.put("vocab_size", config.vocabSize());
+            c.put("hidden_size", config.hiddenSize());
+            c.put("intermediate_size", config.intermediateSize());
+            c.put("num_hidden_layers", config.numLayers());
+            c.put("num_attention_heads", config.numHeads());
+            c.put("num_key_value_heads", config.numKvHeads());
+            c.put("head_dim", config.headDim());
+            c.put("max_position_embeddings", config.maxPositions());
+            c.put("rms_norm_eps", config.normEps());
+            c.put("rope_theta", config.ropeTheta());
+            c.put("hidden_act", config.activation());
+            c.put("tie_word_embeddings", config.tiedEmbeddings());
+            if (config.ropeScaling() != null) {
+                com.fasterxml.jackson.databind.node.ObjectNode rs = c.putObject("rope_scaling");
+                rs.put("rope_type", "llama3");
+                rs.put("factor", config.ropeScaling().factor());
+                rs.put("low_freq_factor", config.ropeScaling().lowFreqFactor());
+                rs.put("high_freq_factor", config.ropeScaling().highFreqFactor());
+                rs.put("original_max_position_embeddings", config.ropeScaling().originalMaxPositions());
+            }
+            out.putAll(weights);
+        }
+        c.put("torch_dtype", "float32");
+        SafetensorsFile.write(dir.resolve("model.safetensors"), out, Map.of("format", "pt"));
+        try {
+            AtomicFiles.writeString(dir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(c));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Maps a checkpoint key to the causal-LM module path, or null for buffers that are not weights. */
     static String canonicalName(ModelFamily family, String name) {
         if (family == ModelFamily.GPT2) {

@@ -150,6 +150,36 @@ public final class LoraAdapter {
         return new LoraAdapter(config, values, frozen);
     }
 
+    /** The tensors whose keys pass {@code keep}, sharing values (a device's or server's side). */
+    public LoraAdapter select(java.util.function.Predicate<String> keep) {
+        LinkedHashMap<String, HostTensor> t = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> {
+            if (keep.test(k)) {
+                t.put(k, v);
+            }
+        });
+        Set<String> f = new LinkedHashSet<>();
+        for (String k : frozen) {
+            if (t.containsKey(k)) {
+                f.add(k);
+            }
+        }
+        return new LoraAdapter(config, t, f);
+    }
+
+    /** Both sides in one adapter (device blocks, then server blocks and head), sharing values. */
+    public static LoraAdapter union(LoraAdapter first, LoraAdapter second) {
+        LinkedHashMap<String, HostTensor> t = new LinkedHashMap<>(first.tensors);
+        for (Map.Entry<String, HostTensor> e : second.tensors.entrySet()) {
+            if (t.putIfAbsent(e.getKey(), e.getValue()) != null) {
+                throw new IllegalArgumentException("both adapters hold " + e.getKey());
+            }
+        }
+        Set<String> f = new LinkedHashSet<>(first.frozen);
+        f.addAll(second.frozen);
+        return new LoraAdapter(first.config, t, f);
+    }
+
     public long parameterCount() {
         long n = 0;
         for (HostTensor t : tensors.values()) {

@@ -90,6 +90,11 @@ public final class LoraWeights {
         return modules;
     }
 
+    /** True when some tensor of this version records gradients. */
+    public boolean hasTrainableLeaves() {
+        return !leaves.isEmpty();
+    }
+
     /** Gradients autograd left on the trainable leaves; a leaf backward never reached reads as zero. */
     public Map<String, HostTensor> leafGradients() {
         TensorExecutor.checkOnTensorThread();

@@ -32,6 +32,7 @@ public final class ForwardPass implements AutoCloseable {
     private double dropout;
     private NDArray mask;
     private NDArray[] rotary;
+    private final java.util.Map<Float, NDArray> scalars = new java.util.HashMap<>();
     private final List<Capture> captures = new ArrayList<>();
     private final List<Object> attachments = new ArrayList<>();
 
@@ -117,7 +118,7 @@ public final class ForwardPass implements AutoCloseable {
             xin = x.mul(dropoutMask(x.getShape()));
         }
         NDArray projected = xin.getNDArrayInternal().linear(xin, m.a(), null).singletonOrThrow();
-        NDArray delta = projected.getNDArrayInternal().linear(projected, m.b(), null).singletonOrThrow().mul(m.scale());
+        NDArray delta = projected.getNDArrayInternal().linear(projected, m.b(), null).singletonOrThrow().mul(scalar((float) m.scale()));
         if (adapter.mode() == LoraWeights.Mode.DECOMPOSED) {
             NDArray probe = manager.zeros(delta.getShape());
             probe.setRequiresGradient(true);
@@ -135,6 +136,15 @@ public final class ForwardPass implements AutoCloseable {
             mask[i] = dropoutRng.nextDouble() < dropout ? 0f : keep;
         }
         return manager.create(mask, shape);
+    }
+
+    /**
+     * A 0-d constant that lives as long as the pass. Use it instead of {@code NDArray.mul(Number)}:
+     * DJL frees the scalar it makes for that call at once, while autograd keeps it for backward,
+     * so a garbage collection in between turns gradients into garbage.
+     */
+    public NDArray scalar(float value) {
+        return scalars.computeIfAbsent(value, v -> manager.create(v));
     }
 
     /** Rotary tables for this pass's positions, built once and shared by every block. */
@@ -173,5 +183,6 @@ public final class ForwardPass implements AutoCloseable {
         }
         captures.clear();
         attachments.clear();
+        scalars.clear();
     }
 }

@@ -79,26 +79,26 @@ final class Gpt2Model extends DecoderModel {
         NDArray q = parts.get(0).squeeze(0);
         NDArray k = parts.get(1).squeeze(0);
         NDArray v = parts.get(2).squeeze(0);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hd)).add(pass.attentionMask());
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(pass.scalar((float) (1.0 / Math.sqrt(hd)))).add(pass.attentionMask());
         NDArray attn = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, d);
         NDArray o = pass.linear(n[3], attn, w(n[3] + ".weight"), w(n[3] + ".bias"));
         NDArray x1 = x.add(o);
 
         NDArray m = layerNorm(x1, n[4], n[5]);
         m = pass.linear(n[6], m, w(n[6] + ".weight"), w(n[6] + ".bias"));
-        m = activation(m);
+        m = activation(pass, m);
         m = pass.linear(n[7], m, w(n[7] + ".weight"), w(n[7] + ".bias"));
         return x1.add(m);
     }
 
-    private NDArray activation(NDArray x) {
+    private NDArray activation(ForwardPass pass, NDArray x) {
         return switch (config.activation()) {
             case "gelu" -> x.getNDArrayInternal().gelu();
             case "relu" -> x.getNDArrayInternal().relu();
             default -> {
                 // gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-                NDArray inner = x.pow(3).mul(0.044715).add(x).mul(SQRT_2_OVER_PI);
-                yield x.mul(inner.tanh().add(1)).mul(0.5);
+                NDArray inner = x.mul(x).mul(x).mul(pass.scalar(0.044715f)).add(x).mul(pass.scalar((float) SQRT_2_OVER_PI));
+                yield x.mul(inner.tanh().add(pass.scalar(1f))).mul(pass.scalar(0.5f));
             }
         };
     }

@@ -55,8 +55,8 @@ final class LlamaModel extends DecoderModel {
         return ids.getNDArrayInternal().embedding(ids, w("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow();
     }
 
-    private NDArray rmsNorm(NDArray x, String weight) {
-        NDArray inv = x.square().mean(new int[] {-1}, true).add(config.normEps()).sqrt();
+    private NDArray rmsNorm(ForwardPass pass, NDArray x, String weight) {
+        NDArray inv = x.square().mean(new int[] {-1}, true).add(pass.scalar((float) config.normEps())).sqrt();
         return x.div(inv).mul(w(weight));
     }
 
@@ -98,7 +98,7 @@ final class LlamaModel extends DecoderModel {
         int hd = config.headDim();
         NDArray[] rope = pass.rotary(() -> rotaryTables(pass));
 
-        NDArray a = rmsNorm(x, n[0]);
+        NDArray a = rmsNorm(pass, x, n[0]);
         NDArray q = pass.linear(n[1], a, w(n[1] + ".weight"), null).reshape(b, t, h, hd).transpose(0, 2, 1, 3);
         NDArray k = pass.linear(n[2], a, w(n[2] + ".weight"), null).reshape(b, t, kv, hd).transpose(0, 2, 1, 3);
         NDArray v = pass.linear(n[3], a, w(n[3] + ".weight"), null).reshape(b, t, kv, hd).transpose(0, 2, 1, 3);
@@ -107,19 +107,19 @@ final class LlamaModel extends DecoderModel {
 
         NDArray attn;
         if (rep == 1) {
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hd)).add(pass.attentionMask());
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(pass.scalar((float) (1.0 / Math.sqrt(hd)))).add(pass.attentionMask());
             attn = scores.softmax(-1).matMul(v);
         } else {
             NDArray qg = q.reshape(b, kv, rep, t, hd);
             NDArray kg = k.expandDims(2);
             NDArray vg = v.expandDims(2);
-            NDArray scores = qg.matMul(kg.transpose(0, 1, 2, 4, 3)).mul(1.0 / Math.sqrt(hd)).add(pass.attentionMask().expandDims(1));
+            NDArray scores = qg.matMul(kg.transpose(0, 1, 2, 4, 3)).mul(pass.scalar((float) (1.0 / Math.sqrt(hd)))).add(pass.attentionMask().expandDims(1));
             attn = scores.softmax(-1).matMul(vg).reshape(b, h, t, hd);
         }
         NDArray merged = attn.transpose(0, 2, 1, 3).reshape(b, t, h * hd);
         NDArray x1 = x.add(pass.linear(n[4], merged, w(n[4] + ".weight"), null));
 
-        NDArray m = rmsNorm(x1, n[5]);
+        NDArray m = rmsNorm(pass, x1, n[5]);
         NDArray gate = pass.linear(n[6], m, w(n[6] + ".weight"), null);
         NDArray up = pass.linear(n[7], m, w(n[7] + ".weight"), null);
         NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up);
@@ -128,7 +128,7 @@ final class LlamaModel extends DecoderModel {
 
     @Override
     public NDArray finalNorm(ForwardPass pass, NDArray x) {
-        return rmsNorm(x, "model.norm.weight");
+        return rmsNorm(pass, x, "model.norm.weight");
     }
 
     @Override

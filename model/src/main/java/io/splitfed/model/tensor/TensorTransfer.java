@@ -25,7 +25,11 @@ public final class TensorTransfer {
         }
         NDArray f32 = array.getDataType() == DataType.FLOAT32 ? array : array.toType(DataType.FLOAT32, false);
         try {
-            return new HostTensor(shape, f32.toFloatArray());
+            // tryDirect makes a non-contiguous tensor contiguous first; the plain copy would not
+            java.nio.FloatBuffer fb = f32.toByteBuffer(true).asFloatBuffer();
+            float[] out = new float[fb.remaining()];
+            fb.get(out);
+            return new HostTensor(shape, out);
         } finally {
             if (f32 != array) {
                 f32.close();

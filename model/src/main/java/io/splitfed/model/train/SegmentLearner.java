@@ -37,6 +37,9 @@ public final class SegmentLearner implements AutoCloseable {
     /** What one training step produced. {@code logits} is (batch x classes) for classifiers, else null. */
     public record StepResult(float loss, float[] logits, double learningRate) {}
 
+    /** A step's loss and logits with the gradient of every trainable tensor, before any update. */
+    public record Gradients(float loss, float[] logits, Map<String, HostTensor> values) {}
+
     private final ModelSegment segment;
     private final LoraAdapter adapter;
     private final AdamW optimizer;
@@ -132,9 +135,17 @@ public final class SegmentLearner implements AutoCloseable {
      * {@code gradientEncoding} and handed to it before the weight-gradient pass runs.
      */
     public StepResult trainStep(TokenBatch batch, TensorPayload activations, Consumer<TensorPayload> inputGradientSink, TensorPayload.Encoding gradientEncoding) {
+        Gradients g = gradients(batch, activations, inputGradientSink, gradientEncoding);
+        double lr = optimizer.step(adapter, g.values());
+        invalidate();
+        return new StepResult(g.loss(), g.logits(), lr);
+    }
+
+    /** {@link #trainStep} without the update: the gradients it would apply. */
+    public Gradients gradients(TokenBatch batch, TensorPayload activations, Consumer<TensorPayload> inputGradientSink, TensorPayload.Encoding gradientEncoding) {
         TensorExecutor.checkOnTensorThread();
         if (segment.head() == null) {
-            throw new IllegalStateException("trainStep needs a segment with a head");
+            throw new IllegalStateException("a training step needs a segment with a head");
         }
         LoraWeights version = trainVersion();
         try (ForwardPass pass = openPass(batch, version, true)) {
@@ -156,9 +167,9 @@ public final class SegmentLearner implements AutoCloseable {
             if (backward == Backward.DECOMPOSED) {
                 grads.putAll(Autograd.noGrad(() -> WeightGradients.compute(pass)));
             }
-            double lr = optimizer.step(adapter, grads);
+            // a version is used for one backward: its leaves' gradients must not accumulate
             invalidate();
-            return new StepResult(loss, logits, lr);
+            return new Gradients(loss, logits, grads);
         }
     }
 
@@ -216,6 +227,14 @@ public final class SegmentLearner implements AutoCloseable {
 
         /** Back-propagates the cut gradient into this segment's adapter and steps the optimizer. */
         public double backward(TensorPayload cutGradient) {
+            Map<String, HostTensor> grads = gradients(cutGradient);
+            double lr = optimizer.step(adapter, grads);
+            invalidate();
+            return lr;
+        }
+
+        /** Back-propagates the cut gradient and returns the adapter's gradients, without an update. */
+        public Map<String, HostTensor> gradients(TensorPayload cutGradient) {
             TensorExecutor.checkOnTensorThread();
             if (done) {
                 throw new IllegalStateException("cut gradient already applied");
@@ -226,11 +245,10 @@ public final class SegmentLearner implements AutoCloseable {
                 if (!g.getShape().equals(output.getShape())) {
                     throw new IllegalArgumentException("cut gradient shape " + g.getShape() + " does not match activations " + output.getShape());
                 }
-                Autograd.backward(output, g);
-                Map<String, HostTensor> grads = pass.adapter().leafGradients();
-                double lr = optimizer.step(adapter, grads);
-                invalidate();
-                return lr;
+                if (pass.adapter().hasTrainableLeaves()) { // else nothing on this side trains
+                    Autograd.backward(output, g);
+                }
+                return pass.adapter().leafGradients();
             }
         }
 

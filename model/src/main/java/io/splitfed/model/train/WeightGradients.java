@@ -40,8 +40,8 @@ public final class WeightGradients {
                 NDArray g2 = g.reshape(-1, outF);
                 NDArray xa = c.projected().reshape(-1, rank);
                 NDArray x = c.input().reshape(-1, in);
-                NDArray dB = g2.transpose().matMul(xa).mul(s);
-                NDArray dA = g2.matMul(b).transpose().matMul(x).mul(s);
+                NDArray dB = g2.transpose().matMul(xa).mul((float) s);
+                NDArray dA = g2.matMul(b).transpose().matMul(x).mul((float) s);
                 out.put(path + ".lora_A.weight", TensorTransfer.toHost(dA));
                 out.put(path + ".lora_B.weight", TensorTransfer.toHost(dB));
             }
