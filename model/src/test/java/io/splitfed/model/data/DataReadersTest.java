@@ -57,13 +57,14 @@ class DataReadersTest {
     @Test
     void stratifiedSplitKeepsClassSharesAndIsSeeded() {
         Dataset sst = DataSets.read(SharedData.sst2());
-        StratifiedSplit.Split s = StratifiedSplit.of(sst.labels(), 0.1, 42);
+        int[] labels = sst.labels();
+        StratifiedSplit.Split s = StratifiedSplit.of(labels, 0.1, 42);
         assertThat(s.train().length + s.validation().length).isEqualTo(sst.size());
         assertThat(Arrays.stream(s.validation()).distinct().count()).isEqualTo(s.validation().length);
         double allPos = 37_569.0 / 67_349;
-        double valPos = Arrays.stream(s.validation()).filter(i -> sst.labels()[i] == 1).count() / (double) s.validation().length;
+        double valPos = Arrays.stream(s.validation()).filter(i -> labels[i] == 1).count() / (double) s.validation().length;
         assertThat(valPos).isCloseTo(allPos, org.assertj.core.data.Offset.offset(0.001));
-        assertThat(StratifiedSplit.of(sst.labels(), 0.1, 42).validation()).containsExactly(s.validation());
-        assertThat(StratifiedSplit.of(sst.labels(), 0.1, 43).validation()).isNotEqualTo(s.validation());
+        assertThat(StratifiedSplit.of(labels, 0.1, 42).validation()).containsExactly(s.validation());
+        assertThat(StratifiedSplit.of(labels, 0.1, 43).validation()).isNotEqualTo(s.validation());
     }
 }

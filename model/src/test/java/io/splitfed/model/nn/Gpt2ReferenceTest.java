@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
 
-import io.splitfed.model.generate.GreedyDecoder;
+import io.splitfed.model.generate.TextGenerator;
 import io.splitfed.model.io.CheckpointLoader;
 import io.splitfed.model.io.LoadedWeights;
 import io.splitfed.model.tensor.Autograd;
@@ -43,7 +43,7 @@ class Gpt2ReferenceTest {
         LoadedWeights weights = CheckpointLoader.load(dir);
         int[] ours = TensorExecutor.shared().call(() -> {
             try (DecoderModel model = DecoderModel.create(weights)) {
-                return new GreedyDecoder(model, null).generate(prompt, n, -1);
+                return new TextGenerator(model, null).generate(prompt, n, -1);
             }
         });
         int[] reference = new ReferenceGpt2(dir).greedy(prompt, n);

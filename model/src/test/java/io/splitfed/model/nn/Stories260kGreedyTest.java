@@ -2,7 +2,7 @@ package io.splitfed.model.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.splitfed.model.generate.GreedyDecoder;
+import io.splitfed.model.generate.TextGenerator;
 import io.splitfed.model.io.CheckpointLoader;
 import io.splitfed.model.io.LoadedWeights;
 import io.splitfed.model.tensor.TensorExecutor;
@@ -28,7 +28,7 @@ class Stories260kGreedyTest {
         Llama2cTokenizer tokenizer = Llama2cTokenizer.load(SharedData.stories260kTokenizer());
         int[] out = TensorExecutor.shared().call(() -> {
             try (DecoderModel model = DecoderModel.create(weights)) {
-                return new GreedyDecoder(model, null).generate(new int[] {1}, 40, -1);
+                return new TextGenerator(model, null).generate(new int[] {1}, 40, -1);
             }
         });
 

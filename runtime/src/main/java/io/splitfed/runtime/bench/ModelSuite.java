@@ -1,0 +1,53 @@
+package io.splitfed.runtime.bench;
+
+import io.splitfed.model.tensor.TensorExecutor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Issue 2's figure: how close a GPT-2-small stack gets to the machine's matmul speed. */
+public final class ModelSuite implements BenchSuite {
+
+    @Override
+    public String name() {
+        return "model";
+    }
+
+    @Override
+    public String description() {
+        return "GPT-2-small-shaped stack (12 x 768, LoRA r8) at batch 8 x 128 vs a bare 512x768x768 matmul";
+    }
+
+    @Override
+    public List<Comparison> run(boolean quick) {
+        int reps = quick ? 2 : 5;
+        return TensorExecutor.shared().call(() -> {
+            double matmul;
+            try (ModelThroughput.Matmul mm = new ModelThroughput.Matmul()) {
+                matmul = ModelThroughput.matmulFlops() / mm.bestSeconds(quick ? 10 : 30) / 1e9;
+            }
+            try (ModelThroughput m = new ModelThroughput(12, 768, 12)) {
+                m.forward();
+                double fwd = best(reps, m::forward);
+                m.forwardBackward();
+                double fb = best(reps, m::forwardBackward);
+                List<Comparison> out = new ArrayList<>();
+                out.add(new Comparison(name(), "forward tokens/s", m.tokens() / fwd, "tokens/s", "-", 0, "", true));
+                out.add(new Comparison(name(), "forward GFLOP/s", m.forwardFlops() / fwd / 1e9, "GFLOP/s", "bare matmul GFLOP/s", matmul, "GFLOP/s", true));
+                out.add(new Comparison(name(), "forward+backward tokens/s", m.tokens() / fb, "tokens/s", "-", 0, "", true));
+                out.add(new Comparison(name(), "forward+backward GFLOP/s", m.forwardBackwardFlops() / fb / 1e9, "GFLOP/s", "bare matmul GFLOP/s", matmul, "GFLOP/s", true));
+                return out;
+            }
+        });
+    }
+
+    private static double best(int reps, Runnable work) {
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < reps; i++) {
+            long t0 = System.nanoTime();
+            work.run();
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        return best;
+    }
+}

@@ -1,0 +1,65 @@
+package io.splitfed.runtime.cli;
+
+import io.splitfed.runtime.bench.BenchReport;
+import io.splitfed.runtime.bench.BenchSuite;
+import io.splitfed.runtime.bench.Comparison;
+import io.splitfed.runtime.bench.ModelSuite;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** Runs the project's benchmarks in one process and reports every figure as a ratio to its reference. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Run benchmarks (each figure beside its reference, measured in the same run) and write BENCHMARKS.md.")
+public final class BenchCommand implements Callable<Integer> {
+
+    static Map<String, BenchSuite> suites() {
+        Map<String, BenchSuite> all = new LinkedHashMap<>();
+        for (BenchSuite s : List.<BenchSuite>of(new ModelSuite())) {
+            all.put(s.name(), s);
+        }
+        return all;
+    }
+
+    @Option(names = "--suite", split = ",", description = "Suites to run (default: all): ${COMPLETION-CANDIDATES}", completionCandidates = SuiteNames.class)
+    List<String> only;
+
+    @Option(names = "--quick", description = "Fewer repetitions: a smoke run, not a measurement")
+    boolean quick;
+
+    @Option(names = "--out", defaultValue = "BENCHMARKS.md", description = "Markdown report (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    static final class SuiteNames extends ArrayList<String> {
+        SuiteNames() {
+            super(suites().keySet());
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, BenchSuite> all = suites();
+        List<String> names = only == null ? new ArrayList<>(all.keySet()) : only;
+        List<Comparison> rows = new ArrayList<>();
+        for (String n : names) {
+            BenchSuite s = all.get(n);
+            if (s == null) {
+                throw new UserError("unknown suite '" + n + "'; expected one of " + all.keySet());
+            }
+            System.err.println("bench: " + s.name() + " - " + s.description());
+            rows.addAll(s.run(quick));
+        }
+        System.out.print(BenchReport.table(rows));
+        String machine = Runtime.getRuntime().availableProcessors() + " cores, " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB max heap";
+        BenchReport.write(out, BenchReport.markdown(rows, "splitfed bench" + (only == null ? "" : " --suite " + String.join(",", only)) + (quick ? " --quick" : ""), machine));
+        System.err.println("bench: wrote " + out.toAbsolutePath());
+        return 0;
+    }
+}
