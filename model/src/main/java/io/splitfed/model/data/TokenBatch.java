@@ -3,7 +3,8 @@ package io.splitfed.model.data;
 /**
  * A right-padded micro-batch of token ids, engine-neutral so it can cross actors and the wire.
  *
- * @param ids {@code batch * seqLen} row-major token ids, padding included
+ * @param ids {@code batch * seqLen} row-major token ids, padding included; null on the server side of
+ *     a split, where raw tokens never arrive
  * @param lengths real (unpadded) length of each row, at least 1
  * @param labels class labels for classification, or null
  * @param targets next-token targets ({@code batch * seqLen}) for language modelling, or null
@@ -13,7 +14,7 @@ package io.splitfed.model.data;
 public record TokenBatch(int batch, int seqLen, int[] ids, int[] lengths, int[] labels, int[] targets, float[] lossMask, long[] sampleIds) {
 
     public TokenBatch {
-        if (ids.length != batch * seqLen) {
+        if (ids != null && ids.length != batch * seqLen) {
             throw new IllegalArgumentException("ids holds " + ids.length + " tokens, batch " + batch + " x " + seqLen + " needs " + batch * seqLen);
         }
         if (lengths.length != batch || sampleIds.length != batch) {
@@ -22,9 +23,14 @@ public record TokenBatch(int batch, int seqLen, int[] ids, int[] lengths, int[] 
         if (labels != null && labels.length != batch) {
             throw new IllegalArgumentException("labels need one entry per row");
         }
-        if (targets != null && (targets.length != ids.length || lossMask == null || lossMask.length != ids.length)) {
+        if (targets != null && (targets.length != batch * seqLen || lossMask == null || lossMask.length != batch * seqLen)) {
             throw new IllegalArgumentException("targets and lossMask need one entry per token");
         }
+    }
+
+    /** The same batch without its token ids: what a device sends along with cut activations. */
+    public TokenBatch withoutTokens() {
+        return new TokenBatch(batch, seqLen, null, lengths, labels, targets, lossMask, sampleIds);
     }
 
     /** Number of real (unpadded) tokens. */

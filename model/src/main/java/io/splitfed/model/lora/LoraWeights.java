@@ -95,27 +95,21 @@ public final class LoraWeights {
         return !leaves.isEmpty();
     }
 
-    /** Gradients autograd left on the trainable leaves; a leaf backward never reached reads as zero. */
+    /**
+     * Gradients autograd left on the trainable leaves. A leaf backward never reached (a block the
+     * segment did not run) is left out, so the optimizer skips it as PyTorch's AdamW skips a
+     * parameter whose grad is None.
+     */
     public Map<String, HostTensor> leafGradients() {
         TensorExecutor.checkOnTensorThread();
         Map<String, HostTensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : leaves.entrySet()) {
             NDArray g = Autograd.gradientOrNull(e.getValue());
-            if (g == null) {
-                out.put(e.getKey(), HostTensor.zeros(toInts(e.getValue().getShape().getShape())));
-            } else {
+            if (g != null) {
                 try (g) {
                     out.put(e.getKey(), TensorTransfer.toHost(g));
                 }
             }
-        }
-        return out;
-    }
-
-    private static int[] toInts(long[] s) {
-        int[] out = new int[s.length];
-        for (int i = 0; i < s.length; i++) {
-            out[i] = (int) s[i];
         }
         return out;
     }

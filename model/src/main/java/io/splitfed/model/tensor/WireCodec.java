@@ -79,6 +79,21 @@ public final class WireCodec {
         return out;
     }
 
+    /** Re-encodes heap values (for payloads assembled on the heap, such as cached activations). */
+    public static TensorPayload encode(float[] values, int[] shape, TensorPayload.Encoding encoding, Long stochasticSeed) {
+        return switch (encoding) {
+            case F32 -> f32(values, shape);
+            case F16, BF16 -> {
+                ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+                for (float v : values) {
+                    b.putShort(encoding == TensorPayload.Encoding.F16 ? Half.fromFloat(v) : Half.floatToBf16(v));
+                }
+                yield new TensorPayload(encoding, shape.clone(), b.array(), null);
+            }
+            default -> Quantizer.encode(values, shape, encoding, stochasticSeed);
+        };
+    }
+
     /** An fp32 payload of heap values. */
     public static TensorPayload f32(float[] values, int... shape) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);

@@ -119,8 +119,11 @@ public final class SegmentLearner implements AutoCloseable {
         return pass;
     }
 
-    private NDArray input(ForwardPass pass, TokenBatch batch, TensorPayload activations) {
+    private NDArray input(ModelSegment segment, ForwardPass pass, TokenBatch batch, TensorPayload activations) {
         if (segment.embeds()) {
+            if (batch.ids() == null) {
+                throw new IllegalArgumentException("segment embeds tokens but the batch carries none");
+            }
             return TensorTransfer.longs(pass.manager(), batch.ids(), batch.batch(), batch.seqLen());
         }
         if (activations == null) {
@@ -135,7 +138,19 @@ public final class SegmentLearner implements AutoCloseable {
      * {@code gradientEncoding} and handed to it before the weight-gradient pass runs.
      */
     public StepResult trainStep(TokenBatch batch, TensorPayload activations, Consumer<TensorPayload> inputGradientSink, TensorPayload.Encoding gradientEncoding) {
-        Gradients g = gradients(batch, activations, inputGradientSink, gradientEncoding);
+        return trainStep(segment, batch, activations, inputGradientSink, gradientEncoding);
+    }
+
+    /**
+     * {@link #trainStep} on a server part cut at {@code splitPoint}: devices with different split
+     * points share one server adapter, each micro-batch running the blocks past its own cut.
+     */
+    public StepResult trainStep(int splitPoint, TokenBatch batch, TensorPayload activations, Consumer<TensorPayload> inputGradientSink, TensorPayload.Encoding gradientEncoding) {
+        return trainStep(ModelSegment.serverPart(segment.model(), splitPoint, segment.head()), batch, activations, inputGradientSink, gradientEncoding);
+    }
+
+    private StepResult trainStep(ModelSegment on, TokenBatch batch, TensorPayload activations, Consumer<TensorPayload> inputGradientSink, TensorPayload.Encoding gradientEncoding) {
+        Gradients g = gradients(on, batch, activations, inputGradientSink, gradientEncoding);
         double lr = optimizer.step(adapter, g.values());
         invalidate();
         return new StepResult(g.loss(), g.logits(), lr);
@@ -143,13 +158,17 @@ public final class SegmentLearner implements AutoCloseable {
 
     /** {@link #trainStep} without the update: the gradients it would apply. */
     public Gradients gradients(TokenBatch batch, TensorPayload activations, Consumer<TensorPayload> inputGradientSink, TensorPayload.Encoding gradientEncoding) {
+        return gradients(segment, batch, activations, inputGradientSink, gradientEncoding);
+    }
+
+    private Gradients gradients(ModelSegment segment, TokenBatch batch, TensorPayload activations, Consumer<TensorPayload> inputGradientSink, TensorPayload.Encoding gradientEncoding) {
         TensorExecutor.checkOnTensorThread();
         if (segment.head() == null) {
             throw new IllegalStateException("a training step needs a segment with a head");
         }
         LoraWeights version = trainVersion();
         try (ForwardPass pass = openPass(batch, version, true)) {
-            NDArray x = input(pass, batch, activations);
+            NDArray x = input(segment, pass, batch, activations);
             boolean wantInputGrad = inputGradientSink != null && !segment.embeds();
             if (wantInputGrad) {
                 x.setRequiresGradient(true);
@@ -178,7 +197,7 @@ public final class SegmentLearner implements AutoCloseable {
         TensorExecutor.checkOnTensorThread();
         try (ForwardPass pass = openPass(batch, evalVersion(), false)) {
             return Autograd.noGrad(() -> {
-                NDArray x = input(pass, batch, activations);
+                NDArray x = input(segment, pass, batch, activations);
                 HeadOutput out = segment.head().apply(pass, segment.model(), segment.hidden(pass, x), batch);
                 float loss = out.loss() == null ? Float.NaN : out.loss().getFloat();
                 float[] logits = segment.head().peftTaskType().equals("SEQ_CLS") ? out.logits().toFloatArray() : null;
@@ -198,7 +217,7 @@ public final class SegmentLearner implements AutoCloseable {
         ForwardPass pass = openPass(batch, version, true);
         version.release(); // the pass holds it now
         try {
-            NDArray x = input(pass, batch, null);
+            NDArray x = input(segment, pass, batch, null);
             NDArray out = Autograd.recording(() -> segment.hidden(pass, x));
             TensorPayload cut = WireCodec.encode(out, encoding);
             return new InFlight(pass, out, cut);

@@ -24,17 +24,15 @@ public final class WeightGradients {
         Map<String, HostTensor> out = new LinkedHashMap<>();
         for (ForwardPass.Capture c : pass.captures()) {
             NDArray g = Autograd.gradientOrNull(c.probe());
+            if (g == null) {
+                continue; // backward did not reach this module
+            }
             String path = c.module().path();
             NDArray a = c.module().a();
             NDArray b = c.module().b();
             long rank = a.getShape().get(0);
             long in = a.getShape().get(1);
             long outF = b.getShape().get(0);
-            if (g == null) {
-                out.put(path + ".lora_A.weight", HostTensor.zeros((int) rank, (int) in));
-                out.put(path + ".lora_B.weight", HostTensor.zeros((int) outF, (int) rank));
-                continue;
-            }
             try (g) {
                 double s = c.module().scale();
                 NDArray g2 = g.reshape(-1, outF);

@@ -1,0 +1,41 @@
+package io.splitfed.actors.coordinator;
+
+import io.splitfed.actors.aggregator.Aggregator;
+import io.splitfed.actors.device.DeviceActor;
+import io.splitfed.actors.job.JobSpec;
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.train.Evaluation;
+
+import org.apache.pekko.actor.typed.ActorRef;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a round coordinator runs.
+ *
+ * @param stepsPerRound micro-batches each device runs in a round
+ * @param shardOf which shard serves each device
+ * @param evaluator scores the global adapters on the held-out set; runs on the tensor thread
+ * @param listener gets {@link JobEvent}s; may be null
+ */
+public record CoordinatorSettings(
+        JobSpec spec,
+        Map<Integer, ActorRef<DeviceActor.Command>> devices,
+        List<ActorRef<ServerShard.Command>> shards,
+        Map<Integer, Integer> shardOf,
+        ActorRef<Aggregator.Command> aggregator,
+        Map<Integer, Integer> stepsPerRound,
+        LoraAdapter initialDeviceAdapter,
+        LoraAdapter initialServerAdapter,
+        Evaluator evaluator,
+        ActorRef<JobEvent> listener,
+        ActorRef<JobResult> replyTo) {
+
+    /** Scores adapters (either may be null) on held-out data. Tensor thread only. */
+    @FunctionalInterface
+    public interface Evaluator {
+        Evaluation.Result evaluate(LoraAdapter deviceSide, LoraAdapter serverSide);
+    }
+}

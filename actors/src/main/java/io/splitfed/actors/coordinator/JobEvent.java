@@ -1,0 +1,19 @@
+package io.splitfed.actors.coordinator;
+
+import io.splitfed.actors.metrics.RoundSummary;
+
+import java.util.List;
+
+/** What the coordinator tells whoever watches a job (progress bars, metrics endpoints). */
+public sealed interface JobEvent {
+
+    record RoundStarted(int round, int rounds, List<Integer> sampled, long microBatches) implements JobEvent {}
+
+    record Progress(int round, long answered, long microBatches, long samples, int device) implements JobEvent {}
+
+    record RoundClosed(RoundSummary summary) implements JobEvent {}
+
+    record Finished(JobResult result) implements JobEvent {}
+
+    record Failed(String reason) implements JobEvent {}
+}

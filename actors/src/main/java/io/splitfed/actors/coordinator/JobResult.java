@@ -1,0 +1,31 @@
+package io.splitfed.actors.coordinator;
+
+import io.splitfed.actors.job.JobSpec;
+import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.metrics.RoundSummary;
+import io.splitfed.actors.metrics.ShardRoundReport;
+import io.splitfed.model.lora.LoraAdapter;
+
+import java.util.List;
+
+/**
+ * What a finished job leaves: per-round summaries, what every device and shard did, and the
+ * final adapters (device side is null in SplitFrozen; server side is null in FedLoRA).
+ */
+public record JobResult(
+        JobSpec spec,
+        List<RoundSummary> rounds,
+        List<DeviceRoundStats> deviceStats,
+        List<ShardRoundReport> shardReports,
+        LoraAdapter deviceAdapter,
+        LoraAdapter serverAdapter,
+        double wallSeconds) {
+
+    public RoundSummary last() {
+        return rounds.get(rounds.size() - 1);
+    }
+
+    public double finalAccuracy() {
+        return rounds.isEmpty() ? Double.NaN : last().accuracy();
+    }
+}

@@ -1,0 +1,349 @@
+package io.splitfed.actors.coordinator;
+
+import io.splitfed.actors.aggregator.Aggregator;
+import io.splitfed.actors.aggregator.WeightedUpdate;
+import io.splitfed.actors.device.DeviceActor;
+import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.metrics.RoundSummary;
+import io.splitfed.actors.metrics.ShardRoundReport;
+import io.splitfed.actors.metrics.StepLoss;
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.tensor.TensorExecutor;
+import io.splitfed.model.train.Evaluation;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Runs the rounds: samples devices, starts them with the global adapter, watches who is done,
+ * late or gone, closes the round when everyone sampled has answered or at its deadline, has the
+ * shards report and the aggregator combine, scores the result, and starts the next round.
+ */
+public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Command> {
+
+    /** What the coordinator understands. */
+    public sealed interface Command {}
+
+    /** Begin the first round. */
+    public enum Start implements Command { INSTANCE }
+
+    /** A device answered a micro-batch (for progress reporting). */
+    public record DeviceProgress(int device, int round, int answered, int steps, int samples) implements Command {}
+
+    /** A device finished its round; {@code update} is its adapter (null in SplitFrozen). */
+    public record DeviceDone(int device, int round, DeviceRoundStats stats, LoraAdapter update) implements Command {}
+
+    /** A shard's report of a closed round, with its adapter replicas and their sample weights. */
+    public record ShardClosed(ShardRoundReport report, Map<Integer, LoraAdapter> replicas, Map<Integer, Double> weights) implements Command {}
+
+    /** The aggregator's answer; a null side had nothing to combine. */
+    public record Aggregated(int round, LoraAdapter deviceGlobal, LoraAdapter serverGlobal, List<String> notes) implements Command {}
+
+    /** A stopped device is back (with its state); it is sampled again from the next round. */
+    public record DeviceRejoined(int device, ActorRef<DeviceActor.Command> ref) implements Command {}
+
+    private record DeviceTerminated(int device) implements Command {}
+
+    private record Deadline(int round) implements Command {}
+
+    private record Evaluated(int round, Evaluation.Result result, Throwable error) implements Command {}
+
+    private enum DeviceStatus { RUNNING, DONE, LATE, GONE }
+
+    public static Behavior<Command> create(CoordinatorSettings settings) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RoundCoordinator(ctx, timers, settings)));
+    }
+
+    private final CoordinatorSettings settings;
+    private final Map<Integer, ActorRef<DeviceActor.Command>> devices;
+    private final TimerScheduler<Command> timers;
+    private final Set<Integer> gone = new TreeSet<>();
+    private final List<RoundSummary> summaries = new ArrayList<>();
+    private final List<DeviceRoundStats> deviceStats = new ArrayList<>();
+    private final List<ShardRoundReport> shardReports = new ArrayList<>();
+    private final long jobStart = System.nanoTime();
+    private LoraAdapter globalDevice;
+    private LoraAdapter globalServer;
+
+    private int round = -1;
+    private final Map<Integer, DeviceStatus> status = new LinkedHashMap<>();
+    private final Map<Integer, LoraAdapter> updates = new LinkedHashMap<>();
+    private final Map<Integer, DeviceRoundStats> roundStats = new LinkedHashMap<>();
+    private final Map<Integer, ShardClosed> shardClosed = new LinkedHashMap<>();
+    private final Map<Integer, Integer> answered = new LinkedHashMap<>();
+    private long roundMicroBatches;
+    private long roundSamples;
+    private boolean closing;
+    private boolean closedByDeadline;
+    private long roundStart;
+
+    private RoundCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers, CoordinatorSettings settings) {
+        super(context);
+        this.settings = settings;
+        this.timers = timers;
+        this.globalDevice = settings.initialDeviceAdapter();
+        this.globalServer = settings.initialServerAdapter();
+        this.devices = new LinkedHashMap<>(settings.devices());
+        devices.forEach((id, ref) -> context.watchWith(ref, new DeviceTerminated(id)));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessageEquals(Start.INSTANCE, () -> {
+                    startRound(0);
+                    return this;
+                })
+                .onMessage(DeviceProgress.class, this::onProgress)
+                .onMessage(DeviceDone.class, this::onDeviceDone)
+                .onMessage(DeviceTerminated.class, this::onTerminated)
+                .onMessage(DeviceRejoined.class, this::onRejoined)
+                .onMessage(Deadline.class, this::onDeadline)
+                .onMessage(ShardClosed.class, this::onShardClosed)
+                .onMessage(Aggregated.class, this::onAggregated)
+                .onMessage(Evaluated.class, this::onEvaluated)
+                .build();
+    }
+
+    private void emit(JobEvent e) {
+        if (settings.listener() != null) {
+            settings.listener().tell(e);
+        }
+    }
+
+    private void startRound(int r) {
+        round = r;
+        closing = false;
+        closedByDeadline = false;
+        status.clear();
+        updates.clear();
+        roundStats.clear();
+        shardClosed.clear();
+        answered.clear();
+        roundSamples = 0;
+        roundStart = System.nanoTime();
+        List<Integer> sampled = sample(r);
+        roundMicroBatches = sampled.stream().mapToLong(d -> settings.stepsPerRound().get(d)).sum();
+        for (ActorRef<ServerShard.Command> shard : settings.shards()) {
+            shard.tell(new ServerShard.RoundStarted(r));
+        }
+        for (int d : sampled) {
+            status.put(d, DeviceStatus.RUNNING);
+            ActorRef<ServerShard.Command> shard = settings.shards().isEmpty() ? null : settings.shards().get(settings.shardOf().get(d));
+            devices.get(d).tell(new DeviceActor.StartRound(r, settings.stepsPerRound().get(d), globalDevice, shard, getContext().getSelf()));
+        }
+        timers.startSingleTimer("deadline", new Deadline(r), settings.spec().federation().roundDeadline());
+        getContext().getLog().info("round {}/{} started with devices {}", r + 1, settings.spec().federation().rounds(), sampled);
+        emit(new JobEvent.RoundStarted(r, settings.spec().federation().rounds(), sampled, roundMicroBatches));
+        if (sampled.isEmpty()) {
+            closeRound(false);
+        }
+    }
+
+    /** A seeded share of the devices still reachable, at least {@code min-devices} of them. */
+    private List<Integer> sample(int r) {
+        List<Integer> alive = new ArrayList<>();
+        for (int d : devices.keySet()) {
+            if (!gone.contains(d)) {
+                alive.add(d);
+            }
+        }
+        var f = settings.spec().federation();
+        int want = (int) Math.ceil(f.sampleFraction() * settings.devices().size());
+        want = Math.min(alive.size(), Math.max(want, Math.min(f.minDevices(), alive.size())));
+        java.util.Collections.shuffle(alive, new Random(settings.spec().seed() * 1_000_003L + r));
+        List<Integer> out = new ArrayList<>(alive.subList(0, want));
+        out.sort(null);
+        return out;
+    }
+
+    private Behavior<Command> onProgress(DeviceProgress p) {
+        if (p.round() == round && !closing) {
+            answered.put(p.device(), p.answered());
+            roundSamples += p.samples();
+            long done = answered.values().stream().mapToLong(Integer::longValue).sum();
+            emit(new JobEvent.Progress(round, done, roundMicroBatches, roundSamples, p.device()));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onDeviceDone(DeviceDone m) {
+        if (m.round() != round || status.get(m.device()) != DeviceStatus.RUNNING || closing) {
+            getContext().getLog().info("device {}: result for round {} arrived after it closed; not used", m.device(), m.round());
+            return this;
+        }
+        status.put(m.device(), DeviceStatus.DONE);
+        roundStats.put(m.device(), m.stats());
+        if (m.update() != null) {
+            updates.put(m.device(), m.update());
+        }
+        maybeClose();
+        return this;
+    }
+
+    private Behavior<Command> onTerminated(DeviceTerminated m) {
+        gone.add(m.device());
+        if (status.get(m.device()) == DeviceStatus.RUNNING && !closing) {
+            getContext().getLog().warn("device {} is gone; round {} goes on without it", m.device(), round);
+            status.put(m.device(), DeviceStatus.GONE);
+            maybeClose();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onRejoined(DeviceRejoined m) {
+        devices.put(m.device(), m.ref());
+        gone.remove(m.device());
+        getContext().watchWith(m.ref(), new DeviceTerminated(m.device()));
+        getContext().getLog().info("device {} rejoined; it is sampled from the next round", m.device());
+        return this;
+    }
+
+    private void maybeClose() {
+        if (!closing && status.values().stream().noneMatch(s -> s == DeviceStatus.RUNNING)) {
+            closeRound(false);
+        }
+    }
+
+    private Behavior<Command> onDeadline(Deadline m) {
+        if (m.round() == round && !closing) {
+            List<Integer> late = new ArrayList<>();
+            status.forEach((d, s) -> {
+                if (s == DeviceStatus.RUNNING) {
+                    late.add(d);
+                }
+            });
+            getContext().getLog().warn("round {} reached its deadline; closing without late devices {}", round, late);
+            for (int d : late) {
+                status.put(d, DeviceStatus.LATE);
+                devices.get(d).tell(new DeviceActor.AbortRound(round));
+            }
+            closeRound(true);
+        }
+        return this;
+    }
+
+    private void closeRound(boolean byDeadline) {
+        closing = true;
+        closedByDeadline = byDeadline;
+        timers.cancel("deadline");
+        if (settings.shards().isEmpty()) {
+            aggregate();
+            return;
+        }
+        for (ActorRef<ServerShard.Command> shard : settings.shards()) {
+            shard.tell(new ServerShard.CloseRound(round, getContext().getSelf()));
+        }
+    }
+
+    private Behavior<Command> onShardClosed(ShardClosed m) {
+        if (m.report().round() != round) {
+            return this;
+        }
+        shardClosed.put(m.report().shard(), m);
+        if (shardClosed.size() == settings.shards().size()) {
+            aggregate();
+        }
+        return this;
+    }
+
+    private void aggregate() {
+        List<WeightedUpdate> device = new ArrayList<>();
+        updates.forEach((d, u) -> device.add(new WeightedUpdate(d, u, roundStats.get(d).samples())));
+        List<WeightedUpdate> server = new ArrayList<>();
+        shardClosed.values().forEach(sc -> sc.replicas().forEach((key, adapter) ->
+                server.add(new WeightedUpdate(key, adapter, sc.weights().getOrDefault(key, 0.0)))));
+        int done = (int) status.values().stream().filter(s -> s == DeviceStatus.DONE).count();
+        if (done < settings.spec().federation().minDevices()) {
+            getContext().getLog().warn("round {}: {} devices finished, fewer than min-devices {}; the global adapters stay as they were",
+                    round, done, settings.spec().federation().minDevices());
+            getContext().getSelf().tell(new Aggregated(round, null, null, List.of("too few devices")));
+            return;
+        }
+        settings.aggregator().tell(new Aggregator.Aggregate(round, device, server, getContext().getSelf()));
+    }
+
+    private Behavior<Command> onAggregated(Aggregated m) {
+        if (m.round() != round) {
+            return this;
+        }
+        if (m.deviceGlobal() != null) {
+            globalDevice = m.deviceGlobal();
+        }
+        if (m.serverGlobal() != null) {
+            globalServer = m.serverGlobal();
+            long replicas = shardClosed.values().stream().mapToLong(sc -> sc.replicas().size()).sum();
+            if (replicas > 1) {
+                for (ActorRef<ServerShard.Command> shard : settings.shards()) {
+                    shard.tell(new ServerShard.LoadAdapter(round, globalServer));
+                }
+            }
+        }
+        LoraAdapter dev = globalDevice;
+        LoraAdapter srv = globalServer;
+        int r = round;
+        CompletableFuture<Evaluation.Result> eval = TensorExecutor.shared().submit(() -> settings.evaluator().evaluate(dev, srv));
+        getContext().pipeToSelf(eval, (ok, err) -> new Evaluated(r, ok, err));
+        return this;
+    }
+
+    private Behavior<Command> onEvaluated(Evaluated m) {
+        if (m.round() != round) {
+            return this;
+        }
+        if (m.error() != null) {
+            getContext().getLog().error("round {}: evaluation failed", round, m.error());
+        }
+        Evaluation.Result eval = m.result() == null ? new Evaluation.Result(Double.NaN, Double.NaN, 0) : m.result();
+        List<Integer> sampled = new ArrayList<>(status.keySet());
+        List<Integer> done = new ArrayList<>();
+        List<Integer> late = new ArrayList<>();
+        List<Integer> goneNow = new ArrayList<>();
+        status.forEach((d, s) -> {
+            switch (s) {
+                case DONE -> done.add(d);
+                case LATE -> late.add(d);
+                case GONE -> goneNow.add(d);
+                default -> { }
+            }
+        });
+        List<StepLoss> losses = new ArrayList<>();
+        shardClosed.values().forEach(sc -> losses.addAll(sc.report().losses()));
+        roundStats.values().forEach(s -> losses.addAll(s.localLosses()));
+        double trainLoss = losses.stream().mapToDouble(StepLoss::loss).average().orElse(Double.NaN);
+        long samples = roundStats.values().stream().mapToLong(DeviceRoundStats::samples).sum();
+        RoundSummary summary = new RoundSummary(round, sampled, done, late, goneNow, closedByDeadline, !done.isEmpty(),
+                eval.accuracy(), eval.loss(), trainLoss, samples, (System.nanoTime() - roundStart) / 1e9);
+        summaries.add(summary);
+        deviceStats.addAll(roundStats.values());
+        shardClosed.values().forEach(sc -> shardReports.add(sc.report()));
+        getContext().getLog().info("round {} closed: accuracy {} eval loss {} train loss {} ({} samples, {}s{})", round + 1,
+                String.format("%.4f", eval.accuracy()), String.format("%.4f", eval.loss()), String.format("%.4f", trainLoss), samples,
+                String.format("%.1f", summary.seconds()), closedByDeadline ? ", by deadline" : "");
+        emit(new JobEvent.RoundClosed(summary));
+        if (round + 1 < settings.spec().federation().rounds()) {
+            startRound(round + 1);
+            return this;
+        }
+        JobResult result = new JobResult(settings.spec(), List.copyOf(summaries), List.copyOf(deviceStats), List.copyOf(shardReports),
+                globalDevice, globalServer, (System.nanoTime() - jobStart) / 1e9);
+        emit(new JobEvent.Finished(result));
+        settings.replyTo().tell(result);
+        return Behaviors.stopped();
+    }
+}

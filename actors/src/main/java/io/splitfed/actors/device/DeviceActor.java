@@ -1,0 +1,428 @@
+package io.splitfed.actors.device;
+
+import io.splitfed.actors.coordinator.RoundCoordinator;
+import io.splitfed.actors.job.TrainingMode;
+import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.metrics.JobClock;
+import io.splitfed.actors.metrics.StepLoss;
+import io.splitfed.actors.metrics.TimelineEvent;
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.tensor.TensorExecutor;
+import io.splitfed.model.tensor.TensorPayload;
+import io.splitfed.model.tensor.WireCodec;
+import io.splitfed.model.tokenizer.SequenceEncoder;
+import io.splitfed.model.train.SegmentLearner;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * An edge device: holds its data shard and its part of the model, and streams micro-batches to
+ * its server shard, keeping up to {@code window} in flight so it computes micro-batch i+1 while
+ * the link carries i and the server trains i-1. In SplitFrozen it runs its frozen blocks forward
+ * only (from the activation cache after the first epoch); in SFL it keeps each micro-batch's graph
+ * until the cut gradient returns and steps its own adapter; in FedLoRA it trains the whole model
+ * locally.
+ */
+public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
+
+    /** What a device understands. */
+    public sealed interface Command {}
+
+    /** Run {@code steps} micro-batches of {@code round}, starting from {@code global} (null: keep yours). */
+    public record StartRound(int round, int steps, LoraAdapter global, ActorRef<ServerShard.Command> shard,
+            ActorRef<RoundCoordinator.Command> coordinator) implements Command {}
+
+    /** SplitFrozen's answer: micro-batch {@code seq} was trained; one more may be sent. */
+    public record Credit(int round, long seq, long sentMicros) implements Command {}
+
+    /** SFL's answer: the gradient of the loss with respect to micro-batch {@code seq}'s activations. */
+    public record CutGradient(int round, long seq, TensorPayload gradient, long sentMicros) implements Command {}
+
+    /** The shard refused micro-batch {@code seq}. */
+    public record Rejected(int round, long seq, String reason) implements Command {}
+
+    /** The round closed without this device (deadline): stop and drop what is in flight. */
+    public record AbortRound(int round) implements Command {}
+
+    /** Fault injection: make this device {@code factor} times slower. */
+    public record SlowDown(double factor) implements Command {}
+
+    /** Fault injection: throw while handling this message, as a bug would. */
+    public record Fail(String reason) implements Command {}
+
+    private record Computed(int round, long seq, TokenBatch batch, TensorPayload activations, SegmentLearner.InFlight graph,
+            double seconds, double flops, boolean cached) implements Command {}
+
+    private record Backpropagated(int round, long seq, int samples, double seconds, double flops) implements Command {}
+
+    private record LocalStep(int round, long seq, int samples, float loss, double seconds, double flops) implements Command {}
+
+    private record ComputeFailed(int round, long seq, Throwable error) implements Command {}
+
+    private record Release(Command delayed) implements Command {}
+
+    private enum ResendTick implements Command { INSTANCE }
+
+    /** Restarts on failure; {@code state} survives the restart. */
+    public static Behavior<Command> create(DeviceState state) {
+        return Behaviors.supervise(Behaviors.<Command>setup(ctx -> Behaviors.<Command>withTimers(timers -> new DeviceActor(ctx, timers, state))))
+                .onFailure(SupervisorStrategy.restart().withLoggingEnabled(true));
+    }
+
+    private final DeviceState state;
+    private final TimerScheduler<Command> timers;
+    private final TrainingMode mode;
+
+    private DeviceActor(ActorContext<Command> context, TimerScheduler<Command> timers, DeviceState state) {
+        super(context);
+        this.state = state;
+        this.timers = timers;
+        this.mode = state.settings.mode();
+        Duration ack = state.settings.spec().pipeline().ackTimeout();
+        timers.startTimerWithFixedDelay(ResendTick.INSTANCE, ack.dividedBy(2));
+        if (state.active) {
+            // restarted mid-round: the shard answers (never retrains) anything it already has
+            state.pending.values().forEach(p -> resend(p.forward()));
+            pump();
+        }
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(StartRound.class, this::onStartRound)
+                .onMessage(Credit.class, this::onCredit)
+                .onMessage(CutGradient.class, this::onCutGradient)
+                .onMessage(Rejected.class, this::onRejected)
+                .onMessage(AbortRound.class, this::onAbort)
+                .onMessage(Computed.class, this::onComputed)
+                .onMessage(Backpropagated.class, this::onBackpropagated)
+                .onMessage(LocalStep.class, this::onLocalStep)
+                .onMessage(ComputeFailed.class, this::onComputeFailed)
+                .onMessage(Release.class, r -> release(r.delayed()))
+                .onMessage(SlowDown.class, s -> {
+                    state.slowdown = Math.max(1.0, s.factor());
+                    return this;
+                })
+                .onMessage(Fail.class, f -> {
+                    throw new IllegalStateException("injected fault: " + f.reason());
+                })
+                .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
+                .build();
+    }
+
+    private Behavior<Command> onStartRound(StartRound m) {
+        if (m.round() <= state.round && state.active) {
+            return this;
+        }
+        dropInFlight();
+        state.resetRound(m.round(), m.steps());
+        state.shard = m.shard();
+        state.coordinator = m.coordinator();
+        if (m.global() != null && state.learner != null) {
+            SegmentLearner learner = state.learner;
+            TensorExecutor.shared().execute(() -> learner.load(m.global())); // ahead of this round's steps
+        }
+        pump();
+        finishIfDone();
+        return this;
+    }
+
+    /** Issues micro-batches while the round has some left and the window has room. */
+    private void pump() {
+        int window = mode.isSplit() ? state.settings.spec().pipeline().window() : 1;
+        while (state.active && state.issued < state.steps && state.outstanding() < window) {
+            List<SequenceEncoder.Encoded> rows = state.data.next();
+            long seq = state.nextSeq++;
+            state.issued++;
+            TokenBatch batch = state.settings.batcher().apply(rows);
+            if (mode == TrainingMode.SPLITFROZEN && state.cache != null && state.cache.containsAll(batch)) {
+                int[] shape = {batch.batch(), batch.seqLen(), state.settings.model().config().hiddenSize()};
+                TensorPayload acts = WireCodec.encode(state.cache.assemble(batch), shape, state.settings.spec().pipeline().uplink(), null);
+                send(new Computed(state.round, seq, batch, acts, null, 0, 0, true));
+                continue;
+            }
+            state.computing++;
+            submit(seq, batch);
+        }
+    }
+
+    private void submit(long seq, TokenBatch batch) {
+        int round = state.round;
+        var spec = state.settings.spec();
+        TensorPayload.Encoding uplink = spec.pipeline().uplink();
+        double blockFlops = blockFlops(batch);
+        CompletableFuture<Command> work = switch (mode) {
+            case SPLITFROZEN -> TensorExecutor.shared().submit(() -> {
+                long t0 = System.nanoTime();
+                TensorPayload acts = SegmentLearner.frozenForward(state.devicePart, batch, TensorPayload.Encoding.F32);
+                return new Computed(round, seq, batch, acts, null, (System.nanoTime() - t0) / 1e9, blockFlops * state.settings.splitPoint(), false);
+            });
+            case SFL -> TensorExecutor.shared().submit(() -> {
+                long t0 = System.nanoTime();
+                SegmentLearner.InFlight graph = state.learner.forwardForCut(batch, uplink);
+                return new Computed(round, seq, batch, graph.activations(), graph, (System.nanoTime() - t0) / 1e9, blockFlops * state.settings.splitPoint(), false);
+            });
+            case FEDLORA, CENTRALIZED -> TensorExecutor.shared().submit(() -> {
+                long t0 = System.nanoTime();
+                SegmentLearner.StepResult r = state.learner.trainStep(batch, null, null, null);
+                int layers = state.settings.model().numLayers();
+                return new LocalStep(round, seq, batch.batch(), r.loss(), (System.nanoTime() - t0) / 1e9, 2 * blockFlops * layers);
+            });
+        };
+        getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new ComputeFailed(round, seq, err));
+    }
+
+    private double blockFlops(TokenBatch b) {
+        var c = state.settings.model().config();
+        return (double) b.batch() * b.seqLen() * c.blockFlopsPerToken(b.seqLen());
+    }
+
+    /** A slowed device holds each result back for the extra time its slower hardware would take. */
+    private Duration extraDelay(double seconds) {
+        return state.slowdown > 1.0 ? Duration.ofNanos((long) ((state.slowdown - 1.0) * seconds * 1e9)) : Duration.ZERO;
+    }
+
+    private Behavior<Command> onComputed(Computed c) {
+        Duration extra = extraDelay(c.seconds());
+        if (!extra.isZero()) {
+            getContext().scheduleOnce(extra, getContext().getSelf(), new Release(c));
+            return this;
+        }
+        return release(c);
+    }
+
+    private Behavior<Command> release(Command delayed) {
+        if (delayed instanceof Computed c) {
+            state.computing--;
+            send(c);
+            pump();
+        } else if (delayed instanceof LocalStep s) {
+            localStepDone(s);
+        } else if (delayed instanceof Backpropagated b) {
+            backpropagated(b);
+        }
+        return this;
+    }
+
+    /** Puts computed (or cached) activations on the uplink and remembers them until answered. */
+    private void send(Computed c) {
+        if (!state.active || c.round() != state.round) {
+            closeGraph(c.graph());
+            return;
+        }
+        state.computeSeconds += c.seconds() * state.slowdown;
+        state.flops += c.flops();
+        if (c.cached()) {
+            state.cachedMicroBatches++;
+        }
+        TensorPayload acts = c.activations();
+        if (mode == TrainingMode.SPLITFROZEN && !c.cached()) {
+            if (state.cache != null) {
+                state.cache.store(c.batch(), acts);
+            }
+            TensorPayload.Encoding uplink = state.settings.spec().pipeline().uplink();
+            if (uplink != TensorPayload.Encoding.F32) {
+                acts = WireCodec.encode(WireCodec.toFloats(acts), acts.shape(), uplink, null);
+            }
+        }
+        long now = JobClock.micros();
+        state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.COMPUTED, now, "device-" + state.settings.device()));
+        ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.settings.splitPoint(), c.round(), c.seq(),
+                c.batch().withoutTokens(), acts, now, getContext().getSelf());
+        state.pending.put(c.seq(), new DeviceState.Pending(f, System.nanoTime(), c.graph()));
+        state.bytesUp += acts.wireBytes();
+        deliver(f);
+        state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.SENT, JobClock.micros(), "device-" + state.settings.device()));
+    }
+
+    private void deliver(ServerShard.Forward f) {
+        Duration delay = state.uplink == null ? Duration.ZERO : state.uplink.send(f.activations().wireBytes(), System.nanoTime());
+        if (delay.isZero()) {
+            state.shard.tell(f);
+        } else {
+            getContext().scheduleOnce(delay, state.shard, f);
+        }
+    }
+
+    private void resend(ServerShard.Forward f) {
+        state.resent++;
+        deliver(f);
+    }
+
+    private Behavior<Command> onCredit(Credit m) {
+        DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
+        if (p == null) {
+            return this; // an answer to a resend, or to a round already over
+        }
+        answered(m.round(), m.seq(), p.forward().batch().batch(), 16);
+        return this;
+    }
+
+    private Behavior<Command> onCutGradient(CutGradient m) {
+        DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
+        if (p == null) {
+            return this;
+        }
+        state.bytesDown += m.gradient().wireBytes();
+        state.computing++;
+        int round = state.round;
+        int samples = p.forward().batch().batch();
+        double flops = blockFlops(p.forward().batch()) * state.settings.splitPoint();
+        SegmentLearner.InFlight graph = p.graph();
+        CompletableFuture<Command> work = TensorExecutor.shared().submit(() -> {
+            long t0 = System.nanoTime();
+            graph.backward(m.gradient());
+            return new Backpropagated(round, m.seq(), samples, (System.nanoTime() - t0) / 1e9, flops);
+        });
+        getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new ComputeFailed(round, m.seq(), err));
+        return this;
+    }
+
+    private Behavior<Command> onBackpropagated(Backpropagated b) {
+        Duration extra = extraDelay(b.seconds());
+        if (!extra.isZero()) {
+            getContext().scheduleOnce(extra, getContext().getSelf(), new Release(b));
+            return this;
+        }
+        backpropagated(b);
+        return this;
+    }
+
+    private void backpropagated(Backpropagated b) {
+        state.computing--;
+        if (b.round() != state.round || !state.active) {
+            return;
+        }
+        state.computeSeconds += b.seconds() * state.slowdown;
+        state.flops += b.flops();
+        answered(b.round(), b.seq(), b.samples(), 0);
+    }
+
+    private Behavior<Command> onLocalStep(LocalStep s) {
+        Duration extra = extraDelay(s.seconds());
+        if (!extra.isZero()) {
+            getContext().scheduleOnce(extra, getContext().getSelf(), new Release(s));
+            return this;
+        }
+        localStepDone(s);
+        return this;
+    }
+
+    private void localStepDone(LocalStep s) {
+        state.computing--;
+        if (s.round() != state.round || !state.active) {
+            return;
+        }
+        state.computeSeconds += s.seconds() * state.slowdown;
+        state.flops += s.flops();
+        state.localLosses.add(new StepLoss(s.round(), state.settings.device(), s.seq(), s.loss(), JobClock.micros()));
+        answered(s.round(), s.seq(), s.samples(), 0);
+    }
+
+    private void answered(int round, long seq, int samples, long bytes) {
+        state.answered++;
+        state.samples += samples;
+        state.bytesDown += bytes;
+        state.timeline.add(new TimelineEvent(state.settings.device(), round, seq, TimelineEvent.Stage.ANSWERED, JobClock.micros(), "device-" + state.settings.device()));
+        state.coordinator.tell(new RoundCoordinator.DeviceProgress(state.settings.device(), round, state.answered, state.steps, samples));
+        pump();
+        finishIfDone();
+    }
+
+    private Behavior<Command> onRejected(Rejected m) {
+        DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
+        if (p == null) {
+            return this;
+        }
+        getContext().getLog().warn("device {}: micro-batch {} rejected by the server: {}", state.settings.device(), m.seq(), m.reason());
+        closeGraph(p.graph());
+        state.answered++;
+        pump();
+        finishIfDone();
+        return this;
+    }
+
+    private void finishIfDone() {
+        if (!state.active || state.answered < state.steps) {
+            return;
+        }
+        state.active = false;
+        LoraAdapter update = state.learner == null ? null : state.learner.adapter();
+        DeviceRoundStats stats = new DeviceRoundStats(state.settings.device(), state.round, state.samples, state.answered, state.cachedMicroBatches,
+                state.computeSeconds, state.flops, state.bytesUp + (update == null ? 0 : 4 * update.parameterCount()), state.bytesDown,
+                state.resent, state.localLosses, state.timeline);
+        // every step of the round has completed on the tensor thread, so the adapter is settled
+        state.coordinator.tell(new RoundCoordinator.DeviceDone(state.settings.device(), state.round, stats, update == null ? null : update.copy()));
+    }
+
+    private Behavior<Command> onAbort(AbortRound m) {
+        if (m.round() == state.round && state.active) {
+            getContext().getLog().info("device {}: round {} closed without it; dropping {} micro-batches in flight", state.settings.device(), m.round(), state.pending.size());
+            state.active = false;
+            dropInFlight();
+        }
+        return this;
+    }
+
+    private void dropInFlight() {
+        List<SegmentLearner.InFlight> graphs = new ArrayList<>();
+        state.pending.values().forEach(p -> {
+            if (p.graph() != null) {
+                graphs.add(p.graph());
+            }
+        });
+        state.pending.clear();
+        if (!graphs.isEmpty()) {
+            TensorExecutor.shared().execute(() -> graphs.forEach(SegmentLearner.InFlight::close));
+        }
+    }
+
+    private void closeGraph(SegmentLearner.InFlight graph) {
+        if (graph != null) {
+            TensorExecutor.shared().execute(graph::close);
+        }
+    }
+
+    private Behavior<Command> onComputeFailed(ComputeFailed f) {
+        state.computing--;
+        Throwable cause = f.error().getCause() != null ? f.error().getCause() : f.error();
+        getContext().getLog().error("device {}: micro-batch {} failed on the device: {}", state.settings.device(), f.seq(), cause.toString());
+        if (f.round() == state.round && state.active) {
+            state.answered++;
+            pump();
+            finishIfDone();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onResendTick() {
+        if (!state.active) {
+            return this;
+        }
+        long limit = state.settings.spec().pipeline().ackTimeout().toNanos();
+        long now = System.nanoTime();
+        for (var e : new ArrayList<>(state.pending.entrySet())) {
+            DeviceState.Pending p = e.getValue();
+            if (now - p.sentNanos() > limit) {
+                state.pending.put(e.getKey(), new DeviceState.Pending(p.forward(), now, p.graph()));
+                resend(p.forward());
+            }
+        }
+        return this;
+    }
+}

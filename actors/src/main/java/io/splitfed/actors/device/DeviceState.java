@@ -1,0 +1,99 @@
+package io.splitfed.actors.device;
+
+import io.splitfed.actors.coordinator.RoundCoordinator;
+import io.splitfed.actors.link.LinkShaper;
+import io.splitfed.actors.metrics.StepLoss;
+import io.splitfed.actors.metrics.TimelineEvent;
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.model.nn.ModelSegment;
+import io.splitfed.model.train.AdamW;
+import io.splitfed.model.train.SegmentLearner;
+
+import org.apache.pekko.actor.typed.ActorRef;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * A device's memory, kept outside its behaviour so that a restart by supervision resumes: the
+ * data cursor, the activation cache, its adapter and optimizer, the sequence counter, and the
+ * micro-batches sent but not yet answered (resent after a restart; the shard never trains one
+ * twice). Touched only by the actor.
+ */
+public final class DeviceState {
+
+    /** A micro-batch on its way, kept until answered so it can be sent again. */
+    record Pending(ServerShard.Forward forward, long sentNanos, SegmentLearner.InFlight graph) {}
+
+    final DeviceSettings settings;
+    final DeviceData data;
+    final ActivationCache cache;
+    final SegmentLearner learner;
+    final LinkShaper uplink;
+    final ModelSegment devicePart;
+
+    long nextSeq;
+    double slowdown = 1.0;
+
+    int round = -1;
+    boolean active;
+    int steps;
+    int issued;
+    int answered;
+    int computing;
+    final TreeMap<Long, Pending> pending = new TreeMap<>();
+    ActorRef<ServerShard.Command> shard;
+    ActorRef<RoundCoordinator.Command> coordinator;
+
+    int samples;
+    int cachedMicroBatches;
+    double computeSeconds;
+    double flops;
+    long bytesUp;
+    long bytesDown;
+    int resent;
+    List<StepLoss> localLosses = new ArrayList<>();
+    List<TimelineEvent> timeline = new ArrayList<>();
+
+    public DeviceState(DeviceSettings settings, DeviceData data) {
+        this.settings = settings;
+        this.data = data;
+        var spec = settings.spec();
+        boolean split = spec.mode().isSplit();
+        this.devicePart = split ? ModelSegment.devicePart(settings.model(), settings.splitPoint()) : null;
+        this.cache = spec.mode() == io.splitfed.actors.job.TrainingMode.SPLITFROZEN && spec.pipeline().activationCache()
+                ? new ActivationCache(spec.pipeline().cacheBytesPerDevice(), settings.model().config().hiddenSize())
+                : null;
+        if (settings.initialAdapter() != null) {
+            ModelSegment segment = split ? devicePart : ModelSegment.whole(settings.model(), settings.head());
+            learner = SegmentLearner.create(segment, settings.initialAdapter().copy(),
+                    new AdamW(spec.training().optimizer(), settings.schedule()), SegmentLearner.Backward.FUSED,
+                    spec.seed() * 104729 + settings.device());
+        } else {
+            learner = null;
+        }
+        this.uplink = spec.links().enabled() ? new LinkShaper(spec.links().uplinkMbps(), spec.links().latency()) : null;
+    }
+
+    void resetRound(int newRound, int newSteps) {
+        round = newRound;
+        steps = newSteps;
+        active = true;
+        issued = 0;
+        answered = 0;
+        samples = 0;
+        cachedMicroBatches = 0;
+        computeSeconds = 0;
+        flops = 0;
+        bytesUp = 0;
+        bytesDown = 0;
+        resent = 0;
+        localLosses = new ArrayList<>();
+        timeline = new ArrayList<>();
+    }
+
+    int outstanding() {
+        return computing + pending.size();
+    }
+}

@@ -1,0 +1,115 @@
+package io.splitfed.actors.job;
+
+import io.splitfed.actors.device.DeviceData;
+import io.splitfed.model.data.DataSets;
+import io.splitfed.model.data.Dataset;
+import io.splitfed.model.data.StratifiedSplit;
+import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.data.partition.Partitioner;
+import io.splitfed.model.head.CausalLmHead;
+import io.splitfed.model.head.ClassificationHead;
+import io.splitfed.model.head.TaskHead;
+import io.splitfed.model.io.CheckpointLoader;
+import io.splitfed.model.io.LoadedWeights;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.tensor.TensorExecutor;
+import io.splitfed.model.tokenizer.SequenceEncoder;
+import io.splitfed.model.tokenizer.Tokenizer;
+import io.splitfed.model.tokenizer.Tokenizers;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Function;
+
+/** Reads, splits, tokenizes and partitions a job's data, and puts its model on the engine. */
+public final class JobPreparation {
+
+    private static final int EVAL_BATCH = 64;
+
+    private JobPreparation() {}
+
+    public static PreparedJob prepare(JobSpec spec) {
+        LoadedWeights weights = CheckpointLoader.load(spec.model().path());
+        spec.validated(weights.config().numLayers());
+        Tokenizer tokenizer = Tokenizers.load(spec.model().tokenizer(), spec.model().path(), weights.config());
+        if (tokenizer.vocabSize() > weights.config().vocabSize()) {
+            throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " tokens but the model only " + weights.config().vocabSize());
+        }
+        SequenceEncoder encoder = new SequenceEncoder(tokenizer, spec.data().maxLength(), spec.data().pairSeparator());
+
+        Dataset train = DataSets.read(spec.data().train());
+        boolean classify = train.isClassification();
+        int[] labels = train.labels();
+        long seed = spec.seed();
+        int[] trainIdx;
+        Dataset evalSet;
+        int[] evalIdx;
+        if (spec.data().eval() != null) {
+            evalSet = DataSets.read(spec.data().eval());
+            if (classify && !evalSet.labelNames().equals(train.labelNames())) {
+                throw new IllegalArgumentException(spec.data().eval() + ": labels " + evalSet.labelNames() + " differ from the training data's " + train.labelNames());
+            }
+            trainIdx = all(train.size());
+            evalIdx = all(evalSet.size());
+        } else {
+            StratifiedSplit.Split split = StratifiedSplit.of(labels, spec.data().validationFraction(), seed);
+            trainIdx = split.train();
+            evalSet = train;
+            evalIdx = split.validation();
+        }
+        if (spec.data().trainLimit() > 0) {
+            trainIdx = StratifiedSplit.stratifiedSample(trainIdx, labels, spec.data().trainLimit(), seed + 1);
+        }
+        if (spec.data().evalLimit() > 0) {
+            evalIdx = StratifiedSplit.stratifiedSample(evalIdx, evalSet.labels(), spec.data().evalLimit(), seed + 2);
+        }
+        if (evalIdx.length == 0) {
+            throw new IllegalArgumentException("no evaluation examples: set data.eval or a positive validation-fraction");
+        }
+
+        Function<List<SequenceEncoder.Encoded>, TokenBatch> batcher = classify ? encoder::batch : encoder::lmBatch;
+        TaskHead head = classify ? new ClassificationHead(train.numLabels()) : new CausalLmHead();
+        int devices = spec.federation().devices();
+        Partitioner partitioner = spec.mode() == TrainingMode.CENTRALIZED ? Partitioner.parse("iid") : Partitioner.parse(spec.federation().partition());
+        int[] subsetLabels = new int[trainIdx.length];
+        for (int i = 0; i < trainIdx.length; i++) {
+            subsetLabels[i] = classify ? labels[trainIdx[i]] : 0;
+        }
+        int[][] parts = partitioner.partition(subsetLabels, devices, seed + 3);
+        List<DeviceData> deviceData = new ArrayList<>();
+        for (int d = 0; d < devices; d++) {
+            List<SequenceEncoder.Encoded> rows = new ArrayList<>();
+            for (int i : parts[d]) {
+                int idx = trainIdx[i];
+                rows.add(classify ? encoder.encode(idx, train.examples().get(idx)) : encoder.encodeForLm(idx, train.examples().get(idx)));
+            }
+            deviceData.add(new DeviceData(rows, spec.training().microBatch(), seed * 1_000_033L + d));
+        }
+
+        List<SequenceEncoder.Encoded> evalRows = new ArrayList<>();
+        for (int idx : evalIdx) {
+            evalRows.add(classify ? encoder.encode(idx, evalSet.examples().get(idx)) : encoder.encodeForLm(idx, evalSet.examples().get(idx)));
+        }
+        evalRows.sort(Comparator.comparingInt(e -> e.ids().length));
+        List<TokenBatch> evalBatches = new ArrayList<>();
+        for (int i = 0; i < evalRows.size(); i += EVAL_BATCH) {
+            evalBatches.add(batcher.apply(evalRows.subList(i, Math.min(evalRows.size(), i + EVAL_BATCH))));
+        }
+
+        DecoderModel model = TensorExecutor.shared().call(() -> DecoderModel.create(weights));
+        var lora = spec.training().lora();
+        LoraAdapter whole = LoraAdapter.init(lora, model.loraModules(0, model.numLayers(), lora.targets()),
+                head.trainableTensors(model.config()), seed, spec.training().freezeA());
+        return new PreparedJob(spec, model, head, encoder, train, deviceData, evalBatches, whole, batcher);
+    }
+
+    private static int[] all(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        return a;
+    }
+}

@@ -1,0 +1,165 @@
+package io.splitfed.actors.job;
+
+import com.typesafe.config.Config;
+
+import io.splitfed.model.lora.LoraConfig;
+import io.splitfed.model.lora.LoraTarget;
+import io.splitfed.model.tensor.TensorPayload;
+import io.splitfed.model.train.AdamW;
+import io.splitfed.model.train.LrSchedule;
+import io.splitfed.model.train.SegmentLearner;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Everything a training job needs to know, read from the {@code splitfed.job} section of the
+ * configuration (defaults in {@code reference.conf}; the CLI and embedders override).
+ */
+public record JobSpec(
+        TrainingMode mode,
+        long seed,
+        Model model,
+        Data data,
+        Federation federation,
+        Training training,
+        Pipeline pipeline,
+        Links links,
+        Server server) {
+
+    /** The base model and its tokenizer. */
+    public record Model(Path path, Path tokenizer) {}
+
+    /**
+     * Training and evaluation data. {@code eval} null means: carve a stratified validation split of
+     * {@code validationFraction} out of {@code train}. Limits of 0 mean all.
+     */
+    public record Data(Path train, Path eval, int maxLength, int trainLimit, int evalLimit, double validationFraction, String pairSeparator) {}
+
+    /**
+     * Devices and rounds. {@code splitPoints} holds one split point for all devices or one per
+     * device; {@code epochs} is how many passes over its shard each device makes over all rounds.
+     */
+    public record Federation(int devices, String partition, int[] splitPoints, int rounds, double epochs, double sampleFraction,
+            Duration roundDeadline, int minDevices, String aggregation) {
+
+        public int splitPoint(int device) {
+            return splitPoints.length == 1 ? splitPoints[0] : splitPoints[device];
+        }
+
+        public int minSplitPoint() {
+            return Arrays.stream(splitPoints).min().orElse(0);
+        }
+    }
+
+    /** The optimizer and adapters. */
+    public record Training(LoraConfig lora, boolean freezeA, double learningRate, LrSchedule.Kind schedule, double warmupFraction,
+            AdamW.Settings optimizer, int microBatch, SegmentLearner.Backward backward) {}
+
+    /** Flow control and what goes on the wire. */
+    public record Pipeline(int window, boolean activationCache, long cacheBytesPerDevice, Duration ackTimeout,
+            TensorPayload.Encoding uplink, TensorPayload.Encoding downlink) {}
+
+    /** Simulated device links; {@code enabled} false delivers at once. */
+    public record Links(boolean enabled, double uplinkMbps, double downlinkMbps, Duration latency) {}
+
+    /** Server-side workers: how many shards, and whether SFL keeps one server adapter per device. */
+    public record Server(int shards, boolean perDeviceReplicas) {}
+
+    /** Reads {@code splitfed.job}; every field must be present (reference.conf supplies defaults). */
+    public static JobSpec fromConfig(Config root) {
+        Config c = root.getConfig("splitfed.job");
+        TrainingMode mode = TrainingMode.parse(c.getString("mode"));
+        Config d = c.getConfig("data");
+        Config f = c.getConfig("federation");
+        Config t = c.getConfig("training");
+        Config p = c.getConfig("pipeline");
+        Config l = c.getConfig("links");
+        Config s = c.getConfig("server");
+        int devices = f.getInt("devices");
+        int[] splits = parseInts(f.getString("split-points"), "splitfed.job.federation.split-points");
+        if (splits.length != 1 && splits.length != devices) {
+            throw new IllegalArgumentException("splitfed.job.federation.split-points has " + splits.length
+                    + " entries; expected one for all devices or one per device (" + devices + ")");
+        }
+        if (mode == TrainingMode.SFL && Arrays.stream(splits).distinct().count() > 1) {
+            throw new IllegalArgumentException("splitfed.job.federation.split-points: sfl averages device adapters, so all devices need the same split point; got "
+                    + Arrays.toString(splits));
+        }
+        LoraConfig lora = new LoraConfig(t.getInt("lora.rank"), t.getDouble("lora.alpha"), t.getDouble("lora.dropout"),
+                LoraTarget.parse(t.getString("lora.targets")));
+        AdamW.Settings opt = new AdamW.Settings(t.getDouble("beta1"), t.getDouble("beta2"), t.getDouble("eps"),
+                t.getDouble("weight-decay"), t.getDouble("max-grad-norm"));
+        return new JobSpec(
+                mode,
+                c.getLong("seed"),
+                new Model(path(c, "model.path"), optionalPath(c, "model.tokenizer")),
+                new Data(path(d, "train"), optionalPath(d, "eval"), d.getInt("max-length"), d.getInt("train-limit"),
+                        d.getInt("eval-limit"), d.getDouble("validation-fraction"), d.getString("pair-separator")),
+                new Federation(mode == TrainingMode.CENTRALIZED ? 1 : devices, f.getString("partition"), splits, f.getInt("rounds"),
+                        f.getDouble("epochs"), f.getDouble("sample-fraction"), f.getDuration("round-deadline"), f.getInt("min-devices"),
+                        f.getString("aggregation")),
+                new Training(lora, t.getBoolean("freeze-a") || f.getString("aggregation").equalsIgnoreCase("ffa"),
+                        t.getDouble("learning-rate"), LrSchedule.parseKind(t.getString("schedule")),
+                        t.getDouble("warmup-fraction"), opt, t.getInt("micro-batch"),
+                        SegmentLearner.Backward.valueOf(t.getString("backward").toUpperCase(java.util.Locale.ROOT))),
+                new Pipeline(p.getInt("window"), p.getBoolean("activation-cache"), p.getBytes("cache-bytes-per-device"),
+                        p.getDuration("ack-timeout"), TensorPayload.Encoding.forBits(p.getInt("uplink-bits")),
+                        TensorPayload.Encoding.forBits(p.getInt("downlink-bits"))),
+                new Links(l.getBoolean("enabled"), l.getDouble("uplink-mbps"), l.getDouble("downlink-mbps"), l.getDuration("latency")),
+                new Server(s.getInt("shards"), s.getString("sfl-server-model").equalsIgnoreCase("per-device")));
+    }
+
+    private static Path path(Config c, String key) {
+        return Path.of(c.getString(key));
+    }
+
+    private static Path optionalPath(Config c, String key) {
+        return c.hasPath(key) && !c.getString(key).isBlank() ? Path.of(c.getString(key)) : null;
+    }
+
+    static int[] parseInts(String s, String key) {
+        try {
+            return Arrays.stream(s.split("[,\\s]+")).filter(x -> !x.isBlank()).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " = \"" + s + "\" is not a comma-separated list of integers");
+        }
+    }
+
+    /** Checks the numbers against each other and against the model's depth. */
+    public JobSpec validated(int modelLayers) {
+        List<String> problems = new java.util.ArrayList<>();
+        for (int k : federation.splitPoints) {
+            if (k < 0 || k > modelLayers) {
+                problems.add("split point " + k + " is outside 0.." + modelLayers + " (the model has " + modelLayers + " blocks)");
+            }
+        }
+        if (federation.devices < 1) {
+            problems.add("federation.devices must be at least 1");
+        }
+        if (federation.rounds < 1) {
+            problems.add("federation.rounds must be at least 1");
+        }
+        if (!(federation.epochs > 0)) {
+            problems.add("federation.epochs must be positive");
+        }
+        if (federation.sampleFraction <= 0 || federation.sampleFraction > 1) {
+            problems.add("federation.sample-fraction must be in (0, 1]");
+        }
+        if (training.microBatch < 1) {
+            problems.add("training.micro-batch must be at least 1");
+        }
+        if (pipeline.window < 1) {
+            problems.add("pipeline.window must be at least 1");
+        }
+        if (server.shards < 1) {
+            problems.add("server.shards must be at least 1");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("splitfed.job: " + String.join("; ", problems));
+        }
+        return this;
+    }
+}

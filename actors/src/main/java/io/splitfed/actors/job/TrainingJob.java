@@ -1,0 +1,182 @@
+package io.splitfed.actors.job;
+
+import io.splitfed.actors.aggregator.AggregationStrategy;
+import io.splitfed.actors.aggregator.Aggregator;
+import io.splitfed.actors.coordinator.CoordinatorSettings;
+import io.splitfed.actors.coordinator.JobEvent;
+import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.coordinator.RoundCoordinator;
+import io.splitfed.actors.device.DeviceActor;
+import io.splitfed.actors.device.DeviceSettings;
+import io.splitfed.actors.device.DeviceState;
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.server.ShardSettings;
+import io.splitfed.actors.server.ShardState;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.nn.SplitPoint;
+import io.splitfed.model.train.Evaluation;
+import io.splitfed.model.train.LrSchedule;
+
+import com.typesafe.config.Config;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * Wires a prepared job into actors: an aggregator, the server shards (split modes), one device
+ * actor per device and the round coordinator, under one guardian that stops when the job ends.
+ * {@link #behavior} runs inside any ActorSystem; {@link #run} makes a system of its own.
+ */
+public final class TrainingJob {
+
+    private TrainingJob() {}
+
+    /** A job started by {@link #run}: its control channel and its result. */
+    public record RunningJob(ActorRef<JobControl> control, CompletableFuture<JobResult> result) {}
+
+    /**
+     * The job as a behaviour: spawn it anywhere; it replies to {@code replyTo} and stops. It takes
+     * {@link JobControl} commands while it runs.
+     */
+    public static Behavior<JobControl> behavior(PreparedJob job, ActorRef<JobResult> replyTo, ActorRef<JobEvent> listener) {
+        return Behaviors.setup(ctx -> {
+            JobSpec spec = job.spec();
+            int devices = job.devices();
+            int rounds = spec.federation().rounds();
+            ActorRef<Aggregator.Command> aggregator = ctx.spawn(Aggregator.create(AggregationStrategy.parse(spec.federation().aggregation())), "aggregator");
+
+            LoraAdapter deviceInit = null;
+            LoraAdapter serverInit = null;
+            switch (spec.mode()) {
+                case SPLITFROZEN -> serverInit = new SplitPoint(spec.federation().minSplitPoint()).serverSide(job.wholeAdapter());
+                case SFL -> {
+                    SplitPoint k = new SplitPoint(spec.federation().splitPoint(0));
+                    deviceInit = k.deviceSide(job.wholeAdapter());
+                    serverInit = k.serverSide(job.wholeAdapter());
+                }
+                case FEDLORA, CENTRALIZED -> deviceInit = job.wholeAdapter();
+            }
+
+            List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
+            Map<Integer, Integer> shardOf = new LinkedHashMap<>();
+            Map<Integer, Integer> steps = new LinkedHashMap<>();
+            for (int d = 0; d < devices; d++) {
+                steps.put(d, job.stepsPerRound(d));
+            }
+            if (spec.mode().isSplit()) {
+                int count = spec.server().shards();
+                boolean perDevice = spec.mode() == TrainingMode.SFL && spec.server().perDeviceReplicas();
+                long serverSteps = perDevice
+                        ? steps.values().stream().mapToLong(Integer::longValue).max().orElse(1) * rounds
+                        : steps.values().stream().mapToLong(Integer::longValue).sum() * rounds / count;
+                for (int s = 0; s < count; s++) {
+                    ShardSettings ss = new ShardSettings(s, spec, job.model(), job.head(), serverInit,
+                            spec.mode() == TrainingMode.SFL, perDevice, schedule(spec, serverSteps));
+                    shards.add(ctx.spawn(ServerShard.create(new ShardState(ss)), "server-shard-" + s));
+                }
+                for (int d = 0; d < devices; d++) {
+                    shardOf.put(d, d % count);
+                }
+            }
+
+            Map<Integer, ActorRef<DeviceActor.Command>> deviceRefs = new LinkedHashMap<>();
+            Map<Integer, DeviceState> deviceStates = new LinkedHashMap<>();
+            for (int d = 0; d < devices; d++) {
+                int k = spec.mode().isSplit() ? spec.federation().splitPoint(d) : job.model().numLayers();
+                DeviceSettings ds = new DeviceSettings(d, spec, job.model(), job.head(), k, deviceInit,
+                        schedule(spec, (long) steps.get(d) * rounds), job.batcher());
+                DeviceState state = new DeviceState(ds, job.deviceData().get(d));
+                deviceStates.put(d, state);
+                deviceRefs.put(d, ctx.spawn(DeviceActor.create(state), "device-" + d));
+            }
+
+            CoordinatorSettings.Evaluator evaluator = (dev, srv) -> Evaluation.run(job.model(), job.head(),
+                    dev == null ? srv : srv == null ? dev : LoraAdapter.union(dev, srv), job.evalBatches());
+            ActorRef<RoundCoordinator.Command> coordinator = ctx.spawn(RoundCoordinator.create(new CoordinatorSettings(
+                    spec, deviceRefs, shards, shardOf, aggregator, steps, deviceInit, serverInit, evaluator, listener, replyTo)), "coordinator");
+            ctx.watch(coordinator);
+            coordinator.tell(RoundCoordinator.Start.INSTANCE);
+            int[] restarts = new int[devices];
+            return Behaviors.receive(JobControl.class)
+                    .onMessage(JobControl.StopDevice.class, m -> {
+                        ActorRef<DeviceActor.Command> ref = deviceRefs.get(m.device());
+                        if (ref != null) {
+                            ctx.getLog().warn("stopping device {}", m.device());
+                            ctx.stop(ref);
+                        }
+                        return Behaviors.same();
+                    })
+                    .onMessage(JobControl.RestartDevice.class, m -> {
+                        DeviceState state = deviceStates.get(m.device());
+                        if (state != null) {
+                            ActorRef<DeviceActor.Command> ref = ctx.spawn(DeviceActor.create(state), "device-" + m.device() + "-r" + (++restarts[m.device()]));
+                            deviceRefs.put(m.device(), ref);
+                            coordinator.tell(new RoundCoordinator.DeviceRejoined(m.device(), ref));
+                        }
+                        return Behaviors.same();
+                    })
+                    .onMessage(JobControl.SlowDevice.class, m -> {
+                        deviceRefs.get(m.device()).tell(new DeviceActor.SlowDown(m.factor()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(JobControl.CrashDevice.class, m -> {
+                        deviceRefs.get(m.device()).tell(new DeviceActor.Fail("crash injected into device " + m.device()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(JobControl.CrashShard.class, m -> {
+                        shards.get(m.shard()).tell(new ServerShard.Fail("crash injected into shard " + m.shard()));
+                        return Behaviors.same();
+                    })
+                    .onSignal(Terminated.class, t -> t.getRef().equals(coordinator) ? Behaviors.stopped() : Behaviors.same())
+                    .build();
+        });
+    }
+
+    /** The schedule of an optimizer that takes {@code totalSteps} steps over the job. */
+    public static LrSchedule schedule(JobSpec spec, long totalSteps) {
+        var t = spec.training();
+        long warmup = (long) Math.ceil(t.warmupFraction() * totalSteps);
+        return new LrSchedule(t.schedule(), t.learningRate(), warmup, totalSteps, 0.0);
+    }
+
+    /**
+     * Runs a prepared job in an ActorSystem of its own and completes with its result; the system
+     * terminates when the job ends. {@code events} (may be null) is called from an actor thread.
+     */
+    public static RunningJob run(PreparedJob job, Config config, Consumer<JobEvent> events) {
+        CompletableFuture<JobResult> result = new CompletableFuture<>();
+        CompletableFuture<ActorRef<JobControl>> control = new CompletableFuture<>();
+        Behavior<Void> root = Behaviors.setup(ctx -> {
+            ActorRef<JobResult> reply = ctx.spawn(Behaviors.receive(JobResult.class).onMessage(JobResult.class, r -> {
+                result.complete(r);
+                return Behaviors.same();
+            }).build(), "result");
+            ActorRef<JobEvent> listener = events == null ? null : ctx.spawn(Behaviors.receive(JobEvent.class).onMessage(JobEvent.class, e -> {
+                events.accept(e);
+                return Behaviors.same();
+            }).build(), "events");
+            ActorRef<JobControl> guardian = ctx.spawn(behavior(job, reply, listener), "job");
+            control.complete(guardian);
+            ctx.watch(guardian);
+            return Behaviors.receive(Void.class).onSignal(Terminated.class, t -> Behaviors.stopped()).build();
+        });
+        ActorSystem<Void> system = ActorSystem.create(root, "splitfed", config);
+        system.getWhenTerminated().whenComplete((done, err) -> {
+            if (!result.isDone()) {
+                result.completeExceptionally(new IllegalStateException("the job's actor system stopped before the job finished", err));
+            }
+        });
+        result.whenComplete((r, e) -> system.terminate());
+        return new RunningJob(control.join(), result);
+    }
+}

@@ -1,0 +1,24 @@
+package io.splitfed.actors.metrics;
+
+import java.util.List;
+
+/**
+ * One closed round, as the coordinator saw it.
+ *
+ * @param late devices that did not finish before the deadline
+ * @param gone devices that stopped or became unreachable
+ * @param closedByDeadline whether the deadline, not the last device, closed the round
+ */
+public record RoundSummary(
+        int round,
+        List<Integer> sampled,
+        List<Integer> done,
+        List<Integer> late,
+        List<Integer> gone,
+        boolean closedByDeadline,
+        boolean aggregated,
+        double accuracy,
+        double evalLoss,
+        double trainLoss,
+        long samples,
+        double seconds) {}

@@ -1,0 +1,25 @@
+package io.splitfed.actors.server;
+
+import io.splitfed.actors.job.JobSpec;
+import io.splitfed.model.head.TaskHead;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.train.LrSchedule;
+
+/**
+ * What a server shard is made of.
+ *
+ * @param initialAdapter the server side of the global adapter (blocks from the lowest split point, head)
+ * @param sendsCutGradients SFL: devices train their own blocks, so the shard returns cut gradients
+ * @param perDeviceReplicas SflLLM: one server adapter per device, averaged each round
+ * @param schedule learning-rate schedule of the shard's (or each replica's) optimizer
+ */
+public record ShardSettings(
+        int shard,
+        JobSpec spec,
+        DecoderModel model,
+        TaskHead head,
+        LoraAdapter initialAdapter,
+        boolean sendsCutGradients,
+        boolean perDeviceReplicas,
+        LrSchedule schedule) {}

@@ -1,0 +1,144 @@
+package io.splitfed.actors.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.Config;
+
+import io.splitfed.actors.coordinator.JobEvent;
+import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.metrics.RoundSummary;
+import io.splitfed.actors.metrics.ShardRoundReport;
+import io.splitfed.actors.metrics.StepLoss;
+import io.splitfed.actors.testing.TestJobs;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/** Devices that stop, slow down or crash, and a shard that crashes, inside one JVM. */
+class FaultToleranceTest {
+
+    @Test
+    void aDeviceStoppedMidRoundDoesNotStopTheRound() throws Exception {
+        Config config = TestJobs.config(Map.of("federation.devices", 3, "mode", "splitfrozen"));
+        JobResult r = runWithFault(config, (event, control) -> {
+            if (event instanceof JobEvent.Progress p && p.round() == 0 && p.device() == 1) {
+                control.tell(new JobControl.StopDevice(1));
+                return true;
+            }
+            return false;
+        });
+        RoundSummary first = r.rounds().get(0);
+        assertThat(first.gone()).containsExactly(1);
+        assertThat(first.done()).containsExactly(0, 2);
+        assertThat(first.closedByDeadline()).isFalse();
+        assertThat(r.rounds().get(1).sampled()).containsExactly(0, 2);
+        assertThat(r.rounds()).hasSize(2);
+    }
+
+    @Test
+    void aSlowDeviceDoesNotHoldTheRoundPastItsDeadline() throws Exception {
+        Config config = TestJobs.config(Map.of("federation.devices", 3, "mode", "splitfrozen", "federation.round-deadline", "4s",
+                "federation.rounds", 1, "pipeline.activation-cache", false));
+        JobResult r = runWithFault(config, (event, control) -> {
+            if (event instanceof JobEvent.RoundStarted s && s.round() == 0) {
+                control.tell(new JobControl.SlowDevice(0, 400));
+                return true;
+            }
+            return false;
+        });
+        RoundSummary first = r.rounds().get(0);
+        assertThat(first.closedByDeadline()).isTrue();
+        assertThat(first.late()).containsExactly(0);
+        assertThat(first.done()).containsExactly(1, 2);
+        assertThat(first.seconds()).as("round wall time").isLessThan(4.0 + 3.0);
+        assertThat(first.accuracy()).isGreaterThan(0.0);
+    }
+
+    @Test
+    void aCrashedShardResumesFromItsStateAndTrainsNothingTwice() throws Exception {
+        Map<String, Object> one = Map.of("federation.devices", 1, "mode", "splitfrozen", "pipeline.window", 1, "training.lora.dropout", 0.0,
+                "federation.epochs", 2);
+        Config config = TestJobs.config(one);
+        List<Float> undisturbed = serverLosses(TestJobs.run(config));
+        JobResult crashed = runWithFault(config, (event, control) -> {
+            if (event instanceof JobEvent.Progress p && p.round() == 0 && p.answered() == 3) {
+                control.tell(new JobControl.CrashShard(0));
+                return true;
+            }
+            return false;
+        });
+        assertThat(serverLosses(crashed)).containsExactlyElementsOf(undisturbed);
+        assertEveryAnsweredSampleTrainedOnce(crashed);
+    }
+
+    @Test
+    void aCrashedDeviceResumesFromItsStateAndTrainsNothingTwice() throws Exception {
+        Map<String, Object> one = Map.of("federation.devices", 1, "mode", "sfl", "pipeline.window", 1, "training.lora.dropout", 0.0,
+                "federation.split-points", "2");
+        Config config = TestJobs.config(one);
+        List<Float> undisturbed = serverLosses(TestJobs.run(config));
+        JobResult crashed = runWithFault(config, (event, control) -> {
+            if (event instanceof JobEvent.Progress p && p.round() == 1 && p.answered() == 2) {
+                control.tell(new JobControl.CrashDevice(0));
+                return true;
+            }
+            return false;
+        });
+        assertThat(serverLosses(crashed)).containsExactlyElementsOf(undisturbed);
+        assertEveryAnsweredSampleTrainedOnce(crashed);
+    }
+
+    /** Each device's answered samples equal what the shards trained for it, round by round. */
+    private static void assertEveryAnsweredSampleTrainedOnce(JobResult r) {
+        for (DeviceRoundStats d : r.deviceStats()) {
+            int trained = r.shardReports().stream().filter(s -> s.round() == d.round())
+                    .mapToInt(s -> s.trainedSamples().getOrDefault(d.device(), 0)).sum();
+            assertThat(trained).as("device %d round %d", d.device(), d.round()).isEqualTo(d.samples());
+        }
+    }
+
+    private static List<Float> serverLosses(JobResult result) {
+        List<Float> out = new ArrayList<>();
+        for (ShardRoundReport r : result.shardReports()) {
+            r.losses().stream().sorted(Comparator.comparingLong(StepLoss::seq)).forEach(l -> out.add(l.loss()));
+        }
+        return out;
+    }
+
+    /** A fault to inject once: returns true when it fired. */
+    interface Fault {
+        boolean apply(JobEvent event, org.apache.pekko.actor.typed.ActorRef<JobControl> control);
+    }
+
+    private static JobResult runWithFault(Config config, Fault fault) throws Exception {
+        PreparedJob job = TestJobs.prepare(config);
+        AtomicReference<org.apache.pekko.actor.typed.ActorRef<JobControl>> control = new AtomicReference<>();
+        AtomicBoolean fired = new AtomicBoolean();
+        java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
+        Consumer<JobEvent> events = e -> {
+            try {
+                ready.await();
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            if (!fired.get() && fault.apply(e, control.get())) {
+                fired.set(true);
+            }
+        };
+        TrainingJob.RunningJob running = TrainingJob.run(job, config, events);
+        control.set(running.control());
+        ready.countDown();
+        JobResult r = running.result().get(5, TimeUnit.MINUTES);
+        assertThat(fired).as("the fault was injected").isTrue();
+        return r;
+    }
+}

@@ -1,0 +1,161 @@
+package io.splitfed.runtime.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Job flags shared by the commands that train. Each flag is an override of a
+ * {@code splitfed.job} setting; anything without a flag can be set with {@code --set key=value}
+ * or a {@code --config} file.
+ */
+public final class JobOptions {
+
+    @Option(names = "--mode", description = "splitfrozen | sfl | fedlora | centralized (default: splitfrozen)")
+    String mode;
+
+    @Option(names = "--model", description = "Base model: Hugging Face directory, .safetensors, or llama2.c .bin (default: stories260K)")
+    Path model;
+
+    @Option(names = "--tokenizer", description = "Tokenizer for --model (default: beside the model)")
+    Path tokenizer;
+
+    @Option(names = "--train", description = "Training data: GLUE .tsv, MNLI .json, GSM8K or generic .jsonl (default: SST-2)")
+    Path train;
+
+    @Option(names = "--eval", description = "Evaluation data in the same format (default: a stratified split of --train)")
+    Path eval;
+
+    @Option(names = "--devices", description = "Simulated devices (default: 8)")
+    Integer devices;
+
+    @Option(names = "--partition", description = "iid | dirichlet:ALPHA | classes:C | quantity:ALPHA (default: iid)")
+    String partition;
+
+    @Option(names = "--split-points", description = "Split point for all devices, or one per device: 1 or 1,1,2,2")
+    String splitPoints;
+
+    @Option(names = "--rounds", description = "Federated rounds (default: 6)")
+    Integer rounds;
+
+    @Option(names = "--epochs", description = "Passes over each device's shard over all rounds (default: 3)")
+    Double epochs;
+
+    @Option(names = "--micro-batch", description = "Samples per micro-batch (default: 16)")
+    Integer microBatch;
+
+    @Option(names = "--window", description = "Micro-batches a device keeps in flight (default: 4)")
+    Integer window;
+
+    @Option(names = "--lr", description = "Peak learning rate (default: 2e-3)")
+    Double lr;
+
+    @Option(names = "--rank", description = "LoRA rank (default: 8)")
+    Integer rank;
+
+    @Option(names = "--alpha", description = "LoRA alpha (default: 16)")
+    Double alpha;
+
+    @Option(names = "--targets", description = "LoRA targets: q,k,v,o,mlp or all (default: all)")
+    String targets;
+
+    @Option(names = "--train-limit", description = "Training examples used, stratified; 0 = all (default: 16000)")
+    Integer trainLimit;
+
+    @Option(names = "--eval-limit", description = "Evaluation examples used, stratified; 0 = all (default: 2000)")
+    Integer evalLimit;
+
+    @Option(names = "--max-length", description = "Tokens per sequence after truncation (default: 64)")
+    Integer maxLength;
+
+    @Option(names = "--aggregation", description = "fedavg | ffa (default: fedavg)")
+    String aggregation;
+
+    @Option(names = "--no-activation-cache", description = "SplitFrozen: recompute device activations every epoch")
+    boolean noCache;
+
+    @Option(names = "--seed", description = "Seed for data, partitions and initialisation (default: 42)")
+    Long seed;
+
+    @Option(names = "--config", description = "A HOCON file of overrides (same keys as reference.conf)")
+    Path configFile;
+
+    @Option(names = "--set", description = "Override any setting: --set splitfed.job.pipeline.uplink-bits=8")
+    List<String> sets;
+
+    /** The flags as {@code splitfed.job} overrides. */
+    Map<String, Object> overrides() {
+        Map<String, Object> o = new LinkedHashMap<>();
+        put(o, "mode", mode);
+        put(o, "model.path", model == null ? null : model.toString());
+        if (model != null && tokenizer == null) {
+            put(o, "model.tokenizer", "");
+        }
+        put(o, "model.tokenizer", tokenizer == null ? null : tokenizer.toString());
+        put(o, "data.train", train == null ? null : train.toString());
+        put(o, "data.eval", eval == null ? null : eval.toString());
+        put(o, "federation.devices", devices);
+        put(o, "federation.partition", partition);
+        put(o, "federation.split-points", splitPoints);
+        put(o, "federation.rounds", rounds);
+        put(o, "federation.epochs", epochs);
+        put(o, "federation.aggregation", aggregation);
+        put(o, "training.micro-batch", microBatch);
+        put(o, "pipeline.window", window);
+        put(o, "training.learning-rate", lr);
+        put(o, "training.lora.rank", rank);
+        put(o, "training.lora.alpha", alpha);
+        put(o, "training.lora.targets", targets);
+        put(o, "data.train-limit", trainLimit);
+        put(o, "data.eval-limit", evalLimit);
+        put(o, "data.max-length", maxLength);
+        put(o, "seed", seed);
+        if (noCache) {
+            o.put("splitfed.job.pipeline.activation-cache", false);
+        }
+        return o;
+    }
+
+    private static void put(Map<String, Object> o, String key, Object value) {
+        if (value != null) {
+            o.put("splitfed.job." + key, value);
+        }
+    }
+
+    /** reference.conf, then the --config file, then the flags, then --set; system properties win. */
+    public Config config() {
+        Config base = ConfigFactory.empty();
+        if (configFile != null) {
+            if (!Files.isRegularFile(configFile)) {
+                throw new UserError("--config " + configFile + ": no such file");
+            }
+            base = ConfigFactory.parseFile(configFile.toFile());
+        }
+        Config flags = ConfigFactory.empty();
+        for (Map.Entry<String, Object> e : overrides().entrySet()) {
+            flags = flags.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+        }
+        if (sets != null) {
+            for (String s : sets) {
+                int eq = s.indexOf('=');
+                if (eq <= 0) {
+                    throw new UserError("--set " + s + ": expected key=value");
+                }
+                flags = ConfigFactory.parseString(s.substring(0, eq).trim() + " = " + quote(s.substring(eq + 1).trim())).withFallback(flags);
+            }
+        }
+        return io.splitfed.actors.job.JobConfig.load(flags.withFallback(base));
+    }
+
+    private static String quote(String v) {
+        return v.matches("-?[0-9.eE+-]+|true|false|on|off|\\d+[a-zA-Z]+") ? v : "\"" + v.replace("\"", "\\\"") + "\"";
+    }
+}

@@ -1,0 +1,86 @@
+package io.splitfed.runtime.job;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigRenderOptions;
+
+import io.splitfed.actors.coordinator.JobEvent;
+import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.job.JobPreparation;
+import io.splitfed.actors.job.JobSpec;
+import io.splitfed.actors.job.PreparedJob;
+import io.splitfed.actors.job.TrainingJob;
+import io.splitfed.model.io.AtomicFiles;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.lora.PeftAdapterFormat;
+import io.splitfed.runtime.report.JobMetrics;
+
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/** Prepares and runs one in-process job, with a progress bar, and saves what it produced. */
+public final class JobRunner {
+
+    /** A finished job and where its outputs went. */
+    public record Outcome(JobSpec spec, JobResult result, JobMetrics metrics, Path metricsFile, Path adapterDir) {}
+
+    private JobRunner() {}
+
+    public static Outcome run(Config config, Path metricsOut, Path adapterOut, boolean progress, Consumer<JobEvent> extraListener) throws Exception {
+        JobSpec spec = JobSpec.fromConfig(config);
+        PreparedJob job = JobPreparation.prepare(spec);
+        long total = 0;
+        for (int d = 0; d < job.devices(); d++) {
+            total += (long) job.stepsPerRound(d) * spec.federation().rounds();
+        }
+        ProgressBar bar = progress ? new ProgressBarBuilder().setTaskName(spec.mode().id()).setInitialMax(total).setUnit(" mb", 1)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).showSpeed().build() : null;
+        long[] before = {0};
+        Consumer<JobEvent> events = e -> {
+            if (bar != null) {
+                if (e instanceof JobEvent.RoundStarted s) {
+                    before[0] = bar.getCurrent();
+                    bar.setExtraMessage(String.format(Locale.ROOT, " round %d/%d", s.round() + 1, s.rounds()));
+                } else if (e instanceof JobEvent.Progress p) {
+                    bar.stepTo(before[0] + p.answered());
+                } else if (e instanceof JobEvent.RoundClosed c) {
+                    bar.setExtraMessage(String.format(Locale.ROOT, " round %d acc %.3f", c.summary().round() + 1, c.summary().accuracy()));
+                }
+            }
+            if (extraListener != null) {
+                extraListener.accept(e);
+            }
+        };
+        JobResult result;
+        try {
+            result = TrainingJob.run(job, config, events).result().get(spec.federation().roundDeadline().toMillis() * spec.federation().rounds() + 600_000, TimeUnit.MILLISECONDS);
+        } finally {
+            if (bar != null) {
+                bar.close();
+            }
+            io.splitfed.model.tensor.TensorExecutor.shared().run(job.model()::close);
+        }
+        JobMetrics metrics = JobMetrics.of(result);
+        if (metricsOut != null) {
+            Map<String, Object> cfg = new ObjectMapper().readValue(config.getConfig("splitfed.job").root().render(ConfigRenderOptions.concise()), Map.class);
+            ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            AtomicFiles.writeString(metricsOut, json.writeValueAsString(metrics.toJson(cfg)));
+        }
+        if (adapterOut != null) {
+            LoraAdapter d = result.deviceAdapter();
+            LoraAdapter s = result.serverAdapter();
+            LoraAdapter whole = d == null ? s : s == null ? d : LoraAdapter.union(d, s);
+            PeftAdapterFormat.save(adapterOut, whole, new PeftAdapterFormat.Metadata(spec.model().path().toString(), job.model().config().family(),
+                    job.head().peftTaskType()));
+        }
+        return new Outcome(spec, result, metrics, metricsOut, adapterOut);
+    }
+}

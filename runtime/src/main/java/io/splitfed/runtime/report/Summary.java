@@ -1,0 +1,53 @@
+package io.splitfed.runtime.report;
+
+import io.splitfed.actors.job.JobSpec;
+import io.splitfed.actors.metrics.RoundSummary;
+
+import java.util.Locale;
+
+/** The one-screen account of a finished job. */
+public final class Summary {
+
+    private Summary() {}
+
+    public static String render(JobSpec spec, JobMetrics m, String outputs) {
+        StringBuilder sb = new StringBuilder();
+        var f = spec.federation();
+        sb.append(String.format(Locale.ROOT, "%n== splitfed %s: %s on %s ==%n", m.mode(), spec.model().path().getFileName(), spec.data().train()));
+        sb.append(String.format(Locale.ROOT, "devices %d (%s), split points %s, rounds %d, epochs %.1f, micro-batch %d, window %d, LoRA r%d on %s%n",
+                f.devices(), f.partition(), spec.mode().isSplit() ? java.util.Arrays.toString(f.splitPoints()) : "-", f.rounds(), f.epochs(),
+                spec.training().microBatch(), spec.pipeline().window(), spec.training().lora().rank(), spec.training().lora().targets()));
+        sb.append(String.format(Locale.ROOT, "%6s %9s %9s %10s %9s %8s  %s%n", "round", "accuracy", "eval loss", "train loss", "samples", "seconds", "notes"));
+        for (RoundSummary r : m.rounds()) {
+            String notes = (r.closedByDeadline() ? "deadline " : "") + (r.late().isEmpty() ? "" : "late " + r.late() + " ")
+                    + (r.gone().isEmpty() ? "" : "gone " + r.gone());
+            sb.append(String.format(Locale.ROOT, "%6d %9.4f %9.4f %10.4f %9d %8.1f  %s%n", r.round() + 1, r.accuracy(), r.evalLoss(), r.trainLoss(),
+                    r.samples(), r.seconds(), notes));
+        }
+        var t = m.totals();
+        sb.append(String.format(Locale.ROOT, "final accuracy %.4f  |  wall time %.1f s  |  %d samples trained (%.0f samples/s)%n",
+                m.accuracy(), m.wallSeconds(), m.samplesTrained(), m.samplesTrained() / Math.max(m.wallSeconds(), 1e-9)));
+        sb.append(String.format(Locale.ROOT, "device compute %.1f s (%.3f ms/sample, %.2f GFLOP)  |  server compute %.1f s (%.2f GFLOP)%n",
+                t.deviceComputeSeconds(), 1000 * t.deviceSecondsPerSample(), t.deviceFlops() / 1e9, t.serverComputeSeconds(), t.serverFlops() / 1e9));
+        long cached = m.devices().values().stream().mapToLong(JobMetrics.DeviceTotals::cachedMicroBatches).sum();
+        long mbs = m.devices().values().stream().mapToLong(JobMetrics.DeviceTotals::microBatches).sum();
+        sb.append(String.format(Locale.ROOT, "bytes up %s, down %s  |  cached micro-batches %d of %d  |  duplicates %d, rejected %d%n",
+                bytes(t.bytesUp()), bytes(t.bytesDown()), cached, mbs, t.duplicates(), t.rejected()));
+        sb.append(outputs);
+        return sb.toString();
+    }
+
+    public static String bytes(long b) {
+        if (b < 1024) {
+            return b + " B";
+        }
+        String[] u = {"KiB", "MiB", "GiB", "TiB"};
+        double v = b;
+        int i = -1;
+        while (v >= 1024 && i < u.length - 1) {
+            v /= 1024;
+            i++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, u[i]);
+    }
+}
