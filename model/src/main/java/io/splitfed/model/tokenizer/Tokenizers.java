@@ -30,12 +30,20 @@ public final class Tokenizers {
         if (config.family() == ModelFamily.GPT2) {
             return new TiktokenGpt2Tokenizer();
         }
-        for (String name : new String[] {"tokenizer.bin", "tok" + config.vocabSize() + ".bin"}) {
+        // llama2.c ships tokenizer.bin (Llama 2's 32,000 pieces) beside models trained with their own
+        // tok<N>.bin: take the first whose vocabulary is the model's
+        StringBuilder seen = new StringBuilder();
+        for (String name : new String[] {"tok" + config.vocabSize() + ".bin", "tokenizer.bin"}) {
             if (Files.isRegularFile(dir.resolve(name))) {
-                return Llama2cTokenizer.load(dir.resolve(name));
+                Llama2cTokenizer tok = Llama2cTokenizer.load(dir.resolve(name));
+                if (tok.vocabSize() == config.vocabSize()) {
+                    return tok;
+                }
+                seen.append(name).append(" has ").append(tok.vocabSize()).append(" pieces; ");
             }
         }
-        throw new CheckpointFormatException(dir, "has no tokenizer for this Llama model; pass --tokenizer (a llama2.c tokenizer .bin)");
+        throw new CheckpointFormatException(dir, "has no tokenizer for this Llama model with " + config.vocabSize() + " pieces ("
+                + seen + "); pass --tokenizer (a llama2.c tokenizer .bin)");
     }
 
     public static Tokenizer fromPath(Path path) {
