@@ -1,5 +1,9 @@
 package io.splitfed.actors.aggregator;
 
+import io.splitfed.actors.wire.ChunkPart;
+import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.WireMessage;
 import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.model.lora.LoraAdapter;
 
@@ -20,7 +24,10 @@ import java.util.List;
 public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
 
     /** What the aggregator understands. */
-    public sealed interface Command {}
+    public sealed interface Command extends WireMessage {}
+
+    /** A piece of a message too large for one frame (cluster only); see {@link Wire}. */
+    public record Part(ChunkPart chunk) implements Command {}
 
     /** Combine a round's updates; either list may be empty. */
     public record Aggregate(int round, List<WeightedUpdate> deviceUpdates, List<WeightedUpdate> serverReplicas,
@@ -30,6 +37,7 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
         return Behaviors.setup(ctx -> new Aggregator(ctx, strategy));
     }
 
+    private final Reassembler reassembler = new Reassembler(getContext().getSystem());
     private final AggregationStrategy strategy;
 
     private Aggregator(ActorContext<Command> context, AggregationStrategy strategy) {
@@ -39,14 +47,23 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
 
     @Override
     public Receive<Command> createReceive() {
-        return newReceiveBuilder().onMessage(Aggregate.class, this::onAggregate).build();
+        return newReceiveBuilder()
+                .onMessage(Part.class, p -> {
+                    Command whole = reassembler.accept(p.chunk());
+                    if (whole != null) {
+                        getContext().getSelf().tell(whole);
+                    }
+                    return this;
+                })
+                .onMessage(Aggregate.class, this::onAggregate)
+                .build();
     }
 
     private Behavior<Command> onAggregate(Aggregate m) {
         List<String> notes = new ArrayList<>();
         LoraAdapter device = combine("device", m.deviceUpdates(), notes);
         LoraAdapter server = combine("server", m.serverReplicas(), notes);
-        m.replyTo().tell(new RoundCoordinator.Aggregated(m.round(), device, server, notes));
+        Wire.tell(getContext().getSystem(), m.replyTo(), new RoundCoordinator.Aggregated(m.round(), device, server, notes), RoundCoordinator.Part::new);
         return this;
     }
 

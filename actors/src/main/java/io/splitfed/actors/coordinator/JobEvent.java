@@ -1,11 +1,13 @@
 package io.splitfed.actors.coordinator;
 
+import io.splitfed.actors.wire.WireMessage;
+
 import io.splitfed.actors.metrics.RoundSummary;
 
 import java.util.List;
 
 /** What the coordinator tells whoever watches a job (progress bars, metrics endpoints). */
-public sealed interface JobEvent {
+public sealed interface JobEvent extends WireMessage {
 
     record RoundStarted(int round, int rounds, List<Integer> sampled, long microBatches) implements JobEvent {}
 

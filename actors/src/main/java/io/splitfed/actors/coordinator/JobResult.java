@@ -1,5 +1,6 @@
 package io.splitfed.actors.coordinator;
 
+import io.splitfed.actors.wire.WireMessage;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.metrics.RoundSummary;
@@ -19,7 +20,7 @@ public record JobResult(
         List<ShardRoundReport> shardReports,
         LoraAdapter deviceAdapter,
         LoraAdapter serverAdapter,
-        double wallSeconds) {
+        double wallSeconds) implements WireMessage {
 
     public RoundSummary last() {
         return rounds.get(rounds.size() - 1);

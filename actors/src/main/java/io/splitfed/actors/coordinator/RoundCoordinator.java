@@ -1,5 +1,10 @@
 package io.splitfed.actors.coordinator;
 
+import io.splitfed.actors.wire.ChunkPart;
+import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.WireMessage;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import io.splitfed.actors.aggregator.Aggregator;
 import io.splitfed.actors.aggregator.WeightedUpdate;
 import io.splitfed.actors.device.DeviceActor;
@@ -37,7 +42,10 @@ import java.util.concurrent.CompletableFuture;
 public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Command> {
 
     /** What the coordinator understands. */
-    public sealed interface Command {}
+    public sealed interface Command extends WireMessage {}
+
+    /** A piece of a message too large for one frame (cluster only); see {@link Wire}. */
+    public record Part(ChunkPart chunk) implements Command {}
 
     /** Begin the first round. */
     public enum Start implements Command { INSTANCE }
@@ -57,11 +65,11 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     /** A stopped device is back (with its state); it is sampled again from the next round. */
     public record DeviceRejoined(int device, ActorRef<DeviceActor.Command> ref) implements Command {}
 
-    private record DeviceTerminated(int device) implements Command {}
+    private record DeviceTerminated(int device) implements Command, NoSerializationVerificationNeeded {}
 
-    private record Deadline(int round) implements Command {}
+    private record Deadline(int round) implements Command, NoSerializationVerificationNeeded {}
 
-    private record Evaluated(int round, Evaluation.Result result, Throwable error) implements Command {}
+    private record Evaluated(int round, Evaluation.Result result, Throwable error) implements Command, NoSerializationVerificationNeeded {}
 
     private enum DeviceStatus { RUNNING, DONE, LATE, GONE }
 
@@ -69,6 +77,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RoundCoordinator(ctx, timers, settings)));
     }
 
+    private final Reassembler reassembler = new Reassembler(getContext().getSystem());
     private final CoordinatorSettings settings;
     private final Map<Integer, ActorRef<DeviceActor.Command>> devices;
     private final TimerScheduler<Command> timers;
@@ -86,6 +95,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private final Map<Integer, DeviceRoundStats> roundStats = new LinkedHashMap<>();
     private final Map<Integer, ShardClosed> shardClosed = new LinkedHashMap<>();
     private final Map<Integer, Integer> answered = new LinkedHashMap<>();
+    private final java.util.ArrayDeque<Integer> turns = new java.util.ArrayDeque<>();
     private long roundMicroBatches;
     private long roundSamples;
     private boolean closing;
@@ -105,6 +115,13 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
+                .onMessage(Part.class, p -> {
+                    Command whole = reassembler.accept(p.chunk());
+                    if (whole != null) {
+                        getContext().getSelf().tell(whole);
+                    }
+                    return this;
+                })
                 .onMessageEquals(Start.INSTANCE, () -> {
                     startRound(0);
                     return this;
@@ -142,16 +159,49 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         for (ActorRef<ServerShard.Command> shard : settings.shards()) {
             shard.tell(new ServerShard.RoundStarted(r));
         }
+        turns.clear();
         for (int d : sampled) {
             status.put(d, DeviceStatus.RUNNING);
-            ActorRef<ServerShard.Command> shard = settings.shards().isEmpty() ? null : settings.shards().get(settings.shardOf().get(d));
-            devices.get(d).tell(new DeviceActor.StartRound(r, settings.stepsPerRound().get(d), globalDevice, shard, getContext().getSelf()));
+            if (takesTurns()) {
+                turns.add(d);
+            } else {
+                startDevice(d);
+            }
+        }
+        if (takesTurns()) {
+            nextTurn();
         }
         timers.startSingleTimer("deadline", new Deadline(r), settings.spec().federation().roundDeadline());
         getContext().getLog().info("round {}/{} started with devices {}", r + 1, settings.spec().federation().rounds(), sampled);
         emit(new JobEvent.RoundStarted(r, settings.spec().federation().rounds(), sampled, roundMicroBatches));
         if (sampled.isEmpty()) {
             closeRound(false);
+        }
+    }
+
+    /**
+     * SplitLoRA (SFL with one shared server adapter): devices train against the server one after
+     * another. Everyone else streams in parallel.
+     */
+    private boolean takesTurns() {
+        var spec = settings.spec();
+        return spec.mode() == io.splitfed.actors.job.TrainingMode.SFL && !spec.server().perDeviceReplicas();
+    }
+
+    private void startDevice(int d) {
+        ActorRef<ServerShard.Command> shard = settings.shards().isEmpty() ? null : settings.shards().get(settings.shardOf().get(d));
+        Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.StartRound(round, settings.stepsPerRound().get(d), globalDevice, shard, getContext().getSelf()),
+                DeviceActor.Part::new);
+    }
+
+    /** Starts the next device whose turn it is and that is still running. */
+    private void nextTurn() {
+        while (!turns.isEmpty()) {
+            int d = turns.poll();
+            if (status.get(d) == DeviceStatus.RUNNING) {
+                startDevice(d);
+                return;
+            }
         }
     }
 
@@ -192,6 +242,9 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         if (m.update() != null) {
             updates.put(m.device(), m.update());
         }
+        if (takesTurns()) {
+            nextTurn();
+        }
         maybeClose();
         return this;
     }
@@ -201,6 +254,9 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         if (status.get(m.device()) == DeviceStatus.RUNNING && !closing) {
             getContext().getLog().warn("device {} is gone; round {} goes on without it", m.device(), round);
             status.put(m.device(), DeviceStatus.GONE);
+            if (takesTurns() && !turns.contains(m.device())) {
+                nextTurn();
+            }
             maybeClose();
         }
         return this;
@@ -275,7 +331,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             getContext().getSelf().tell(new Aggregated(round, null, null, List.of("too few devices")));
             return;
         }
-        settings.aggregator().tell(new Aggregator.Aggregate(round, device, server, getContext().getSelf()));
+        Wire.tell(getContext().getSystem(), settings.aggregator(), new Aggregator.Aggregate(round, device, server, getContext().getSelf()), Aggregator.Part::new);
     }
 
     private Behavior<Command> onAggregated(Aggregated m) {

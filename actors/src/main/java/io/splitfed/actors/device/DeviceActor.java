@@ -1,5 +1,10 @@
 package io.splitfed.actors.device;
 
+import io.splitfed.actors.wire.ChunkPart;
+import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.WireMessage;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.job.TrainingMode;
 import io.splitfed.actors.metrics.DeviceRoundStats;
@@ -40,7 +45,10 @@ import java.util.concurrent.CompletableFuture;
 public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
     /** What a device understands. */
-    public sealed interface Command {}
+    public sealed interface Command extends WireMessage {}
+
+    /** A piece of a message too large for one frame (cluster only); see {@link Wire}. */
+    public record Part(ChunkPart chunk) implements Command {}
 
     /** Run {@code steps} micro-batches of {@code round}, starting from {@code global} (null: keep yours). */
     public record StartRound(int round, int steps, LoraAdapter global, ActorRef<ServerShard.Command> shard,
@@ -65,17 +73,17 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     public record Fail(String reason) implements Command {}
 
     private record Computed(int round, long seq, TokenBatch batch, TensorPayload activations, SegmentLearner.InFlight graph,
-            double seconds, double flops, boolean cached) implements Command {}
+            double seconds, double flops, boolean cached) implements Command, NoSerializationVerificationNeeded {}
 
-    private record Backpropagated(int round, long seq, int samples, double seconds, double flops) implements Command {}
+    private record Backpropagated(int round, long seq, int samples, double seconds, double flops) implements Command, NoSerializationVerificationNeeded {}
 
-    private record LocalStep(int round, long seq, int samples, float loss, double seconds, double flops) implements Command {}
+    private record LocalStep(int round, long seq, int samples, float loss, double seconds, double flops) implements Command, NoSerializationVerificationNeeded {}
 
-    private record ComputeFailed(int round, long seq, Throwable error) implements Command {}
+    private record ComputeFailed(int round, long seq, Throwable error) implements Command, NoSerializationVerificationNeeded {}
 
-    private record Release(Command delayed) implements Command {}
+    private record Release(Command delayed) implements Command, NoSerializationVerificationNeeded {}
 
-    private enum ResendTick implements Command { INSTANCE }
+    private enum ResendTick implements Command, NoSerializationVerificationNeeded { INSTANCE }
 
     /** Restarts on failure; {@code state} survives the restart. */
     public static Behavior<Command> create(DeviceState state) {
@@ -83,6 +91,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 .onFailure(SupervisorStrategy.restart().withLoggingEnabled(true));
     }
 
+    private final Reassembler reassembler = new Reassembler(getContext().getSystem());
     private final DeviceState state;
     private final TimerScheduler<Command> timers;
     private final TrainingMode mode;
@@ -104,6 +113,13 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
+                .onMessage(Part.class, p -> {
+                    Command whole = reassembler.accept(p.chunk());
+                    if (whole != null) {
+                        getContext().getSelf().tell(whole);
+                    }
+                    return this;
+                })
                 .onMessage(StartRound.class, this::onStartRound)
                 .onMessage(Credit.class, this::onCredit)
                 .onMessage(CutGradient.class, this::onCutGradient)
@@ -131,7 +147,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         }
         dropInFlight();
         state.resetRound(m.round(), m.steps());
-        state.shard = m.shard();
+        state.shard = state.route != null ? state.route : m.shard();
         state.coordinator = m.coordinator();
         if (m.global() != null && state.learner != null) {
             SegmentLearner learner = state.learner;
@@ -243,7 +259,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         long now = JobClock.micros();
         state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.COMPUTED, now, "device-" + state.settings.device()));
         ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.settings.splitPoint(), c.round(), c.seq(),
-                c.batch().withoutTokens(), acts, now, getContext().getSelf());
+                state.steps, c.batch().withoutTokens(), acts, now, getContext().getSelf());
         state.pending.put(c.seq(), new DeviceState.Pending(f, System.nanoTime(), c.graph()));
         state.bytesUp += acts.wireBytes();
         deliver(f);
@@ -367,7 +383,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 state.computeSeconds, state.flops, state.bytesUp + (update == null ? 0 : 4 * update.parameterCount()), state.bytesDown,
                 state.resent, state.localLosses, state.timeline);
         // every step of the round has completed on the tensor thread, so the adapter is settled
-        state.coordinator.tell(new RoundCoordinator.DeviceDone(state.settings.device(), state.round, stats, update == null ? null : update.copy()));
+        Wire.tell(getContext().getSystem(), state.coordinator, new RoundCoordinator.DeviceDone(state.settings.device(), state.round, stats, update == null ? null : update.copy()), RoundCoordinator.Part::new);
     }
 
     private Behavior<Command> onAbort(AbortRound m) {

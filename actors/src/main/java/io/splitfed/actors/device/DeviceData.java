@@ -8,9 +8,10 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * A device's private shard and its cursor. Each epoch is a seeded shuffle, cut into micro-batches
- * of similar lengths (sorted within small buckets) so little compute goes to padding; the cursor
- * (epoch, position) is all a checkpoint needs to continue exactly.
+ * A device's private shard and its cursor. Each epoch is a seeded shuffle cut into micro-batches,
+ * of similar lengths (sorted within small buckets, so little compute goes to padding) unless the
+ * server re-batches rows by length itself; the cursor (epoch, position) is all a checkpoint needs
+ * to continue exactly.
  */
 public final class DeviceData {
 
@@ -22,17 +23,19 @@ public final class DeviceData {
     private final List<SequenceEncoder.Encoded> examples;
     private final int microBatch;
     private final long seed;
+    private final boolean bucketByLength;
     private int epoch;
     private int position;
     private List<List<SequenceEncoder.Encoded>> batches;
 
-    public DeviceData(List<SequenceEncoder.Encoded> examples, int microBatch, long seed) {
+    public DeviceData(List<SequenceEncoder.Encoded> examples, int microBatch, long seed, boolean bucketByLength) {
         if (examples.isEmpty()) {
             throw new IllegalArgumentException("a device needs at least one example");
         }
         this.examples = List.copyOf(examples);
         this.microBatch = microBatch;
         this.seed = seed;
+        this.bucketByLength = bucketByLength;
         this.batches = plan(0);
     }
 
@@ -41,10 +44,12 @@ public final class DeviceData {
         Random rng = new Random(seed * 31 + forEpoch);
         java.util.Collections.shuffle(order, rng);
         List<List<SequenceEncoder.Encoded>> out = new ArrayList<>();
-        int bucket = microBatch * BUCKET_BATCHES;
+        int bucket = bucketByLength ? microBatch * BUCKET_BATCHES : microBatch;
         for (int start = 0; start < order.size(); start += bucket) {
             List<SequenceEncoder.Encoded> chunk = new ArrayList<>(order.subList(start, Math.min(order.size(), start + bucket)));
-            chunk.sort(Comparator.comparingInt(e -> e.ids().length));
+            if (bucketByLength) {
+                chunk.sort(Comparator.comparingInt(e -> e.ids().length));
+            }
             for (int i = 0; i < chunk.size(); i += microBatch) {
                 out.add(List.copyOf(chunk.subList(i, Math.min(chunk.size(), i + microBatch))));
             }

@@ -23,6 +23,13 @@ import java.util.TreeMap;
  */
 public final class DeviceState {
 
+    /** Sends this device's micro-batches through {@code route} instead of the shard named in StartRound. */
+    public DeviceState routeThrough(ActorRef<ServerShard.Command> route) {
+        this.route = route;
+        return this;
+    }
+
+
     /** A micro-batch on its way, kept until answered so it can be sent again. */
     record Pending(ServerShard.Forward forward, long sentNanos, SegmentLearner.InFlight graph) {}
 
@@ -42,6 +49,12 @@ public final class DeviceState {
     int issued;
     int answered;
     int computing;
+    /**
+     * Where this device sends its micro-batches when it must not take the coordinator's word for
+     * it: in a cluster, a route on the device's own node to its shard, wherever the shard lives.
+     */
+    ActorRef<ServerShard.Command> route;
+
     final TreeMap<Long, Pending> pending = new TreeMap<>();
     ActorRef<ServerShard.Command> shard;
     ActorRef<RoundCoordinator.Command> coordinator;

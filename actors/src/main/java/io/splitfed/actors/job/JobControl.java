@@ -1,7 +1,9 @@
 package io.splitfed.actors.job;
 
+import io.splitfed.actors.wire.WireMessage;
+
 /** Commands a running job's guardian takes: fault injection for tests and the churn tool. */
-public sealed interface JobControl {
+public sealed interface JobControl extends WireMessage {
 
     /** Stop a device actor, as if the device left. */
     record StopDevice(int device) implements JobControl {}

@@ -78,6 +78,8 @@ public final class JobPreparation {
             subsetLabels[i] = classify ? labels[trainIdx[i]] : 0;
         }
         int[][] parts = partitioner.partition(subsetLabels, devices, seed + 3);
+        // a SplitFrozen shard that mixes devices buckets rows by length itself; devices send them unsorted
+        boolean bucket = !(spec.mode() == TrainingMode.SPLITFROZEN && spec.server().mixDevices() > 1);
         List<DeviceData> deviceData = new ArrayList<>();
         for (int d = 0; d < devices; d++) {
             List<SequenceEncoder.Encoded> rows = new ArrayList<>();
@@ -85,7 +87,7 @@ public final class JobPreparation {
                 int idx = trainIdx[i];
                 rows.add(classify ? encoder.encode(idx, train.examples().get(idx)) : encoder.encodeForLm(idx, train.examples().get(idx)));
             }
-            deviceData.add(new DeviceData(rows, spec.training().microBatch(), seed * 1_000_033L + d));
+            deviceData.add(new DeviceData(rows, spec.training().microBatch(), seed * 1_000_033L + d, bucket));
         }
 
         List<SequenceEncoder.Encoded> evalRows = new ArrayList<>();

@@ -65,8 +65,11 @@ public record JobSpec(
     /** Simulated device links; {@code enabled} false delivers at once. */
     public record Links(boolean enabled, double uplinkMbps, double downlinkMbps, Duration latency) {}
 
-    /** Server-side workers: how many shards, and whether SFL keeps one server adapter per device. */
-    public record Server(int shards, boolean perDeviceReplicas) {}
+    /**
+     * Server-side workers: how many shards, whether SFL keeps one server adapter per device, and
+     * from how many devices' micro-batches a SplitFrozen step takes its rows.
+     */
+    public record Server(int shards, boolean perDeviceReplicas, int mixDevices) {}
 
     /** Reads {@code splitfed.job}; every field must be present (reference.conf supplies defaults). */
     public static JobSpec fromConfig(Config root) {
@@ -109,7 +112,7 @@ public record JobSpec(
                         p.getDuration("ack-timeout"), TensorPayload.Encoding.forBits(p.getInt("uplink-bits")),
                         TensorPayload.Encoding.forBits(p.getInt("downlink-bits"))),
                 new Links(l.getBoolean("enabled"), l.getDouble("uplink-mbps"), l.getDouble("downlink-mbps"), l.getDuration("latency")),
-                new Server(s.getInt("shards"), s.getString("sfl-server-model").equalsIgnoreCase("per-device")));
+                new Server(s.getInt("shards"), s.getString("sfl-server-model").equalsIgnoreCase("per-device"), s.getInt("mix-devices")));
     }
 
     private static Path path(Config c, String key) {
@@ -153,6 +156,9 @@ public record JobSpec(
         }
         if (pipeline.window < 1) {
             problems.add("pipeline.window must be at least 1");
+        }
+        if (server.mixDevices < 1) {
+            problems.add("server.mix-devices must be at least 1");
         }
         if (server.shards < 1) {
             problems.add("server.shards must be at least 1");

@@ -7,15 +7,8 @@ import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.device.DeviceActor;
-import io.splitfed.actors.device.DeviceSettings;
 import io.splitfed.actors.device.DeviceState;
 import io.splitfed.actors.server.ServerShard;
-import io.splitfed.actors.server.ShardSettings;
-import io.splitfed.actors.server.ShardState;
-import io.splitfed.model.lora.LoraAdapter;
-import io.splitfed.model.nn.SplitPoint;
-import io.splitfed.model.train.Evaluation;
-import io.splitfed.model.train.LrSchedule;
 
 import com.typesafe.config.Config;
 
@@ -50,60 +43,24 @@ public final class TrainingJob {
      */
     public static Behavior<JobControl> behavior(PreparedJob job, ActorRef<JobResult> replyTo, ActorRef<JobEvent> listener) {
         return Behaviors.setup(ctx -> {
+            JobPlan plan = new JobPlan(job);
             JobSpec spec = job.spec();
             int devices = job.devices();
-            int rounds = spec.federation().rounds();
             ActorRef<Aggregator.Command> aggregator = ctx.spawn(Aggregator.create(AggregationStrategy.parse(spec.federation().aggregation())), "aggregator");
-
-            LoraAdapter deviceInit = null;
-            LoraAdapter serverInit = null;
-            switch (spec.mode()) {
-                case SPLITFROZEN -> serverInit = new SplitPoint(spec.federation().minSplitPoint()).serverSide(job.wholeAdapter());
-                case SFL -> {
-                    SplitPoint k = new SplitPoint(spec.federation().splitPoint(0));
-                    deviceInit = k.deviceSide(job.wholeAdapter());
-                    serverInit = k.serverSide(job.wholeAdapter());
-                }
-                case FEDLORA, CENTRALIZED -> deviceInit = job.wholeAdapter();
-            }
-
             List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
-            Map<Integer, Integer> shardOf = new LinkedHashMap<>();
-            Map<Integer, Integer> steps = new LinkedHashMap<>();
-            for (int d = 0; d < devices; d++) {
-                steps.put(d, job.stepsPerRound(d));
+            for (int s = 0; s < plan.shards(); s++) {
+                shards.add(ctx.spawn(ServerShard.create(plan.shardState(s)), "server-shard-" + s));
             }
-            if (spec.mode().isSplit()) {
-                int count = spec.server().shards();
-                boolean perDevice = spec.mode() == TrainingMode.SFL && spec.server().perDeviceReplicas();
-                long serverSteps = perDevice
-                        ? steps.values().stream().mapToLong(Integer::longValue).max().orElse(1) * rounds
-                        : steps.values().stream().mapToLong(Integer::longValue).sum() * rounds / count;
-                for (int s = 0; s < count; s++) {
-                    ShardSettings ss = new ShardSettings(s, spec, job.model(), job.head(), serverInit,
-                            spec.mode() == TrainingMode.SFL, perDevice, schedule(spec, serverSteps));
-                    shards.add(ctx.spawn(ServerShard.create(new ShardState(ss)), "server-shard-" + s));
-                }
-                for (int d = 0; d < devices; d++) {
-                    shardOf.put(d, d % count);
-                }
-            }
-
             Map<Integer, ActorRef<DeviceActor.Command>> deviceRefs = new LinkedHashMap<>();
             Map<Integer, DeviceState> deviceStates = new LinkedHashMap<>();
             for (int d = 0; d < devices; d++) {
-                int k = spec.mode().isSplit() ? spec.federation().splitPoint(d) : job.model().numLayers();
-                DeviceSettings ds = new DeviceSettings(d, spec, job.model(), job.head(), k, deviceInit,
-                        schedule(spec, (long) steps.get(d) * rounds), job.batcher());
-                DeviceState state = new DeviceState(ds, job.deviceData().get(d));
+                DeviceState state = plan.deviceState(d);
                 deviceStates.put(d, state);
                 deviceRefs.put(d, ctx.spawn(DeviceActor.create(state), "device-" + d));
             }
-
-            CoordinatorSettings.Evaluator evaluator = (dev, srv) -> Evaluation.run(job.model(), job.head(),
-                    dev == null ? srv : srv == null ? dev : LoraAdapter.union(dev, srv), job.evalBatches());
             ActorRef<RoundCoordinator.Command> coordinator = ctx.spawn(RoundCoordinator.create(new CoordinatorSettings(
-                    spec, deviceRefs, shards, shardOf, aggregator, steps, deviceInit, serverInit, evaluator, listener, replyTo)), "coordinator");
+                    spec, deviceRefs, shards, plan.shardOf(), aggregator, plan.stepsPerRound(), plan.initialDeviceAdapter(),
+                    plan.initialServerAdapter(), plan.evaluator(), listener, replyTo)), "coordinator");
             ctx.watch(coordinator);
             coordinator.tell(RoundCoordinator.Start.INSTANCE);
             int[] restarts = new int[devices];
@@ -140,13 +97,6 @@ public final class TrainingJob {
                     .onSignal(Terminated.class, t -> t.getRef().equals(coordinator) ? Behaviors.stopped() : Behaviors.same())
                     .build();
         });
-    }
-
-    /** The schedule of an optimizer that takes {@code totalSteps} steps over the job. */
-    public static LrSchedule schedule(JobSpec spec, long totalSteps) {
-        var t = spec.training();
-        long warmup = (long) Math.ceil(t.warmupFraction() * totalSteps);
-        return new LrSchedule(t.schedule(), t.learningRate(), warmup, totalSteps, 0.0);
     }
 
     /**

@@ -1,5 +1,10 @@
 package io.splitfed.actors.server;
 
+import io.splitfed.actors.wire.ChunkPart;
+import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.WireMessage;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.link.LinkShaper;
@@ -40,10 +45,17 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
 
     /** What a shard understands. */
-    public sealed interface Command {}
+    public sealed interface Command extends WireMessage {}
 
-    /** A device's micro-batch: labels and lengths (no token ids) and the cut activations. */
-    public record Forward(int device, int splitPoint, int round, long seq, TokenBatch batch, TensorPayload activations,
+    /** A piece of a message too large for one frame (cluster only); see {@link Wire}. */
+    public record Part(ChunkPart chunk) implements Command {}
+
+    /**
+     * A device's micro-batch: labels and lengths (no token ids) and the cut activations.
+     * {@code roundSteps} is how many micro-batches the device runs this round, so the shard can
+     * keep every device's progress in step.
+     */
+    public record Forward(int device, int splitPoint, int round, long seq, int roundSteps, TokenBatch batch, TensorPayload activations,
             long sentMicros, ActorRef<DeviceActor.Command> replyTo) implements Command {}
 
     /** Micro-batches of {@code round} are now accepted. */
@@ -58,16 +70,63 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     /** Fault injection: throw while handling this message, as a bug would. */
     public record Fail(String reason) implements Command {}
 
-    private record Trained(Forward forward, float loss, double seconds, double flops, long gradientBytes, TensorPayload gradient) implements Command {}
+    /** Cluster Sharding's stop message: finish the step in progress, save a snapshot, stop. */
+    public record HandOff() implements Command {}
 
-    private record TrainFailed(Forward forward, Throwable error) implements Command {}
+    /** The store kept this shard's snapshot: the hand-off is complete. */
+    public record Saved(int shard) implements Command {}
+
+    /** The snapshot a previous incarnation left, or null: the answer to {@link ShardStore.Load}. */
+    public record Restored(ShardSnapshot snapshot) implements Command {}
+
+    /** One optimizer step's rows: how many it takes from each queued micro-batch. */
+    record Step(Map<QueuedMicroBatch, Integer> taken, int rows) {
+
+        QueuedMicroBatch first() {
+            return taken.keySet().iterator().next();
+        }
+    }
+
+    private record Trained(Step step, float loss, double seconds, double flops, long gradientBytes, TensorPayload gradient) implements Command, NoSerializationVerificationNeeded {}
+
+    private record TrainFailed(Step step, Throwable error) implements Command, NoSerializationVerificationNeeded {}
 
     /** Restarts on failure; {@code state} survives the restart. */
     public static Behavior<Command> create(ShardState state) {
-        return Behaviors.supervise(Behaviors.<Command>setup(ctx -> new ServerShard(ctx, state)))
+        return Behaviors.supervise(Behaviors.<Command>setup(ctx -> state.store == null || state.restored ? new ServerShard(ctx, state) : restoring(ctx, state)))
                 .onFailure(SupervisorStrategy.restart().withLoggingEnabled(true));
     }
 
+    /** A shard with a store first asks it for the snapshot a previous incarnation left, holding everything else. */
+    private static Behavior<Command> restoring(ActorContext<Command> ctx, ShardState state) {
+        return Behaviors.withStash(100_000, stash -> {
+            Reassembler parts = new Reassembler(ctx.getSystem());
+            state.store.tell(new ShardStore.Load(state.settings.shard(), ctx.getSelf()));
+            return Behaviors.receive(Command.class)
+                    .onMessage(Part.class, p -> {
+                        Command whole = parts.accept(p.chunk());
+                        if (whole != null) {
+                            ctx.getSelf().tell(whole);
+                        }
+                        return Behaviors.same();
+                    })
+                    .onMessage(Restored.class, r -> {
+                        if (r.snapshot() != null) {
+                            state.restore(r.snapshot());
+                            ctx.getLog().info("shard {} resumed from its hand-off in round {} after {} steps", state.settings.shard(), state.round, state.stepsTotal);
+                        }
+                        state.restored = true;
+                        return stash.unstashAll(new ServerShard(ctx, state));
+                    })
+                    .onAnyMessage(m -> {
+                        stash.stash(m);
+                        return Behaviors.same();
+                    })
+                    .build();
+        });
+    }
+
+    private final Reassembler reassembler = new Reassembler(getContext().getSystem());
     private final ShardState state;
 
     private ServerShard(ActorContext<Command> context, ShardState state) {
@@ -81,12 +140,27 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
+                .onMessage(Part.class, p -> {
+                    Command whole = reassembler.accept(p.chunk());
+                    if (whole != null) {
+                        getContext().getSelf().tell(whole);
+                    }
+                    return this;
+                })
                 .onMessage(Forward.class, this::onForward)
                 .onMessage(RoundStarted.class, this::onRoundStarted)
                 .onMessage(CloseRound.class, this::onCloseRound)
                 .onMessage(LoadAdapter.class, this::onLoadAdapter)
                 .onMessage(Trained.class, this::onTrained)
                 .onMessage(TrainFailed.class, this::onTrainFailed)
+                .onMessage(HandOff.class, m -> {
+                    state.handingOff = true;
+                    if (state.inProgress == null) {
+                        saveAndStop();
+                    }
+                    return this;
+                })
+                .onMessage(Saved.class, m -> Behaviors.stopped())
                 .onMessage(Fail.class, f -> {
                     throw new IllegalStateException("injected fault: " + f.reason());
                 })
@@ -114,7 +188,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         }
         state.timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.RECEIVED, JobClock.micros(), "shard-" + state.settings.shard()));
         long last = state.lastTrained.getOrDefault(f.device(), -1L);
-        if (f.seq() <= last || isQueued(f)) {
+        if (f.seq() <= last || state.find(f.device(), f.seq()) != null) {
             state.duplicates++;
             reanswer(f);
             return this;
@@ -123,23 +197,11 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
             reject(f, "round " + f.round() + " is closed");
             return this;
         }
-        state.queue.add(f);
+        state.queue.add(new QueuedMicroBatch(f, state.arrivals++));
         if (state.inProgress == null) {
             startNext();
         }
         return this;
-    }
-
-    private boolean isQueued(Forward f) {
-        if (state.inProgress != null && state.inProgress.device() == f.device() && state.inProgress.seq() == f.seq()) {
-            return true;
-        }
-        for (Forward q : state.queue) {
-            if (q.device() == f.device() && q.seq() == f.seq()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void reject(Forward f, String reason) {
@@ -162,86 +224,127 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         }
     }
 
+    /**
+     * Starts the next step. SplitFrozen takes rows from up to {@code mix-devices} devices' queued
+     * micro-batches; SFL trains one device's micro-batch whole, as its cut gradient goes back to
+     * that device alone.
+     */
     private void startNext() {
-        Forward f = state.queue.poll();
-        if (f == null) {
+        if (state.handingOff) {
             return;
         }
-        state.inProgress = f;
-        SegmentLearner learner = state.learnerFor(f.device());
+        QueuedMicroBatch anchor = state.laggard();
+        if (anchor == null) {
+            return;
+        }
+        int mix = state.settings.spec().server().mixDevices();
+        MixedBatch chosen;
+        if (state.settings.sendsCutGradients() || mix == 1 || (anchor.untouched() && state.pool(anchor.forward.splitPoint()).size() == 1)) {
+            chosen = MixedBatch.whole(anchor);
+        } else {
+            chosen = MixedBatch.take(state.pool(anchor.forward.splitPoint()), state.settings.spec().training().microBatch(), mix,
+                    state.settings.model().config().hiddenSize(), state::progressAfter);
+        }
+        TokenBatch batch = chosen.batch();
+        TensorPayload activations = chosen.activations();
+        Map<QueuedMicroBatch, Integer> taken = chosen.taken();
+        Step step = new Step(taken, batch.batch());
+        state.inProgress = step;
         boolean sfl = state.settings.sendsCutGradients();
+        Forward f = step.first().forward;
+        SegmentLearner learner = state.learnerFor(f.device());
         TensorPayload.Encoding downlink = state.settings.spec().pipeline().downlink();
         LinkShaper shaper = state.downlink(f.device());
-        var scheduler = getContext().getSystem().scheduler();
+        var system = getContext().getSystem();
+        var scheduler = system.scheduler();
         var dispatcher = getContext().getExecutionContext();
         AtomicLong gradientBytes = new AtomicLong();
         AtomicReference<TensorPayload> gradient = new AtomicReference<>();
-        double flops = flops(f);
+        double flops = flops(f.splitPoint(), batch);
+        TokenBatch trainBatch = batch;
+        TensorPayload trainActs = activations;
         CompletableFuture<Trained> work = TensorExecutor.shared().submit(() -> {
             long t0 = System.nanoTime();
-            SegmentLearner.StepResult r = learner.trainStep(f.splitPoint(), f.batch(), f.activations(), !sfl ? null : g -> {
+            SegmentLearner.StepResult r = learner.trainStep(f.splitPoint(), trainBatch, trainActs, !sfl ? null : g -> {
                 // sent from the tensor thread the moment the input gradient exists, before the weight pass
                 gradient.set(g);
                 gradientBytes.set(g.wireBytes());
                 DeviceActor.CutGradient msg = new DeviceActor.CutGradient(f.round(), f.seq(), g, JobClock.micros());
                 Duration delay = shaper == null ? Duration.ZERO : shaper.send(g.wireBytes(), System.nanoTime());
                 if (delay.isZero()) {
-                    f.replyTo().tell(msg);
+                    Wire.tell(system, f.replyTo(), msg, DeviceActor.Part::new);
                 } else {
-                    scheduler.scheduleOnce(delay, () -> f.replyTo().tell(msg), dispatcher);
+                    scheduler.scheduleOnce(delay, () -> Wire.tell(system, f.replyTo(), msg, DeviceActor.Part::new), dispatcher);
                 }
             }, downlink);
-            return new Trained(f, r.loss(), (System.nanoTime() - t0) / 1e9, flops, gradientBytes.get(), gradient.get());
+            return new Trained(step, r.loss(), (System.nanoTime() - t0) / 1e9, flops, gradientBytes.get(), gradient.get());
         });
-        getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new TrainFailed(f, err));
+        getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new TrainFailed(step, err));
     }
 
     /** Forward plus backward of the server blocks: two forwards' worth, as the base is frozen. */
-    private double flops(Forward f) {
+    private double flops(int splitPoint, TokenBatch batch) {
         var c = state.settings.model().config();
-        int blocks = c.numLayers() - f.splitPoint();
-        return 2.0 * f.batch().batch() * f.batch().seqLen() * blocks * c.blockFlopsPerToken(f.batch().seqLen());
+        int blocks = c.numLayers() - splitPoint;
+        return 2.0 * batch.batch() * batch.seqLen() * blocks * c.blockFlopsPerToken(batch.seqLen());
     }
 
     private Behavior<Command> onTrained(Trained t) {
-        Forward f = t.forward();
         state.inProgress = null;
-        state.lastTrained.merge(f.device(), f.seq(), Math::max);
-        state.trainedSamples.merge(f.device(), f.batch().batch(), Integer::sum);
-        state.replicaSamples.merge(state.settings.perDeviceReplicas() ? f.device() : ShardState.SHARED, f.batch().batch(), Integer::sum);
         state.trainSeconds += t.seconds();
         state.flops += t.flops();
         state.stepsTotal++;
         long now = JobClock.micros();
-        state.losses.add(new StepLoss(f.round(), f.device(), f.seq(), t.loss(), now));
-        state.timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.TRAINED, now, "shard-" + state.settings.shard()));
+        Forward first = t.step().first().forward;
+        state.losses.add(new StepLoss(first.round(), first.device(), first.seq(), t.loss(), now));
+        t.step().taken().forEach((q, n) -> {
+            Forward f = q.forward;
+            state.trainedSamples.merge(f.device(), n, Integer::sum);
+            state.replicaSamples.merge(state.settings.perDeviceReplicas() ? f.device() : ShardState.SHARED, n, Integer::sum);
+            if (!q.trained(n)) {
+                return;
+            }
+            state.queue.remove(q);
+            state.lastTrained.merge(f.device(), f.seq(), Math::max);
+            state.timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.TRAINED, now, "shard-" + state.settings.shard()));
+            if (t.gradient() == null) {
+                send(f, new DeviceActor.Credit(f.round(), f.seq(), now), 16);
+            }
+        });
         if (t.gradient() != null) {
             state.bytesDown += t.gradientBytes();
-            Map<Long, TensorPayload> recent = state.recentGradients.computeIfAbsent(f.device(), d -> new LinkedHashMap<>());
-            recent.put(f.seq(), t.gradient());
+            Map<Long, TensorPayload> recent = state.recentGradients.computeIfAbsent(first.device(), d -> new LinkedHashMap<>());
+            recent.put(first.seq(), t.gradient());
             int keep = state.settings.spec().pipeline().window() * 2;
             while (recent.size() > keep) {
                 recent.remove(recent.keySet().iterator().next());
             }
-        } else {
-            send(f, new DeviceActor.Credit(f.round(), f.seq(), now), 16);
         }
         afterStep();
         return this;
     }
 
     private Behavior<Command> onTrainFailed(TrainFailed t) {
-        Forward f = t.forward();
         state.inProgress = null;
         Throwable cause = t.error() instanceof java.util.concurrent.CompletionException && t.error().getCause() != null ? t.error().getCause() : t.error();
-        reject(f, "training step failed: " + cause.getMessage());
+        t.step().taken().forEach((q, n) -> {
+            state.queue.remove(q);
+            reject(q.forward, "training step failed: " + cause.getMessage());
+        });
         afterStep();
         return this;
+    }
+
+    private void saveAndStop() {
+        Wire.tell(getContext().getSystem(), state.store, new ShardStore.Save(state.snapshot(), getContext().getSelf()), ShardStore.Part::new);
     }
 
     private void afterStep() {
         if (state.pendingClose != null) {
             finishClose();
+        }
+        if (state.handingOff) {
+            saveAndStop();
         } else {
             startNext();
         }
@@ -251,7 +354,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         LinkShaper shaper = state.downlink(f.device());
         Duration delay = shaper == null ? Duration.ZERO : shaper.send(bytes, System.nanoTime());
         if (delay.isZero()) {
-            f.replyTo().tell(msg);
+            Wire.tell(getContext().getSystem(), f.replyTo(), msg, DeviceActor.Part::new);
         } else {
             getContext().scheduleOnce(delay, f.replyTo(), msg);
         }
@@ -272,8 +375,9 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     private void finishClose() {
         CloseRound m = state.pendingClose;
         state.pendingClose = null;
-        for (Forward f : state.queue) {
-            state.rejected.add("device " + f.device() + " micro-batch " + f.seq() + " dropped: round " + f.round() + " closed before it was trained");
+        for (QueuedMicroBatch q : state.queue) {
+            state.rejected.add("device " + q.forward.device() + " micro-batch " + q.forward.seq() + " dropped: round " + q.forward.round()
+                    + " closed with " + q.remaining() + " of its rows untrained");
         }
         state.queue.clear();
         Map<Integer, LoraAdapter> replicas = new LinkedHashMap<>();
@@ -284,7 +388,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         });
         ShardRoundReport report = new ShardRoundReport(state.settings.shard(), state.round, state.trainedSamples, state.duplicates,
                 state.rejected, state.losses, state.trainSeconds, state.flops, state.bytesDown, state.timeline);
-        m.replyTo().tell(new RoundCoordinator.ShardClosed(report, replicas, weights));
+        Wire.tell(getContext().getSystem(), m.replyTo(), new RoundCoordinator.ShardClosed(report, replicas, weights), RoundCoordinator.Part::new);
     }
 
     private Behavior<Command> onLoadAdapter(LoadAdapter m) {

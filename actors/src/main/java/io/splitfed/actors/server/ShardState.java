@@ -3,12 +3,16 @@ package io.splitfed.actors.server;
 import io.splitfed.actors.link.LinkShaper;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
+import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.nn.ModelSegment;
+import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.AdamW;
+import io.splitfed.model.train.OptimizerState;
 import io.splitfed.model.train.SegmentLearner;
 
-import java.util.ArrayDeque;
+import org.apache.pekko.actor.typed.ActorRef;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -29,16 +33,18 @@ public final class ShardState {
     final Map<Integer, Long> lastTrained = new HashMap<>();
     final Map<Integer, Map<Long, TensorPayload>> recentGradients = new HashMap<>();
     final Map<Integer, LinkShaper> downlinks = new HashMap<>();
-    final ArrayDeque<ServerShard.Forward> queue = new ArrayDeque<>();
+    final List<QueuedMicroBatch> queue = new ArrayList<>();
     final List<ServerShard.Forward> early = new ArrayList<>();
-    ServerShard.Forward inProgress;
+    /** The step running on the tensor thread, if any. */
+    ServerShard.Step inProgress;
     int round = -1;
     boolean accepting;
     ServerShard.CloseRound pendingClose;
     /** The latest aggregate; replicas created later start from it. */
-    io.splitfed.model.lora.LoraAdapter global;
+    LoraAdapter global;
 
     Map<Integer, Integer> trainedSamples = new LinkedHashMap<>();
+
     Map<Integer, Integer> replicaSamples = new LinkedHashMap<>();
     int duplicates;
     List<String> rejected = new ArrayList<>();
@@ -49,8 +55,64 @@ public final class ShardState {
     long bytesDown;
     long stepsTotal;
 
+    /** In a cluster: where hand-off snapshots go, and come back from. */
+    ActorRef<ShardStore.Command> store;
+    boolean restored;
+    boolean handingOff;
+
     public ShardState(ShardSettings settings) {
         this.settings = settings;
+    }
+
+    /** Saves hand-off snapshots to {@code store} and starts from the one it holds, if any. */
+    public ShardState storedIn(ActorRef<ShardStore.Command> store) {
+        this.store = store;
+        return this;
+    }
+
+    ShardSnapshot snapshot() {
+        Map<Integer, LoraAdapter> adapters = new LinkedHashMap<>();
+        Map<Integer, OptimizerState> optimizers = new LinkedHashMap<>();
+        learners.forEach((k, l) -> {
+            adapters.put(k, l.adapter().copy());
+            optimizers.put(k, l.optimizer().state().copy());
+        });
+        return new ShardSnapshot(settings.shard(), round, accepting, adapters, optimizers, global, new LinkedHashMap<>(lastTrained),
+                new LinkedHashMap<>(trainedSamples), new LinkedHashMap<>(replicaSamples), duplicates, new ArrayList<>(rejected),
+                new ArrayList<>(losses), new ArrayList<>(timeline), trainSeconds, flops, bytesDown, stepsTotal, pendingClose,
+                queue.stream().map(q -> q.forward).toList(), queue.stream().map(QueuedMicroBatch::trainedRows).toList(), new ArrayList<>(early));
+    }
+
+    void restore(ShardSnapshot s) {
+        round = s.round();
+        accepting = s.accepting();
+        global = s.global();
+        s.adapters().forEach((k, a) -> {
+            SegmentLearner learner = learnerFor(k == SHARED ? 0 : k);
+            OptimizerState o = s.optimizers().get(k);
+            TensorExecutor.shared().execute(() -> {
+                learner.load(a);
+                learner.optimizer().restore(o);
+            });
+        });
+        lastTrained.putAll(s.lastTrained());
+        trainedSamples = new LinkedHashMap<>(s.trainedSamples());
+        replicaSamples = new LinkedHashMap<>(s.replicaSamples());
+        duplicates = s.duplicates();
+        rejected = new ArrayList<>(s.rejected());
+        losses = new ArrayList<>(s.losses());
+        timeline = new ArrayList<>(s.timeline());
+        trainSeconds = s.trainSeconds();
+        flops = s.flops();
+        bytesDown = s.bytesDown();
+        stepsTotal = s.stepsTotal();
+        pendingClose = s.pendingClose();
+        for (int i = 0; i < s.queued().size(); i++) {
+            QueuedMicroBatch q = new QueuedMicroBatch(s.queued().get(i), arrivals++);
+            q.markTrained(s.trainedRows().get(i));
+            queue.add(q);
+        }
+        early.addAll(s.early());
     }
 
     /** The learner that trains {@code device}'s micro-batches: its own replica, or the shared one. */
@@ -75,6 +137,53 @@ public final class ShardState {
         trainSeconds = 0;
         flops = 0;
         bytesDown = 0;
+    }
+
+    /**
+     * The queued micro-batch with rows left of the device furthest behind in its round (ties by
+     * arrival), or null. Serving the laggard first keeps every device's progress in step: devices
+     * with smaller shards would otherwise finish early and leave the end of each round to the
+     * others, which under label skew means training on one label for a while.
+     */
+    QueuedMicroBatch laggard() {
+        QueuedMicroBatch best = null;
+        for (QueuedMicroBatch q : queue) {
+            if (q.remaining() > 0 && (best == null || progress(q) < progress(best))) {
+                best = q;
+            }
+        }
+        return best;
+    }
+
+    /** Queued micro-batches with rows left, cut at {@code splitPoint}. */
+    List<QueuedMicroBatch> pool(int splitPoint) {
+        List<QueuedMicroBatch> out = new ArrayList<>();
+        for (QueuedMicroBatch q : queue) {
+            if (q.remaining() > 0 && q.forward.splitPoint() == splitPoint) {
+                out.add(q);
+            }
+        }
+        return out;
+    }
+
+    long arrivals;
+    private double progress(QueuedMicroBatch q) {
+        return progressAfter(q, 0);
+    }
+
+    /** The share of its round {@code q}'s device would have done with {@code extraRows} more rows trained. */
+    double progressAfter(QueuedMicroBatch q, int extraRows) {
+        double planned = (double) Math.max(1, q.forward.roundSteps()) * settings.spec().training().microBatch();
+        return (trainedSamples.getOrDefault(q.forward.device(), 0) + extraRows) / planned;
+    }
+
+    QueuedMicroBatch find(int device, long seq) {
+        for (QueuedMicroBatch q : queue) {
+            if (q.forward.device() == device && q.forward.seq() == seq) {
+                return q;
+            }
+        }
+        return null;
     }
 
     LinkShaper downlink(int device) {

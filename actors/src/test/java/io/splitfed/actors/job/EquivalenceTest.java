@@ -47,7 +47,7 @@ class EquivalenceTest {
             ModelSegment device = ModelSegment.devicePart(job.model(), 2);
             SegmentLearner server = SegmentLearner.create(ModelSegment.serverPart(job.model(), 2, job.head()),
                     new SplitPoint(2).serverSide(job.wholeAdapter()).copy(),
-                    new AdamW(spec.training().optimizer(), TrainingJob.schedule(spec, steps)), spec.training().backward(), 0);
+                    new AdamW(spec.training().optimizer(), JobPlan.schedule(spec, steps)), spec.training().backward(), 0);
             List<Float> losses = new ArrayList<>();
             for (int i = 0; i < steps; i++) {
                 TokenBatch b = job.batcher().apply(data.next());
@@ -73,7 +73,7 @@ class EquivalenceTest {
         DeviceData data = job.deviceData().get(0);
         List<Float> reference = TensorExecutor.shared().call(() -> {
             SegmentLearner whole = SegmentLearner.create(ModelSegment.whole(job.model(), job.head()), job.wholeAdapter().copy(),
-                    new AdamW(spec.training().optimizer(), TrainingJob.schedule(spec, steps)), SegmentLearner.Backward.FUSED, 0);
+                    new AdamW(spec.training().optimizer(), JobPlan.schedule(spec, steps)), SegmentLearner.Backward.FUSED, 0);
             List<Float> losses = new ArrayList<>();
             for (int i = 0; i < steps; i++) {
                 losses.add(whole.trainStep(job.batcher().apply(data.next()), null, null, null).loss());

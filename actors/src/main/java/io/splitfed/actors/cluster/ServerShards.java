@@ -1,0 +1,60 @@
+package io.splitfed.actors.cluster;
+
+import io.splitfed.actors.job.JobPlan;
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.server.ShardStore;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+
+/**
+ * The job's server shards as Cluster Sharding entities on the {@code server} role. Each LoRA worker
+ * is a Pekko shard of its own, so a rebalance moves workers one by one across the GPU hosts.
+ */
+public final class ServerShards {
+
+    public static final EntityTypeKey<ServerShard.Command> TYPE_KEY = EntityTypeKey.create(ServerShard.Command.class, "splitfed-server-shard");
+
+    private ServerShards() {}
+
+    static String entityId(int shard) {
+        return Integer.toString(shard);
+    }
+
+    /**
+     * Starts the region on a server node (it hosts shards) or its proxy elsewhere (it only routes).
+     * On server nodes each shard is made from {@code plan}; elsewhere the plan is not used. When a
+     * rebalance moves a shard, it finishes its step and leaves a snapshot in {@code store}, and
+     * its next incarnation starts from it.
+     */
+    public static ActorRef<ShardingEnvelope<ServerShard.Command>> init(ActorSystem<?> system, JobPlan plan, String serverRole,
+            ActorRef<ShardStore.Command> store) {
+        return ClusterSharding.get(system).init(Entity.of(TYPE_KEY, ctx -> ServerShard.create(plan.shardState(Integer.parseInt(ctx.getEntityId())).storedIn(store)))
+                .withRole(serverRole)
+                .withStopMessage(new ServerShard.HandOff())
+                .withMessageExtractor(new OneWorkerPerShard()));
+    }
+
+    /** The shard id is the entity id: one worker per Pekko shard. */
+    static final class OneWorkerPerShard extends ShardingMessageExtractor<ShardingEnvelope<ServerShard.Command>, ServerShard.Command> {
+        @Override
+        public String entityId(ShardingEnvelope<ServerShard.Command> envelope) {
+            return envelope.entityId();
+        }
+
+        @Override
+        public String shardId(String entityId) {
+            return entityId;
+        }
+
+        @Override
+        public ServerShard.Command unwrapMessage(ShardingEnvelope<ServerShard.Command> envelope) {
+            return envelope.message();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package io.splitfed.actors.job;
+
+import io.splitfed.actors.coordinator.CoordinatorSettings;
+import io.splitfed.actors.device.DeviceSettings;
+import io.splitfed.actors.device.DeviceState;
+import io.splitfed.actors.server.ShardSettings;
+import io.splitfed.actors.server.ShardState;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.nn.SplitPoint;
+import io.splitfed.model.train.Evaluation;
+import io.splitfed.model.train.LrSchedule;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * How a prepared job maps onto actors: the initial adapters of each side, each device's steps per
+ * round, which shard serves which device, and the settings of every device and shard. One JVM or
+ * a cluster, every node derives the same plan from the same job, so all agree without talking.
+ */
+public final class JobPlan {
+
+    private final PreparedJob job;
+    private final LoraAdapter deviceInit;
+    private final LoraAdapter serverInit;
+    private final Map<Integer, Integer> steps = new LinkedHashMap<>();
+    private final Map<Integer, Integer> shardOf = new LinkedHashMap<>();
+
+    public JobPlan(PreparedJob job) {
+        this.job = job;
+        JobSpec spec = job.spec();
+        LoraAdapter device = null;
+        LoraAdapter server = null;
+        switch (spec.mode()) {
+            case SPLITFROZEN -> server = new SplitPoint(spec.federation().minSplitPoint()).serverSide(job.wholeAdapter());
+            case SFL -> {
+                SplitPoint k = new SplitPoint(spec.federation().splitPoint(0));
+                device = k.deviceSide(job.wholeAdapter());
+                server = k.serverSide(job.wholeAdapter());
+            }
+            case FEDLORA, CENTRALIZED -> device = job.wholeAdapter();
+        }
+        this.deviceInit = device;
+        this.serverInit = server;
+        for (int d = 0; d < job.devices(); d++) {
+            steps.put(d, job.stepsPerRound(d));
+            if (spec.mode().isSplit()) {
+                shardOf.put(d, d % spec.server().shards());
+            }
+        }
+    }
+
+    public PreparedJob job() {
+        return job;
+    }
+
+    public JobSpec spec() {
+        return job.spec();
+    }
+
+    /** Server shards the job runs: none outside the split modes. */
+    public int shards() {
+        return spec().mode().isSplit() ? spec().server().shards() : 0;
+    }
+
+    public Map<Integer, Integer> shardOf() {
+        return shardOf;
+    }
+
+    public Map<Integer, Integer> stepsPerRound() {
+        return steps;
+    }
+
+    /** A fresh state for shard {@code s}: its adapters from the initial server adapter. */
+    public ShardState shardState(int s) {
+        JobSpec spec = spec();
+        int rounds = spec.federation().rounds();
+        boolean perDevice = spec.mode() == TrainingMode.SFL && spec.server().perDeviceReplicas();
+        long serverSteps = perDevice
+                ? steps.values().stream().mapToLong(Integer::longValue).max().orElse(1) * rounds
+                : steps.values().stream().mapToLong(Integer::longValue).sum() * rounds / spec.server().shards();
+        return new ShardState(new ShardSettings(s, spec, job.model(), job.head(), serverInit,
+                spec.mode() == TrainingMode.SFL, perDevice, schedule(spec, serverSteps)));
+    }
+
+    /** A fresh state for device {@code d}, holding its data shard. */
+    public DeviceState deviceState(int d) {
+        JobSpec spec = spec();
+        int k = spec.mode().isSplit() ? spec.federation().splitPoint(d) : job.model().numLayers();
+        DeviceSettings ds = new DeviceSettings(d, spec, job.model(), job.head(), k, deviceInit,
+                schedule(spec, (long) steps.get(d) * spec.federation().rounds()), job.batcher());
+        return new DeviceState(ds, job.deviceData().get(d));
+    }
+
+    public LoraAdapter initialDeviceAdapter() {
+        return deviceInit;
+    }
+
+    public LoraAdapter initialServerAdapter() {
+        return serverInit;
+    }
+
+    /** Scores global adapters on the job's held-out batches; tensor thread. */
+    public CoordinatorSettings.Evaluator evaluator() {
+        return (dev, srv) -> Evaluation.run(job.model(), job.head(),
+                dev == null ? srv : srv == null ? dev : LoraAdapter.union(dev, srv), job.evalBatches());
+    }
+
+    /** The schedule of an optimizer that takes {@code totalSteps} steps over the job. */
+    public static LrSchedule schedule(JobSpec spec, long totalSteps) {
+        var t = spec.training();
+        long warmup = (long) Math.ceil(t.warmupFraction() * totalSteps);
+        return new LrSchedule(t.schedule(), t.learningRate(), warmup, totalSteps, 0.0);
+    }
+}

@@ -1,0 +1,58 @@
+package io.splitfed.actors.server;
+
+import io.splitfed.actors.wire.ChunkPart;
+import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.WireMessage;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Keeps the latest hand-off snapshot of each server shard, so that a shard moved by a rebalance
+ * resumes where it stopped. In a cluster it runs as a singleton beside the job host.
+ */
+public final class ShardStore {
+
+    private ShardStore() {}
+
+    public sealed interface Command extends WireMessage {}
+
+    /** Keep {@code snapshot}; answered with {@link ServerShard.Saved}. */
+    public record Save(ShardSnapshot snapshot, ActorRef<ServerShard.Command> replyTo) implements Command {}
+
+    /** The snapshot of {@code shard}, if any; answered with {@link ServerShard.Restored}. */
+    public record Load(int shard, ActorRef<ServerShard.Command> replyTo) implements Command {}
+
+    public record Part(ChunkPart chunk) implements Command {}
+
+    public static Behavior<Command> create() {
+        return Behaviors.setup(ctx -> {
+            Map<Integer, ShardSnapshot> snapshots = new HashMap<>();
+            Reassembler reassembler = new Reassembler(ctx.getSystem());
+            return Behaviors.receive(Command.class)
+                    .onMessage(Part.class, p -> {
+                        Command whole = reassembler.accept(p.chunk());
+                        if (whole != null) {
+                            ctx.getSelf().tell(whole);
+                        }
+                        return Behaviors.same();
+                    })
+                    .onMessage(Save.class, m -> {
+                        snapshots.put(m.snapshot().shard(), m.snapshot());
+                        ctx.getLog().info("shard {} handed off in round {} after {} steps", m.snapshot().shard(), m.snapshot().round(), m.snapshot().stepsTotal());
+                        m.replyTo().tell(new ServerShard.Saved(m.snapshot().shard()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(Load.class, m -> {
+                        Wire.tell(ctx.getSystem(), m.replyTo(), new ServerShard.Restored(snapshots.get(m.shard())), ServerShard.Part::new);
+                        return Behaviors.same();
+                    })
+                    .build();
+        });
+    }
+}

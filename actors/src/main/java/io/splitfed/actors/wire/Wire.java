@@ -1,0 +1,63 @@
+package io.splitfed.actors.wire;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+
+/**
+ * Sends messages that may be larger than an Artery frame. In a cluster, a message whose Kryo
+ * form exceeds {@code splitfed.wire.chunk-bytes} goes as {@link ChunkPart}s wrapped in the
+ * recipient's own protocol; anything smaller, and everything in a single-JVM ActorSystem, is a
+ * plain {@code tell}.
+ */
+public final class Wire {
+
+    private Wire() {}
+
+    public static <T> void tell(ActorSystem<?> system, ActorRef<T> to, T message, Function<ChunkPart, T> wrap) {
+        List<ChunkPart> parts = split(system, message);
+        if (parts == null) {
+            to.tell(message);
+        } else {
+            parts.forEach(p -> to.tell(wrap.apply(p)));
+        }
+    }
+
+    /** The parts to send instead of {@code message}, or null when it goes whole. */
+    public static List<ChunkPart> split(ActorSystem<?> system, Object message) {
+        int chunk = chunkBytes(system);
+        if (chunk <= 0 || !(message instanceof WireMessage)) {
+            return null;
+        }
+        Serialization serialization = SerializationExtension.get(Adapter.toClassic(system));
+        byte[] bytes = serialization.serialize(message).get();
+        if (bytes.length <= chunk) {
+            return null;
+        }
+        long id = ThreadLocalRandom.current().nextLong();
+        int count = (bytes.length + chunk - 1) / chunk;
+        List<ChunkPart> parts = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            parts.add(new ChunkPart(id, i, count, Arrays.copyOfRange(bytes, i * chunk, Math.min(bytes.length, (i + 1) * chunk))));
+        }
+        return parts;
+    }
+
+    /** The part size for this system: 0 (no chunking) unless it is a cluster or remote system. */
+    static int chunkBytes(ActorSystem<?> system) {
+        var settings = system.settings().config();
+        String provider = settings.getString("pekko.actor.provider");
+        if (provider.equals("local") || provider.endsWith("LocalActorRefProvider")) {
+            return 0;
+        }
+        return (int) settings.getBytes("splitfed.wire.chunk-bytes").longValue();
+    }
+}

@@ -1,0 +1,62 @@
+package io.splitfed.actors.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.splitfed.actors.coordinator.JobEvent;
+import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.metrics.RoundSummary;
+import io.splitfed.actors.testing.TestJobs;
+
+import com.typesafe.config.Config;
+
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A third server node joins mid-training and then one of the first two leaves: the shards move
+ * with their adapters and optimizer state, and every sample the devices sent is trained, once.
+ */
+class RebalanceTest {
+
+    @Test
+    void shardsMoveToAJoiningServerAndOffALeavingOneWithoutLosingWork() throws Exception {
+        Config job = TestJobs.config(Map.of("mode", "splitfrozen", "server.shards", 3, "federation.devices", 3, "federation.rounds", 4,
+                "federation.epochs", 2, "data.train-limit", 1200, "pipeline.ack-timeout", "3s", "training.lora.dropout", 0.0, "seed", 5));
+        JobResult local = TestJobs.run(job);
+        JobResult remote;
+        try (LoopbackCluster cluster = new LoopbackCluster(job)) {
+            cluster.start(List.of(SplitfedNode.AGGREGATOR), List.of());
+            cluster.start(List.of(SplitfedNode.SERVER), List.of());
+            ActorSystem<Void> leaving = cluster.start(List.of(SplitfedNode.SERVER), List.of());
+            for (int d = 0; d < 3; d++) {
+                cluster.start(List.of(SplitfedNode.DEVICE), List.of(d));
+            }
+            waitForRound(cluster, 1);
+            cluster.start(List.of(SplitfedNode.SERVER), List.of());
+            waitForRound(cluster, 2);
+            leaving.terminate();
+            remote = cluster.result.get(5, TimeUnit.MINUTES);
+        }
+        assertThat(remote.rounds()).hasSize(4);
+        for (RoundSummary r : remote.rounds()) {
+            assertThat(r.done()).as("devices done in round %d", r.round()).containsExactly(0, 1, 2);
+        }
+        long expected = local.rounds().stream().mapToLong(RoundSummary::samples).sum();
+        long seen = remote.rounds().stream().mapToLong(RoundSummary::samples).sum();
+        assertThat(seen).as("samples the aggregator saw").isEqualTo(expected);
+        long trained = remote.shardReports().stream().flatMap(r -> r.trainedSamples().values().stream()).mapToLong(Integer::longValue).sum();
+        assertThat(trained).as("samples the shards trained").isEqualTo(expected);
+    }
+
+    private static void waitForRound(LoopbackCluster cluster, int closed) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (cluster.events.stream().noneMatch(e -> e instanceof JobEvent.RoundClosed c && c.summary().round() >= closed - 1)) {
+            assertThat(System.nanoTime()).as("round %d closed in time", closed).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.splitfed.actors.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.Config;
+
+import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.metrics.TimelineEvent;
+import io.splitfed.actors.testing.TestJobs;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/** Devices keep the server's credit window full on slow links, never more, and nothing is lost. */
+class PipeliningTest {
+
+    @Test
+    void devicesFillTheirWindowWithoutExceedingIt() throws Exception {
+        int window = 3;
+        Config config = TestJobs.config(Map.of("federation.devices", 2, "mode", "splitfrozen", "pipeline.window", window,
+                "links.enabled", true, "links.uplink-mbps", 4, "links.latency", "30ms", "federation.rounds", 1));
+        JobResult r = TestJobs.run(config);
+        int peakOverall = 0;
+        for (DeviceRoundStats d : r.deviceStats()) {
+            List<TimelineEvent> events = new ArrayList<>(d.timeline());
+            events.sort(Comparator.comparingLong(TimelineEvent::micros).thenComparing(e -> e.stage() == TimelineEvent.Stage.ANSWERED ? 0 : 1));
+            int inFlight = 0;
+            int peak = 0;
+            for (TimelineEvent e : events) {
+                if (e.stage() == TimelineEvent.Stage.SENT) {
+                    peak = Math.max(peak, ++inFlight);
+                } else if (e.stage() == TimelineEvent.Stage.ANSWERED) {
+                    inFlight--;
+                }
+            }
+            assertThat(peak).as("device %d in flight", d.device()).isLessThanOrEqualTo(window);
+            peakOverall = Math.max(peakOverall, peak);
+            int trained = r.shardReports().stream().mapToInt(s -> s.trainedSamples().getOrDefault(d.device(), 0)).sum();
+            assertThat(trained).as("every micro-batch trained").isEqualTo(d.samples());
+        }
+        assertThat(peakOverall).as("slow links keep the window full").isEqualTo(window);
+    }
+}
