@@ -49,7 +49,7 @@ public final class JobOptions {
     @Option(names = "--epochs", description = "Passes over each device's shard over all rounds (default: 3)")
     Double epochs;
 
-    @Option(names = "--micro-batch", description = "Samples per micro-batch (default: 16)")
+    @Option(names = "--micro-batch", description = "Samples per micro-batch (default: 32)")
     Integer microBatch;
 
     @Option(names = "--window", description = "Micro-batches a device keeps in flight (default: 4)")

@@ -68,6 +68,13 @@ public final class JobRunner {
             }
             io.splitfed.model.tensor.TensorExecutor.shared().run(job.model()::close);
         }
+        JobMetrics metrics = writeOutputs(config, job, result, metricsOut, adapterOut);
+        return new Outcome(spec, result, metrics, metricsOut, adapterOut);
+    }
+
+    /** Writes a finished job's metrics JSON and its adapter (PEFT layout); either path may be null. */
+    public static JobMetrics writeOutputs(Config config, PreparedJob job, JobResult result, Path metricsOut, Path adapterOut) throws Exception {
+        JobSpec spec = job.spec();
         JobMetrics metrics = JobMetrics.of(result);
         if (metricsOut != null) {
             Map<String, Object> cfg = new ObjectMapper().readValue(config.getConfig("splitfed.job").root().render(ConfigRenderOptions.concise()), Map.class);
@@ -81,6 +88,6 @@ public final class JobRunner {
             PeftAdapterFormat.save(adapterOut, whole, new PeftAdapterFormat.Metadata(spec.model().path().toString(), job.model().config().family(),
                     job.head().peftTaskType()));
         }
-        return new Outcome(spec, result, metrics, metricsOut, adapterOut);
+        return metrics;
     }
 }

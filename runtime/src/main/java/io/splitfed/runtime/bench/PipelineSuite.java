@@ -1,0 +1,155 @@
+package io.splitfed.runtime.bench;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+
+import io.splitfed.actors.coordinator.JobEvent;
+import io.splitfed.actors.device.DeviceData;
+import io.splitfed.actors.job.JobConfig;
+import io.splitfed.actors.job.JobPlan;
+import io.splitfed.actors.job.JobPreparation;
+import io.splitfed.actors.job.JobSpec;
+import io.splitfed.actors.job.PreparedJob;
+import io.splitfed.actors.job.TrainingJob;
+import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.nn.ModelSegment;
+import io.splitfed.model.nn.SplitPoint;
+import io.splitfed.model.tensor.TensorExecutor;
+import io.splitfed.model.tensor.TensorPayload;
+import io.splitfed.model.train.AdamW;
+import io.splitfed.model.train.SegmentLearner;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Does pipelining pay? SplitFrozen with 4 devices on SST-2: samples/s with a window of
+ * micro-batches in flight against stop-and-wait on shaped edge links, and the actor runtime
+ * against a bare single-thread loop over the same model and data with no links at all.
+ */
+public final class PipelineSuite implements BenchSuite {
+
+    static final int DEVICES = 4;
+    static final double UPLINK_MBPS = 5;
+    static final double DOWNLINK_MBPS = 20;
+    static final String LATENCY = "100ms";
+
+    @Override
+    public String name() {
+        return "pipeline";
+    }
+
+    @Override
+    public String description() {
+        return "SplitFrozen, 4 devices: window 4 vs stop-and-wait on " + UPLINK_MBPS + "/" + DOWNLINK_MBPS + " Mbit/s, " + LATENCY
+                + " links; actor runtime vs bare loop";
+    }
+
+    @Override
+    public List<Comparison> run(boolean quick) throws Exception {
+        int samples = quick ? 1200 : 4000;
+        double windowed = samplesPerSecond(samples, 4, true);
+        double stopAndWait = samplesPerSecond(samples, 1, true);
+        double runtime = samplesPerSecond(samples, 4, false);
+        double bare = bareLoop(samples);
+        List<Comparison> out = new ArrayList<>();
+        String links = "edge links";
+        out.add(new Comparison(name(), "window 4, " + links, windowed, "samples/s", "window 1 (stop-and-wait), " + links, stopAndWait, "samples/s", true));
+        out.add(new Comparison(name(), "actor runtime, window 4, no link delay", runtime, "samples/s", "bare single-thread loop", bare, "samples/s", true));
+        return out;
+    }
+
+    private static Config config(int samples, int window, boolean links) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("mode", "splitfrozen");
+        o.put("federation.devices", DEVICES);
+        o.put("federation.rounds", 1);
+        o.put("federation.epochs", 1);
+        o.put("data.train-limit", samples);
+        o.put("data.eval-limit", 64);
+        o.put("pipeline.window", window);
+        o.put("pipeline.activation-cache", false);
+        o.put("links.enabled", links);
+        o.put("links.uplink-mbps", UPLINK_MBPS);
+        o.put("links.downlink-mbps", DOWNLINK_MBPS);
+        o.put("links.latency", LATENCY);
+        Config c = ConfigFactory.empty();
+        for (Map.Entry<String, Object> e : o.entrySet()) {
+            c = c.withValue("splitfed.job." + e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+        }
+        return JobConfig.load(c);
+    }
+
+    /** Training throughput from the round's start to its last answered micro-batch (evaluation excluded). */
+    private static double samplesPerSecond(int samples, int window, boolean links) throws Exception {
+        Config config = config(samples, window, links);
+        PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
+        AtomicLong start = new AtomicLong();
+        AtomicLong last = new AtomicLong();
+        AtomicLong trained = new AtomicLong();
+        try {
+            TrainingJob.run(job, config, e -> {
+                if (e instanceof JobEvent.RoundStarted) {
+                    start.set(System.nanoTime());
+                } else if (e instanceof JobEvent.Progress p) {
+                    last.set(System.nanoTime());
+                    trained.set(p.samples());
+                }
+            }).result().get(30, TimeUnit.MINUTES);
+        } finally {
+            TensorExecutor.shared().run(job.model()::close);
+        }
+        return trained.get() / ((last.get() - start.get()) / 1e9);
+    }
+
+    /** The same micro-batches, device after device in turn, through frozen forward and a server step: no actors. */
+    private static double bareLoop(int samples) {
+        Config config = config(samples, 1, false);
+        PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
+        JobSpec spec = job.spec();
+        int k = spec.federation().splitPoint(0);
+        List<DeviceData> data = job.deviceData();
+        int[] steps = new int[DEVICES];
+        int total = 0;
+        for (int d = 0; d < DEVICES; d++) {
+            steps[d] = job.stepsPerRound(d);
+            total += steps[d];
+        }
+        int totalSteps = total;
+        try {
+            return TensorExecutor.shared().call(() -> {
+                ModelSegment device = ModelSegment.devicePart(job.model(), k);
+                SegmentLearner server = SegmentLearner.create(ModelSegment.serverPart(job.model(), k, job.head()),
+                        new SplitPoint(k).serverSide(job.wholeAdapter()).copy(),
+                        new AdamW(spec.training().optimizer(), JobPlan.schedule(spec, totalSteps)), spec.training().backward(), 0);
+                long t0 = System.nanoTime();
+                long n = 0;
+                int[] done = new int[DEVICES];
+                for (int s = 0; s < totalSteps; s++) {
+                    int d = s % DEVICES;
+                    while (done[d] >= steps[d]) {
+                        d = (d + 1) % DEVICES;
+                    }
+                    done[d]++;
+                    TokenBatch b = job.batcher().apply(data.get(d).next());
+                    TensorPayload acts = SegmentLearner.frozenForward(device, b, TensorPayload.Encoding.F32);
+                    server.trainStep(b.withoutTokens(), acts, null, null);
+                    n += b.batch();
+                }
+                return n / ((System.nanoTime() - t0) / 1e9);
+            });
+        } finally {
+            TensorExecutor.shared().run(job.model()::close);
+        }
+    }
+
+    static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.1f", v);
+    }
+}

@@ -1,0 +1,88 @@
+package io.splitfed.runtime.cli;
+
+import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.job.JobPlan;
+import io.splitfed.actors.job.JobPreparation;
+import io.splitfed.actors.job.JobSpec;
+import io.splitfed.actors.job.PreparedJob;
+import io.splitfed.runtime.job.JobRunner;
+import io.splitfed.runtime.node.NodeSettings;
+import io.splitfed.runtime.node.SplitfedNodeSystem;
+import io.splitfed.runtime.report.JobMetrics;
+import io.splitfed.runtime.report.Summary;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** Starts one cluster node of a job: an edge host's devices, a GPU host's shards, or the job host. */
+@Command(name = "node", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Start a cluster node: device (edge host), server (GPU host) or aggregator (job host), or several roles at once.",
+            "The same --config file serves every host; --role, --host, --port, --seed-nodes and --node-devices (or SPLITFED_ROLES, SPLITFED_HOST,",
+            "SPLITFED_PORT, SPLITFED_SEED_NODES, SPLITFED_DEVICES) tell hosts apart. See cluster-config/."})
+public final class NodeCommand implements Callable<Integer> {
+
+    @Option(names = "--role", description = "device, server or aggregator; several comma-separated")
+    String role;
+
+    @Option(names = "--host", description = "Address other nodes reach this one at (default: 127.0.0.1)")
+    String host;
+
+    @Option(names = "--port", description = "Artery TCP port (default: 25520)")
+    Integer port;
+
+    @Option(names = "--seed-nodes", description = "Comma-separated pekko://splitfed@HOST:PORT")
+    String seedNodes;
+
+    @Option(names = "--node-devices", description = "Device role: the devices this host runs, 0,1 or 0-3 (--devices is the job's device count)")
+    String devices;
+
+    @Mixin
+    JobOptions job;
+
+    @Override
+    public Integer call() throws Exception {
+        Config config = config();
+        NodeSettings settings = NodeSettings.from(config);
+        Config pekko = settings.pekkoConfig(config);
+        PreparedJob prepared = JobPreparation.prepare(JobSpec.fromConfig(pekko));
+        try (SplitfedNodeSystem node = SplitfedNodeSystem.start(new JobPlan(prepared), settings, pekko)) {
+            System.out.println("splitfed node " + node.address() + " ready: roles " + settings.roles()
+                    + (settings.devices().isEmpty() ? "" : ", devices " + settings.devices()) + ", job host " + node.jobHost());
+            JobResult result = node.awaitEnd();
+            if (result != null) {
+                Path metrics = settings.out().resolve("metrics.json");
+                Path adapter = settings.out().resolve("adapter");
+                JobMetrics m = JobRunner.writeOutputs(pekko, prepared, result, metrics, adapter);
+                System.out.print(Summary.render(prepared.spec(), m, "metrics " + metrics + "\nadapter " + adapter + " (PEFT layout)\n"));
+            }
+        }
+        return 0;
+    }
+
+    /** The job's config with this node's flags over it. */
+    Config config() {
+        return nodeFlags().withFallback(job.config()).resolve();
+    }
+
+    private Config nodeFlags() {
+        Config c = ConfigFactory.empty();
+        c = set(c, "roles", role);
+        c = set(c, "host", host);
+        c = set(c, "port", port);
+        c = set(c, "seed-nodes", seedNodes);
+        c = set(c, "devices", devices);
+        return c;
+    }
+
+    private static Config set(Config c, String key, Object value) {
+        return value == null ? c : c.withValue("splitfed.node." + key, ConfigValueFactory.fromAnyRef(value));
+    }
+}

@@ -1,0 +1,18 @@
+package io.splitfed.runtime.experiment;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** A named grid of training runs and how to report it. */
+public interface Experiment {
+
+    String name();
+
+    String description();
+
+    /** The grid; {@code quick} is a smaller, faster version of the same comparison. */
+    List<Cell> cells(boolean quick);
+
+    /** Markdown for the results (and any files it writes under {@code outDir}). */
+    String report(List<CellResult> results, Path outDir, boolean quick) throws Exception;
+}

@@ -1,0 +1,120 @@
+package io.splitfed.runtime.experiment;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
+
+import io.splitfed.actors.job.JobConfig;
+import io.splitfed.actors.metrics.RoundSummary;
+import io.splitfed.actors.metrics.StepLoss;
+import io.splitfed.model.io.AtomicFiles;
+import io.splitfed.runtime.job.JobRunner;
+import io.splitfed.runtime.report.JobMetrics;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Runs an experiment's cells one after another in this JVM, caching each cell's result under
+ * {@code <out>/cells/}: a rerun completes only the cells that are missing or whose settings changed.
+ */
+public final class ExperimentRunner {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Config base;
+    private final Path out;
+    private final boolean progress;
+
+    /** @param base settings every cell starts from (the command's --config/--set), unresolved */
+    public ExperimentRunner(Config base, Path out, boolean progress) {
+        this.base = base;
+        this.out = out;
+        this.progress = progress;
+    }
+
+    public List<CellResult> run(List<Cell> cells, boolean force) throws Exception {
+        List<CellResult> results = new ArrayList<>();
+        int i = 0;
+        for (Cell cell : cells) {
+            i++;
+            Config config = configFor(cell);
+            String key = digest(config.getConfig("splitfed.job").root().render(ConfigRenderOptions.concise()));
+            Path cached = out.resolve("cells").resolve(cell.id() + ".json");
+            if (!force && Files.isRegularFile(cached)) {
+                CellResult r = JSON.readValue(cached.toFile(), CellResult.class);
+                if (key.equals(r.configKey())) {
+                    System.err.printf(Locale.ROOT, "experiment: [%d/%d] %s cached (accuracy %.4f)%n", i, cells.size(), cell.id(), r.accuracy());
+                    results.add(r);
+                    continue;
+                }
+            }
+            System.err.printf(Locale.ROOT, "experiment: [%d/%d] %s running...%n", i, cells.size(), cell.id());
+            Path dir = out.resolve("runs").resolve(cell.id());
+            JobRunner.Outcome o = JobRunner.run(config, dir.resolve("metrics.json"), null, progress, null);
+            CellResult r = summarize(cell, key, o.metrics());
+            AtomicFiles.writeString(cached, JSON.writeValueAsString(r));
+            System.err.printf(Locale.ROOT, "experiment: [%d/%d] %s accuracy %.4f in %.0f s%n", i, cells.size(), cell.id(), r.accuracy(), r.wallSeconds());
+            results.add(r);
+        }
+        return results;
+    }
+
+    private Config configFor(Cell cell) {
+        Config c = ConfigFactory.empty();
+        for (Map.Entry<String, Object> e : cell.overrides().entrySet()) {
+            c = c.withValue("splitfed.job." + e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+        }
+        return JobConfig.load(c.withFallback(base));
+    }
+
+    static CellResult summarize(Cell cell, String key, JobMetrics m) {
+        List<Double> acc = new ArrayList<>();
+        List<Double> secs = new ArrayList<>();
+        double t = 0;
+        for (RoundSummary r : m.rounds()) {
+            t += r.seconds();
+            acc.add(r.accuracy());
+            secs.add(t);
+        }
+        List<double[]> curve = new ArrayList<>();
+        List<StepLoss> losses = m.stepLosses();
+        int window = Math.max(1, losses.size() / 100);
+        for (int s = 0; s < losses.size(); s += window) {
+            double sum = 0;
+            int n = 0;
+            for (int j = s; j < Math.min(losses.size(), s + window); j++) {
+                sum += losses.get(j).loss();
+                n++;
+            }
+            curve.add(new double[] {s + n / 2.0, sum / n});
+        }
+        var tot = m.totals();
+        long samples = m.samplesTrained();
+        Map<String, Double> extra = new LinkedHashMap<>();
+        extra.put("cachedShare", m.devices().values().stream().mapToDouble(d -> d.cachedMicroBatches()).sum()
+                / Math.max(1, m.devices().values().stream().mapToDouble(d -> d.microBatches()).sum()));
+        return new CellResult(cell.id(), cell.labels(), key, m.accuracy(), m.evalLoss(), m.wallSeconds(), samples,
+                tot.deviceSecondsPerSample(), samples == 0 ? 0 : tot.deviceFlops() / samples / 1e9, tot.serverComputeSeconds(),
+                tot.bytesUp(), tot.bytesDown(), acc, secs, curve, extra);
+    }
+
+    static String digest(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8))).substring(0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package io.splitfed.runtime.experiment;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The experiments `splitfed experiment` knows by name. */
+public final class Experiments {
+
+    private Experiments() {}
+
+    public static Map<String, Experiment> all() {
+        Map<String, Experiment> m = new LinkedHashMap<>();
+        for (Experiment e : List.<Experiment>of(new Sst2AccuracyExperiment())) {
+            m.put(e.name(), e);
+        }
+        return m;
+    }
+}

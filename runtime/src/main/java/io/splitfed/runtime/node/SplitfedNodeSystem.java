@@ -1,0 +1,142 @@
+package io.splitfed.runtime.node;
+
+import io.splitfed.actors.cluster.SplitfedNode;
+import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.job.JobPlan;
+import io.splitfed.runtime.cli.UserError;
+
+import com.typesafe.config.Config;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.StreamSupport;
+
+/**
+ * A splitfed node's ActorSystem, as {@code splitfed node} runs it: joined to the cluster within
+ * its join timeout, registered with the job host, and ended when the job ends (on the job host's
+ * node) or when no aggregator is left in the cluster (elsewhere). A start that fails says why.
+ */
+public final class SplitfedNodeSystem implements AutoCloseable {
+
+    private final ActorSystem<Void> system;
+    private final CompletableFuture<JobResult> result;
+    private final String jobHost;
+
+    private SplitfedNodeSystem(ActorSystem<Void> system, CompletableFuture<JobResult> result, String jobHost) {
+        this.system = system;
+        this.result = result;
+        this.jobHost = jobHost;
+    }
+
+    public static SplitfedNodeSystem start(JobPlan plan, NodeSettings settings, Config config) throws Exception {
+        CompletableFuture<SplitfedNode.Status> status = new CompletableFuture<>();
+        CompletableFuture<JobResult> result = new CompletableFuture<>();
+        CompletableFuture<Void> joined = new CompletableFuture<>();
+        Behavior<Void> root = Behaviors.setup(ctx -> {
+            ActorRef<SplitfedNode.Status> statusRef = ctx.spawn(Behaviors.receive(SplitfedNode.Status.class).onAnyMessage(s -> {
+                status.complete(s);
+                return Behaviors.same();
+            }).build(), "status");
+            ActorRef<JobResult> resultRef = ctx.spawn(Behaviors.receive(JobResult.class).onAnyMessage(r -> {
+                result.complete(r);
+                return Behaviors.same();
+            }).build(), "result");
+            ctx.spawn(membership(joined), "membership");
+            ctx.spawn(SplitfedNode.create(plan, new SplitfedNode.Node(settings.devices(), statusRef, resultRef, null,
+                    settings.registrationTimeout())), "splitfed");
+            return Behaviors.empty();
+        });
+        ActorSystem<Void> system;
+        try {
+            system = ActorSystem.create(root, "splitfed", config);
+        } catch (RuntimeException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new UserError("could not start on " + settings.host() + ":" + settings.port() + " (splitfed.node.host, splitfed.node.port): "
+                    + cause.getMessage());
+        }
+        try {
+            joined.get(settings.joinTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            terminate(system);
+            throw new UserError("this node did not join the cluster within " + settings.joinTimeout().toSeconds()
+                    + " s: is a node up at splitfed.node.seed-nodes = " + settings.seedNodes() + "?");
+        }
+        SplitfedNode.Status s;
+        try {
+            s = status.get(settings.registrationTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            terminate(system);
+            throw new UserError("no answer from the job host within " + settings.registrationTimeout().toSeconds() + " s (splitfed.node.registration-timeout)");
+        }
+        if (s instanceof SplitfedNode.Status.Failed f) {
+            terminate(system);
+            throw new UserError(f.reason());
+        }
+        return new SplitfedNodeSystem(system, result, ((SplitfedNode.Status.Ready) s).jobHost());
+    }
+
+    /** Completes {@code joined} when this node is Up; stops the system when the last aggregator is gone. */
+    private static Behavior<ClusterEvent.ClusterDomainEvent> membership(CompletableFuture<Void> joined) {
+        return Behaviors.setup(ctx -> {
+            Cluster cluster = Cluster.get(ctx.getSystem());
+            cluster.subscriptions().tell(Subscribe.create(ctx.getSelf(), ClusterEvent.ClusterDomainEvent.class));
+            return Behaviors.receive(ClusterEvent.ClusterDomainEvent.class)
+                    .onMessage(ClusterEvent.MemberUp.class, m -> {
+                        if (m.member().equals(cluster.selfMember())) {
+                            joined.complete(null);
+                        }
+                        return Behaviors.same();
+                    })
+                    .onMessage(ClusterEvent.MemberRemoved.class, m -> {
+                        boolean aggregatorLeft = m.member().hasRole(SplitfedNode.AGGREGATOR);
+                        boolean anyLeft = StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
+                                .filter(x -> x.status() == MemberStatus.up())
+                                .anyMatch((Member x) -> x.hasRole(SplitfedNode.AGGREGATOR));
+                        if (aggregatorLeft && !anyLeft && joined.isDone()) {
+                            ctx.getLog().info("no aggregator is left in the cluster; this node stops");
+                            ctx.getSystem().terminate();
+                        }
+                        return Behaviors.same();
+                    })
+                    .onAnyMessage(m -> Behaviors.same())
+                    .build();
+        });
+    }
+
+    public String address() {
+        return system.address().toString();
+    }
+
+    public String jobHost() {
+        return jobHost;
+    }
+
+    /** Waits for the end: the job's result on the job host's node; null elsewhere, once the system stops. */
+    public JobResult awaitEnd() throws Exception {
+        CompletableFuture<Object> end = CompletableFuture.anyOf(result, system.getWhenTerminated().toCompletableFuture());
+        Object o = end.get();
+        return o instanceof JobResult r ? r : null;
+    }
+
+    @Override
+    public void close() throws Exception {
+        terminate(system);
+    }
+
+    private static void terminate(ActorSystem<Void> system) throws Exception {
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,95 @@
+package io.splitfed.runtime.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.splitfed.actors.job.JobPlan;
+import io.splitfed.actors.job.JobPreparation;
+import io.splitfed.actors.job.JobSpec;
+import io.splitfed.model.testing.SharedData;
+import io.splitfed.runtime.node.NodeSettings;
+import io.splitfed.runtime.node.SplitfedNodeSystem;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** {@code splitfed node}: a wrong config exits with the setting and the reason, never hangs; a right one trains. */
+class NodeCommandTest {
+
+    static final String[] SMALL_JOB = {"--train-limit", "160", "--eval-limit", "32", "--max-length", "32", "--micro-batch", "8", "--rounds", "1",
+        "--epochs", "1"};
+
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    static String[] args(String... first) {
+        String[] out = new String[first.length + SMALL_JOB.length + 2];
+        System.arraycopy(first, 0, out, 0, first.length);
+        System.arraycopy(SMALL_JOB, 0, out, first.length, SMALL_JOB.length);
+        out[out.length - 2] = "--set";
+        out[out.length - 1] = "splitfed.data-root=" + SharedData.root();
+        return out;
+    }
+
+    @Test
+    void anUnknownRoleIsNamed() {
+        CliRun r = CliRun.of(args("node", "--role", "gpu"));
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err).contains("splitfed.node.roles").contains("unknown role 'gpu'");
+    }
+
+    @Test
+    void aBadSeedAddressIsNamed() {
+        CliRun r = CliRun.of(args("node", "--role", "server", "--seed-nodes", "10.0.0.1:25520"));
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err).contains("splitfed.node.seed-nodes[0] = '10.0.0.1:25520'").contains("expected pekko://splitfed@HOST:PORT");
+    }
+
+    @Test
+    void aSeedNobodyListensOnEndsTheNodeAfterTheJoinTimeout() throws Exception {
+        int nobody = freePort();
+        long t0 = System.nanoTime();
+        CliRun r = CliRun.of(args("node", "--role", "server", "--port", "0", "--seed-nodes", "pekko://splitfed@127.0.0.1:" + nobody,
+                "--set", "splitfed.node.join-timeout=3s"));
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err).contains("did not join the cluster within 3 s").contains("splitfed.node.seed-nodes");
+        assertThat((System.nanoTime() - t0) / 1e9).as("seconds to give up").isLessThan(60);
+    }
+
+    @Test
+    void aServerWithAnotherShardCountIsRefusedByTheJobHost() throws Exception {
+        int port = freePort();
+        String seed = "pekko://splitfed@127.0.0.1:" + port;
+        Config host = CliRun.config(args("node", "--role", "aggregator", "--port", Integer.toString(port), "--seed-nodes", seed,
+                "--set", "splitfed.job.server.shards=2"));
+        NodeSettings settings = NodeSettings.from(host);
+        Config pekko = settings.pekkoConfig(host);
+        try (SplitfedNodeSystem aggregator = SplitfedNodeSystem.start(new JobPlan(JobPreparation.prepare(JobSpec.fromConfig(pekko))), settings, pekko)) {
+            CliRun r = CliRun.of(args("node", "--role", "server", "--port", "0", "--seed-nodes", seed, "--set", "splitfed.job.server.shards=3"));
+            assertThat(r.exit).isEqualTo(2);
+            assertThat(r.err).contains("splitfed.job.server.shards = 3 on this node but 2 on the job host");
+        }
+    }
+
+    @Test
+    void anAllInOneNodeTrainsTheJobAndWritesItsOutputs() throws Exception {
+        int port = freePort();
+        Path out = Files.createTempDirectory("splitfed-node");
+        // surefire runs in the module's directory; cluster-config/ is beside it
+        Path config = Path.of(System.getProperty("user.dir")).resolve("../cluster-config/all-in-one.conf").normalize();
+        CliRun r = CliRun.of(args("node", "--config", config.toString(), "--port", Integer.toString(port),
+                "--seed-nodes", "pekko://splitfed@127.0.0.1:" + port, "--set", "splitfed.node.out=" + out));
+        assertThat(r.exit).as(r.err).isZero();
+        assertThat(r.out).contains("ready: roles [aggregator, server, device]");
+        assertThat(out.resolve("metrics.json")).exists();
+        assertThat(out.resolve("adapter/adapter_model.safetensors")).exists();
+    }
+}

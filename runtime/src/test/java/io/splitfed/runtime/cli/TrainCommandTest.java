@@ -1,0 +1,71 @@
+package io.splitfed.runtime.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.lora.PeftAdapterFormat;
+import io.splitfed.model.testing.SharedData;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+class TrainCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    private String[] small(String... extra) {
+        String[] base = {"train", "--set", "splitfed.data-root=" + SharedData.root(), "--devices", "2", "--rounds", "2", "--epochs", "1",
+            "--train-limit", "160", "--eval-limit", "48", "--max-length", "24", "--micro-batch", "8", "--no-progress", "--out", tmp.toString()};
+        String[] all = new String[base.length + extra.length];
+        System.arraycopy(base, 0, all, 0, base.length);
+        System.arraycopy(extra, 0, all, base.length, extra.length);
+        return all;
+    }
+
+    @Test
+    void writesMetricsJsonAPeftAdapterAndASummary() throws Exception {
+        CliRun r = CliRun.of(small("--mode", "sfl", "--split-points", "2"));
+        assertThat(r.exit).as(r.err).isZero();
+        assertThat(r.out).contains("== splitfed sfl").contains("final accuracy");
+
+        JsonNode m = new ObjectMapper().readTree(tmp.resolve("metrics.json").toFile());
+        assertThat(m.get("mode").asText()).isEqualTo("sfl");
+        assertThat(m.get("accuracy").asDouble()).isBetween(0.0, 1.0);
+        assertThat(m.get("wall_seconds").asDouble()).isPositive();
+        assertThat(m.get("loss_per_step").size()).isGreaterThan(5);
+        assertThat(m.get("rounds").size()).isEqualTo(2);
+        JsonNode d0 = m.get("devices").get("0");
+        assertThat(d0.get("computeSeconds").asDouble()).isPositive();
+        assertThat(d0.get("flops").asDouble()).isPositive();
+        assertThat(d0.get("bytesUp").asLong()).isPositive();
+        assertThat(d0.get("bytesDown").asLong()).isPositive();
+        assertThat(m.get("timeline").size()).isGreaterThan(10);
+
+        LoraAdapter adapter = PeftAdapterFormat.load(tmp.resolve("adapter"));
+        assertThat(adapter.modulePaths()).contains("model.layers.0.self_attn.q_proj", "model.layers.4.mlp.down_proj");
+        assertThat(adapter.fullKeys()).containsExactly("score.weight");
+    }
+
+    @Test
+    void aBadDataFileIsNamedWithItsLine() throws Exception {
+        Path bad = tmp.resolve("bad.tsv");
+        Files.writeString(bad, "sentence\tlabel\nfine\t1\nbroken row without label\n");
+        CliRun r = CliRun.of(small("--train", bad.toString()));
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err).contains(bad + ":3:").contains("expected 2 tab-separated columns");
+    }
+
+    @Test
+    void aSplitPointPastTheModelIsExplained() {
+        CliRun r = CliRun.of(small("--split-points", "9"));
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err).contains("split point 9 is outside 0..5");
+    }
+}
