@@ -49,10 +49,7 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Part.class, p -> {
-                    Command whole = reassembler.accept(p.chunk());
-                    if (whole != null) {
-                        getContext().getSelf().tell(whole);
-                    }
+                    reassembler.forward(p.chunk(), getContext().getSelf());
                     return this;
                 })
                 .onMessage(Aggregate.class, this::onAggregate)

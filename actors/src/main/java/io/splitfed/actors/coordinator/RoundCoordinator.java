@@ -116,10 +116,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Part.class, p -> {
-                    Command whole = reassembler.accept(p.chunk());
-                    if (whole != null) {
-                        getContext().getSelf().tell(whole);
-                    }
+                    reassembler.forward(p.chunk(), getContext().getSelf());
                     return this;
                 })
                 .onMessageEquals(Start.INSTANCE, () -> {

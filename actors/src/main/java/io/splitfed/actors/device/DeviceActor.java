@@ -114,10 +114,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Part.class, p -> {
-                    Command whole = reassembler.accept(p.chunk());
-                    if (whole != null) {
-                        getContext().getSelf().tell(whole);
-                    }
+                    reassembler.forward(p.chunk(), getContext().getSelf());
                     return this;
                 })
                 .onMessage(StartRound.class, this::onStartRound)

@@ -104,10 +104,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
             state.store.tell(new ShardStore.Load(state.settings.shard(), ctx.getSelf()));
             return Behaviors.receive(Command.class)
                     .onMessage(Part.class, p -> {
-                        Command whole = parts.accept(p.chunk());
-                        if (whole != null) {
-                            ctx.getSelf().tell(whole);
-                        }
+                        parts.forward(p.chunk(), ctx.getSelf());
                         return Behaviors.same();
                     })
                     .onMessage(Restored.class, r -> {
@@ -141,10 +138,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Part.class, p -> {
-                    Command whole = reassembler.accept(p.chunk());
-                    if (whole != null) {
-                        getContext().getSelf().tell(whole);
-                    }
+                    reassembler.forward(p.chunk(), getContext().getSelf());
                     return this;
                 })
                 .onMessage(Forward.class, this::onForward)

@@ -36,10 +36,7 @@ public final class ShardStore {
             Reassembler reassembler = new Reassembler(ctx.getSystem());
             return Behaviors.receive(Command.class)
                     .onMessage(Part.class, p -> {
-                        Command whole = reassembler.accept(p.chunk());
-                        if (whole != null) {
-                            ctx.getSelf().tell(whole);
-                        }
+                        reassembler.forward(p.chunk(), ctx.getSelf());
                         return Behaviors.same();
                     })
                     .onMessage(Save.class, m -> {

@@ -30,6 +30,14 @@ public final class Reassembler {
         this.system = system;
     }
 
+    /** Takes {@code part}; once it completes its message, tells the whole message to {@code to} (the receiving actor itself). */
+    public <T> void forward(ChunkPart part, org.apache.pekko.actor.typed.ActorRef<T> to) {
+        T whole = accept(part);
+        if (whole != null) {
+            to.tell(whole);
+        }
+    }
+
     /** The whole message once {@code part} completes it; null before, or when a part went missing. */
     @SuppressWarnings("unchecked")
     public <T> T accept(ChunkPart part) {

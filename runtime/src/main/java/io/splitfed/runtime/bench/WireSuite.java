@@ -14,8 +14,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.serialization.SerializationExtension;
 
 import java.nio.ByteBuffer;
@@ -58,7 +56,7 @@ public final class WireSuite implements BenchSuite {
     static Config node(int port) {
         return ConfigFactory.parseString("pekko.actor.provider = cluster\npekko.remote.artery.canonical.hostname = 127.0.0.1\n"
                 + "pekko.remote.artery.canonical.port = " + port + "\npekko.loglevel = WARNING\n"
-                + "pekko.cluster.seed-nodes = []\n").withFallback(ConfigFactory.load());
+                + "pekko.cluster.seed-nodes = []\npekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n").withFallback(ConfigFactory.load());
     }
 
     @Override
@@ -67,7 +65,6 @@ public final class WireSuite implements BenchSuite {
         double mb = f.activations().bytes().length / 1e6;
         int reps = quick ? 5 : 20;
         ActorSystem<Void> a = ActorSystem.create(Behaviors.empty(), "splitfed", node(0));
-        ActorSystem<Void> b = ActorSystem.create(Behaviors.empty(), "splitfed", node(0));
         try {
             KryoSerializer kryo = (KryoSerializer) SerializationExtension.get(Adapter.toClassic(a)).findSerializerFor(f);
             ByteBuffer buf = ByteBuffer.allocateDirect(14 << 20);
@@ -89,16 +86,14 @@ public final class WireSuite implements BenchSuite {
                 copy(dst, back);
             }
             double copyMbs = reps * mb / ((System.nanoTime() - t0) / 1e9);
-            double netMbs = loopback(a, b, f, quick ? 5 : 20) * mb;
+            double netMbs = loopback(a, f, quick ? 5 : 20) * mb;
             return List.of(
                     new Comparison(name(), "Kryo encode+decode, 12.6 MB activations", kryoMbs, "MB/s", "ByteBuffer copy out and back", copyMbs, "MB/s", true),
                     new Comparison(name(), "activations node to node on loopback (Artery, Kryo, 192 KiB parts)", netMbs, "MB/s",
                             "Kryo encode+decode in memory", kryoMbs, "MB/s", true));
         } finally {
             a.terminate();
-            b.terminate();
             a.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-            b.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
     }
 
@@ -115,13 +110,11 @@ public final class WireSuite implements BenchSuite {
         to.flip();
     }
 
-    /** Messages per second from {@code a} to an actor on {@code b}, each sent in parts. */
-    private static double loopback(ActorSystem<Void> a, ActorSystem<Void> b, ServerShard.Forward f, int count) throws Exception {
+    /** Messages per second from {@code a} to a second node's guardian, each sent in parts. */
+    private static double loopback(ActorSystem<Void> a, ServerShard.Forward f, int count) throws Exception {
         CountDownLatch done = new CountDownLatch(count + 2);
-        ServiceKey<ServerShard.Command> key = ServiceKey.create(ServerShard.Command.class, "wire-bench");
         Behavior<ServerShard.Command> sink = Behaviors.setup(ctx -> {
             io.splitfed.actors.wire.Reassembler parts = new io.splitfed.actors.wire.Reassembler(ctx.getSystem());
-            ctx.getSystem().receptionist().tell(Receptionist.register(key, ctx.getSelf()));
             return Behaviors.receiveMessage(m -> {
                 if (m instanceof ServerShard.Part p && parts.accept(p.chunk()) != null) {
                     done.countDown();
@@ -129,8 +122,18 @@ public final class WireSuite implements BenchSuite {
                 return Behaviors.same();
             });
         });
-        ActorRef<ServerShard.Command> local = Adapter.spawn(Adapter.toClassic(b), sink, "sink");
-        String path = local.path().toStringWithAddress(b.address());
+        ActorSystem<ServerShard.Command> b = ActorSystem.create(sink, "splitfed", node(0));
+        try {
+            return send(a, b, f, count, done);
+        } finally {
+            b.terminate();
+            b.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static double send(ActorSystem<Void> a, ActorSystem<ServerShard.Command> b, ServerShard.Forward f, int count, CountDownLatch done)
+            throws Exception {
+        String path = b.path().toStringWithAddress(b.address());
         ActorRef<ServerShard.Command> remote = org.apache.pekko.actor.typed.ActorRefResolver.get(a).resolveActorRef(path);
         for (int i = 0; i < 2; i++) {
             Wire.tell(a, remote, f, ServerShard.Part::new); // warm-up: connection and JIT
