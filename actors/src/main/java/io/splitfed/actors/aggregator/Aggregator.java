@@ -1,10 +1,10 @@
 package io.splitfed.actors.aggregator;
 
+import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.wire.ChunkPart;
 import io.splitfed.actors.wire.Reassembler;
 import io.splitfed.actors.wire.Wire;
 import io.splitfed.actors.wire.WireMessage;
-import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.model.lora.LoraAdapter;
 
 import org.apache.pekko.actor.typed.ActorRef;

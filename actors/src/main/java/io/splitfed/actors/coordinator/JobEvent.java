@@ -1,8 +1,7 @@
 package io.splitfed.actors.coordinator;
 
-import io.splitfed.actors.wire.WireMessage;
-
 import io.splitfed.actors.metrics.RoundSummary;
+import io.splitfed.actors.wire.WireMessage;
 
 import java.util.List;
 

@@ -1,10 +1,10 @@
 package io.splitfed.actors.coordinator;
 
-import io.splitfed.actors.wire.WireMessage;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.metrics.RoundSummary;
 import io.splitfed.actors.metrics.ShardRoundReport;
+import io.splitfed.actors.wire.WireMessage;
 import io.splitfed.model.lora.LoraAdapter;
 
 import java.util.List;

@@ -1,10 +1,5 @@
 package io.splitfed.actors.coordinator;
 
-import io.splitfed.actors.wire.ChunkPart;
-import io.splitfed.actors.wire.Reassembler;
-import io.splitfed.actors.wire.Wire;
-import io.splitfed.actors.wire.WireMessage;
-import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import io.splitfed.actors.aggregator.Aggregator;
 import io.splitfed.actors.aggregator.WeightedUpdate;
 import io.splitfed.actors.device.DeviceActor;
@@ -13,10 +8,15 @@ import io.splitfed.actors.metrics.RoundSummary;
 import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.wire.ChunkPart;
+import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.WireMessage;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.train.Evaluation;
 
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;

@@ -1,10 +1,5 @@
 package io.splitfed.actors.device;
 
-import io.splitfed.actors.wire.ChunkPart;
-import io.splitfed.actors.wire.Reassembler;
-import io.splitfed.actors.wire.Wire;
-import io.splitfed.actors.wire.WireMessage;
-import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.job.TrainingMode;
 import io.splitfed.actors.metrics.DeviceRoundStats;
@@ -12,6 +7,10 @@ import io.splitfed.actors.metrics.JobClock;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.wire.ChunkPart;
+import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.WireMessage;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.tensor.TensorExecutor;
@@ -20,6 +19,7 @@ import io.splitfed.model.tensor.WireCodec;
 import io.splitfed.model.tokenizer.SequenceEncoder;
 import io.splitfed.model.train.SegmentLearner;
 
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;

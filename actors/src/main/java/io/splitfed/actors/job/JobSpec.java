@@ -1,13 +1,13 @@
 package io.splitfed.actors.job;
 
-import com.typesafe.config.Config;
-
 import io.splitfed.model.lora.LoraConfig;
 import io.splitfed.model.lora.LoraTarget;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.AdamW;
 import io.splitfed.model.train.LrSchedule;
 import io.splitfed.model.train.SegmentLearner;
+
+import com.typesafe.config.Config;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,10 +1,5 @@
 package io.splitfed.actors.server;
 
-import io.splitfed.actors.wire.ChunkPart;
-import io.splitfed.actors.wire.Reassembler;
-import io.splitfed.actors.wire.Wire;
-import io.splitfed.actors.wire.WireMessage;
-import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.link.LinkShaper;
@@ -12,12 +7,17 @@ import io.splitfed.actors.metrics.JobClock;
 import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
+import io.splitfed.actors.wire.ChunkPart;
+import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.WireMessage;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.SegmentLearner;
 
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;

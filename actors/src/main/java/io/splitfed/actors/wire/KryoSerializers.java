@@ -1,15 +1,15 @@
 package io.splitfed.actors.wire;
 
-import com.esotericsoftware.kryo.Kryo;
-import com.esotericsoftware.kryo.Serializer;
-import com.esotericsoftware.kryo.io.Input;
-import com.esotericsoftware.kryo.io.Output;
-
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.LoraConfig;
 import io.splitfed.model.lora.LoraTarget;
 import io.splitfed.model.tensor.HostTensor;
 import io.splitfed.model.tensor.TensorPayload;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;

@@ -1,13 +1,13 @@
 package io.splitfed.actors.wire;
 
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.tensor.HostTensor;
+import io.splitfed.model.tensor.TensorPayload;
+
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
-
-import io.splitfed.model.lora.LoraAdapter;
-import io.splitfed.model.tensor.HostTensor;
-import io.splitfed.model.tensor.TensorPayload;
 
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -2,8 +2,6 @@ package io.splitfed.actors.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.typesafe.config.Config;
-
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.device.DeviceData;
 import io.splitfed.actors.metrics.ShardRoundReport;
@@ -16,6 +14,8 @@ import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.AdamW;
 import io.splitfed.model.train.SegmentLearner;
+
+import com.typesafe.config.Config;
 
 import org.junit.jupiter.api.Test;
 

@@ -2,12 +2,12 @@ package io.splitfed.actors.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.typesafe.config.Config;
-
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.testing.TestJobs;
+
+import com.typesafe.config.Config;
 
 import org.junit.jupiter.api.Test;
 

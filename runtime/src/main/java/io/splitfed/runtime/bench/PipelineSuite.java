@@ -1,9 +1,5 @@
 package io.splitfed.runtime.bench;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValueFactory;
-
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.device.DeviceData;
 import io.splitfed.actors.job.JobConfig;
@@ -19,6 +15,10 @@ import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.AdamW;
 import io.splitfed.model.train.SegmentLearner;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,13 +1,13 @@
 package io.splitfed.runtime.cli;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-
 import io.splitfed.model.io.AtomicFiles;
 import io.splitfed.runtime.experiment.CellResult;
 import io.splitfed.runtime.experiment.Experiment;
 import io.splitfed.runtime.experiment.ExperimentRunner;
 import io.splitfed.runtime.experiment.Experiments;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

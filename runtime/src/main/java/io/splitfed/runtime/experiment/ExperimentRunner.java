@@ -1,18 +1,18 @@
 package io.splitfed.runtime.experiment;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigRenderOptions;
-import com.typesafe.config.ConfigValueFactory;
-
 import io.splitfed.actors.job.JobConfig;
 import io.splitfed.actors.metrics.RoundSummary;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.model.io.AtomicFiles;
 import io.splitfed.runtime.job.JobRunner;
 import io.splitfed.runtime.report.JobMetrics;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -2,12 +2,12 @@ package io.splitfed.runtime.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.PeftAdapterFormat;
 import io.splitfed.model.testing.SharedData;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
