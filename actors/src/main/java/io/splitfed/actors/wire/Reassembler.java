@@ -41,6 +41,9 @@ public final class Reassembler {
     /** The whole message once {@code part} completes it; null before, or when a part went missing. */
     @SuppressWarnings("unchecked")
     public <T> T accept(ChunkPart part) {
+        if (part.count() == 1) {
+            return (T) decode(part.bytes());
+        }
         Open o = open.computeIfAbsent(part.transferId(), id -> new Open());
         if (part.index() != o.next) {
             open.remove(part.transferId()); // a part went missing: the sender's resend starts a new transfer
@@ -57,6 +60,10 @@ public final class Reassembler {
             return null;
         }
         open.remove(part.transferId());
-        return (T) SerializationExtension.get(Adapter.toClassic(system)).deserialize(o.bytes.toByteArray(), KryoSerializer.IDENTIFIER, "").get();
+        return (T) decode(o.bytes.toByteArray());
+    }
+
+    private Object decode(byte[] bytes) {
+        return SerializationExtension.get(Adapter.toClassic(system)).deserialize(bytes, KryoSerializer.IDENTIFIER, "").get();
     }
 }

@@ -13,10 +13,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
- * Sends messages that may be larger than an Artery frame. In a cluster, a message whose Kryo
- * form exceeds {@code splitfed.wire.chunk-bytes} goes as {@link ChunkPart}s wrapped in the
- * recipient's own protocol; anything smaller, and everything in a single-JVM ActorSystem, is a
- * plain {@code tell}.
+ * Sends messages that may be larger than an Artery frame. In a cluster, a message goes as
+ * {@link ChunkPart}s of at most {@code splitfed.wire.chunk-bytes} wrapped in the recipient's own
+ * protocol (one part when it fits); in a single-JVM ActorSystem it is a plain {@code tell}.
  */
 public final class Wire {
 
@@ -31,7 +30,11 @@ public final class Wire {
         }
     }
 
-    /** The parts to send instead of {@code message}, or null when it goes whole. */
+    /**
+     * The parts to send instead of {@code message} in a cluster, or null in a single-JVM system.
+     * A message that fits one part still goes as one: it is serialized here once, and Artery then
+     * only copies the bytes, instead of serializing it a second time.
+     */
     public static List<ChunkPart> split(ActorSystem<?> system, Object message) {
         int chunk = chunkBytes(system);
         if (chunk <= 0 || !(message instanceof WireMessage)) {
@@ -39,14 +42,11 @@ public final class Wire {
         }
         Serialization serialization = SerializationExtension.get(Adapter.toClassic(system));
         byte[] bytes = serialization.serialize(message).get();
-        if (bytes.length <= chunk) {
-            return null;
-        }
         long id = ThreadLocalRandom.current().nextLong();
-        int count = (bytes.length + chunk - 1) / chunk;
+        int count = Math.max(1, (bytes.length + chunk - 1) / chunk);
         List<ChunkPart> parts = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            parts.add(new ChunkPart(id, i, count, Arrays.copyOfRange(bytes, i * chunk, Math.min(bytes.length, (i + 1) * chunk))));
+            parts.add(new ChunkPart(id, i, count, count == 1 ? bytes : Arrays.copyOfRange(bytes, i * chunk, Math.min(bytes.length, (i + 1) * chunk))));
         }
         return parts;
     }
