@@ -103,6 +103,11 @@ public final class SplitfedNode {
             if (ours.contains(DEVICE) && node.devices().isEmpty()) {
                 return fail(ctx, node, "node " + where + " has role device but splitfed.node.devices names no device");
             }
+            for (int d : ours.contains(DEVICE) ? node.devices() : List.<Integer>of()) {
+                if (d < 0 || d >= plan.job().devices()) {
+                    return fail(ctx, node, "splitfed.node.devices names device " + d + " but the job has devices 0.." + (plan.job().devices() - 1));
+                }
+            }
             ClusterSingleton singletons = ClusterSingleton.get(ctx.getSystem());
             ActorRef<ShardStore.Command> store = singletons.init(SingletonActor.of(ShardStore.create(), "splitfed-shard-store")
                     .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole(AGGREGATOR)));
@@ -119,9 +124,6 @@ public final class SplitfedNode {
             int expected = 0;
             if (ours.contains(DEVICE)) {
                 for (int d : node.devices()) {
-                    if (d < 0 || d >= plan.job().devices()) {
-                        return fail(ctx, node, "splitfed.node.devices names device " + d + " but the job has devices 0.." + (plan.job().devices() - 1));
-                    }
                     var route = plan.shards() == 0 ? null : ctx.spawn(ShardRoute.create(plan.shardOf().get(d)), "shard-route-for-" + d);
                     ActorRef<DeviceActor.Command> device = ctx.spawn(DeviceActor.create(plan.deviceState(d).routeThrough(route)), "device-" + d);
                     jobHost.tell(new ClusterProtocol.RegisterDevice(d, device, fingerprint, where, answers));
