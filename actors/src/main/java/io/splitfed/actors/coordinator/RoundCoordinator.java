@@ -65,7 +65,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     /** A stopped device is back (with its state); it is sampled again from the next round. */
     public record DeviceRejoined(int device, ActorRef<DeviceActor.Command> ref) implements Command {}
 
-    private record DeviceTerminated(int device) implements Command, NoSerializationVerificationNeeded {}
+    private record DeviceTerminated(int device, ActorRef<DeviceActor.Command> ref) implements Command, NoSerializationVerificationNeeded {}
 
     private record Deadline(int round) implements Command, NoSerializationVerificationNeeded {}
 
@@ -109,7 +109,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         this.globalDevice = settings.initialDeviceAdapter();
         this.globalServer = settings.initialServerAdapter();
         this.devices = new LinkedHashMap<>(settings.devices());
-        devices.forEach((id, ref) -> context.watchWith(ref, new DeviceTerminated(id)));
+        devices.forEach((id, ref) -> context.watchWith(ref, new DeviceTerminated(id, ref)));
     }
 
     @Override
@@ -247,6 +247,9 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     }
 
     private Behavior<Command> onTerminated(DeviceTerminated m) {
+        if (!m.ref().equals(devices.get(m.device()))) {
+            return this; // an incarnation the device has already replaced by rejoining
+        }
         gone.add(m.device());
         if (status.get(m.device()) == DeviceStatus.RUNNING && !closing) {
             getContext().getLog().warn("device {} is gone; round {} goes on without it", m.device(), round);
@@ -262,7 +265,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private Behavior<Command> onRejoined(DeviceRejoined m) {
         devices.put(m.device(), m.ref());
         gone.remove(m.device());
-        getContext().watchWith(m.ref(), new DeviceTerminated(m.device()));
+        getContext().watchWith(m.ref(), new DeviceTerminated(m.device(), m.ref()));
         getContext().getLog().info("device {} rejoined; it is sampled from the next round", m.device());
         return this;
     }
