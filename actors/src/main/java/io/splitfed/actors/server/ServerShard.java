@@ -266,7 +266,8 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
                 DeviceActor.CutGradient msg = new DeviceActor.CutGradient(f.round(), f.seq(), g, JobClock.micros());
                 Duration delay = shaper == null ? Duration.ZERO : shaper.send(g.wireBytes(), System.nanoTime());
                 if (delay.isZero()) {
-                    Wire.tell(system, f.replyTo(), msg, DeviceActor.Part::new);
+                    // in a cluster the send serializes the gradient: off the tensor thread, so the weight pass starts now
+                    dispatcher.execute(() -> Wire.tell(system, f.replyTo(), msg, DeviceActor.Part::new));
                 } else {
                     scheduler.scheduleOnce(delay, () -> Wire.tell(system, f.replyTo(), msg, DeviceActor.Part::new), dispatcher);
                 }

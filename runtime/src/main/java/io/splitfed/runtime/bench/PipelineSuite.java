@@ -17,8 +17,6 @@ import io.splitfed.model.train.AdamW;
 import io.splitfed.model.train.SegmentLearner;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValueFactory;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -79,11 +77,7 @@ public final class PipelineSuite implements BenchSuite {
         o.put("links.uplink-mbps", UPLINK_MBPS);
         o.put("links.downlink-mbps", DOWNLINK_MBPS);
         o.put("links.latency", LATENCY);
-        Config c = ConfigFactory.empty();
-        for (Map.Entry<String, Object> e : o.entrySet()) {
-            c = c.withValue("splitfed.job." + e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
-        }
-        return JobConfig.load(c);
+        return JobConfig.load(JobConfig.jobSettings(o));
     }
 
     /** Training throughput from the round's start to its last answered micro-batch (evaluation excluded). */

@@ -10,9 +10,7 @@ import io.splitfed.runtime.report.JobMetrics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
-import com.typesafe.config.ConfigValueFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,11 +70,7 @@ public final class ExperimentRunner {
     }
 
     private Config configFor(Cell cell) {
-        Config c = ConfigFactory.empty();
-        for (Map.Entry<String, Object> e : cell.overrides().entrySet()) {
-            c = c.withValue("splitfed.job." + e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
-        }
-        return JobConfig.load(c.withFallback(base));
+        return JobConfig.load(JobConfig.jobSettings(cell.overrides()).withFallback(base));
     }
 
     static CellResult summarize(Cell cell, String key, JobMetrics m) {

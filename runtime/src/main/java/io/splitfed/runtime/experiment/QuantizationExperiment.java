@@ -34,10 +34,7 @@ public final class QuantizationExperiment implements Experiment {
             o.put("mode", "splitfrozen");
             o.put("pipeline.uplink-bits", bits);
             if (quick) {
-                o.put("data.train-limit", 6000);
-                o.put("data.eval-limit", 1000);
-                o.put("federation.rounds", 4);
-                o.put("federation.epochs", 2);
+                Experiment.quick(o);
             }
             cells.add(new Cell("quant-splitfrozen-" + bits, o, Map.of("bits", Integer.toString(bits))));
         }

@@ -38,10 +38,7 @@ public final class Sst2AccuracyExperiment implements Experiment {
                 o.put("mode", method);
                 o.put("federation.partition", partition);
                 if (quick) {
-                    o.put("data.train-limit", 6000);
-                    o.put("data.eval-limit", 1000);
-                    o.put("federation.rounds", 4);
-                    o.put("federation.epochs", 2);
+                    Experiment.quick(o);
                 }
                 cells.add(new Cell("sst2-" + partition.replace(':', '-') + "-" + method, o, Map.of("method", method, "partition", partition)));
             }
