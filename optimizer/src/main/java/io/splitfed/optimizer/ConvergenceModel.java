@@ -17,6 +17,35 @@ public record ConvergenceModel(double a, double c, double e, double s) {
     }
 
     /**
+     * Least squares over {@code (rank, rounds)} pairs measured at 32 bits for a, c and e: for each
+     * exponent on a grid from 0.05 to 3, a and c by linear least squares in 1 / r^e; the exponent
+     * with the smallest squared error wins.
+     */
+    public ConvergenceModel fitWithExponent(int[] ranks, double[] rounds) {
+        ConvergenceModel best = null;
+        double bestError = Double.POSITIVE_INFINITY;
+        for (double exp = 0.05; exp <= 3.0 + 1e-9; exp += 0.05) {
+            ConvergenceModel m = new ConvergenceModel(a, c, exp, s).fit(ranks, rounds);
+            double err = m.squaredError(ranks, rounds);
+            if (err < bestError) {
+                bestError = err;
+                best = m;
+            }
+        }
+        return best;
+    }
+
+    /** Sum of squared differences between the model's rounds at 32 bits and the measured ones. */
+    public double squaredError(int[] ranks, double[] rounds) {
+        double sum = 0;
+        for (int i = 0; i < ranks.length; i++) {
+            double d = rounds(ranks[i], 32) - rounds[i];
+            sum += d * d;
+        }
+        return sum;
+    }
+
+    /**
      * Least squares over {@code (rank, rounds)} pairs measured at 32 bits, for a and c at a fixed
      * exponent e (a linear fit in 1 / r^e).
      */

@@ -26,7 +26,7 @@ final class RadioAllocation {
         double[] p = new double[n];
         int used = 0;
         for (int i = 0; i < n; i++) {
-            if (tau <= costs[i].fixedSeconds()) {
+            if (tau <= costs[i].minSeconds()) {
                 return null;
             }
             int k = 1;
@@ -64,7 +64,7 @@ final class RadioAllocation {
         java.util.Arrays.fill(ones, 1);
         double lo = 0;
         for (RoundCost rc : costs) {
-            lo = Math.max(lo, rc.fixedSeconds());
+            lo = Math.max(lo, rc.minSeconds());
         }
         double hi = Math.max(lo * 2, 1e-3);
         Result feasible = fits(atTau(c, devices, costs, hi, ones), budget);

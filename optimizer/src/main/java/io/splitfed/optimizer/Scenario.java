@@ -12,6 +12,8 @@ import java.util.List;
  * @param splitPoints candidate split points
  * @param ranks candidate LoRA ranks
  * @param bits candidate bit-widths on the wire
+ * @param microBatch samples per micro-batch when the runtime pipelines a round; 0 models the
+ *     papers' sequential round (compute, send, wait)
  */
 public record Scenario(
         List<Device> devices,
@@ -22,7 +24,8 @@ public record Scenario(
         int[] splitPoints,
         int[] ranks,
         int[] bits,
-        ConvergenceModel convergence) {
+        ConvergenceModel convergence,
+        int microBatch) {
 
     public int size() {
         return devices.size();

@@ -30,6 +30,6 @@ public final class Scenarios {
         }
         Channel channel = new Channel(2 * devices, 180e3, Math.pow(10, -17.4) / 1000, 0.1 * devices, 100e6);
         return new Scenario(ds, channel, GPT2_SMALL, deviceTrains, 100e12, new int[] {1, 2, 3, 4, 6, 8}, new int[] {2, 4, 8, 16},
-                new int[] {32, 16, 8, 4}, ConvergenceModel.defaults());
+                new int[] {32, 16, 8, 4}, ConvergenceModel.defaults(), 0);
     }
 }

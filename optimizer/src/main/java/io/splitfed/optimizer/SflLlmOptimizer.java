@@ -49,9 +49,9 @@ public final class SflLlmOptimizer {
         double energy = 0;
         double round = 0;
         for (int i = 0; i < costs.length; i++) {
-            double t = costs[i].seconds(s.channel(), s.devices().get(i), radio.subchannels()[i], radio.power()[i]);
-            round = Math.max(round, t);
-            energy += costs[i].computeJoules() + radio.power()[i] * (t - costs[i].fixedSeconds());
+            double rate = s.channel().rate(radio.subchannels()[i], radio.power()[i], s.devices().get(i).gain());
+            round = Math.max(round, costs[i].secondsAtRate(rate));
+            energy += costs[i].computeJoules() + radio.power()[i] * costs[i].uplinkBits() / rate;
         }
         return new Allocation(radio.subchannels(), radio.power(), splits, rank, bits, round, s.convergence().rounds(rank, bits), energy);
     }

@@ -71,7 +71,7 @@ public final class SflamOptimizer {
     private static Allocation at(Scenario s, RoundCost[] costs, int[] splits, int rank, int bits, double tau) {
         double[] weights = new double[costs.length];
         for (int i = 0; i < costs.length; i++) {
-            weights[i] = Math.max(0, tau - costs[i].fixedSeconds());
+            weights[i] = costs[i].transmitSeconds(tau);
         }
         RadioAllocation.Result r = RadioAllocation.atTau(s.channel(), s.devices(), costs, tau, weights);
         return r == null ? null : SflLlmOptimizer.allocation(s, costs, r, splits, rank, bits);

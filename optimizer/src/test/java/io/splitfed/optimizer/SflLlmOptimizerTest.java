@@ -9,14 +9,18 @@ import java.util.Map;
 
 class SflLlmOptimizerTest {
 
-    /** Three devices, six subchannels, a binding power budget: every split of the subchannels, power on a 1% grid. */
-    @Test
-    void radioAllocationIsWithinOnePercentOfBruteForce() {
+    /**
+     * Three devices, six subchannels, a binding power budget: every split of the subchannels, power
+     * on a 1% grid; for the papers' sequential round and for the runtime's pipelined one.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 16})
+    void radioAllocationIsWithinOnePercentOfBruteForce(int microBatch) {
         for (long seed = 1; seed <= 5; seed++) {
             Scenario base = Scenarios.random(3, seed, true);
             Channel c = new Channel(6, 180e3, base.channel().noiseDensity(), 0.3, base.channel().downlinkBitsPerSecond());
             Scenario s = new Scenario(base.devices(), c, base.model(), true, base.serverFlopsPerSecond(), base.splitPoints(), base.ranks(),
-                    base.bits(), base.convergence());
+                    base.bits(), base.convergence(), microBatch);
             int[] splits = {2, 2, 2};
             RoundCost[] costs = SflLlmOptimizer.costs(s, splits, 8, 32);
             double optimised = SflLlmOptimizer.solve(s, splits, 8, 32).roundSeconds();
@@ -43,6 +47,22 @@ class SflLlmOptimizerTest {
             }
             assertThat(optimised).as("seed %d: optimised %.6f s vs brute force %.6f s", seed, optimised, brute)
                     .isLessThanOrEqualTo(brute * 1.01).isGreaterThanOrEqualTo(brute * 0.99);
+        }
+    }
+
+    @Test
+    void aPipelinedRoundIsNeverLongerThanTheSequentialOne() {
+        Scenario seq = Scenarios.random(10, 3, false);
+        Scenario pipe = new Scenario(seq.devices(), seq.channel(), seq.model(), false, seq.serverFlopsPerSecond(), seq.splitPoints(),
+                seq.ranks(), seq.bits(), seq.convergence(), 8);
+        for (int i = 0; i < 10; i++) {
+            RoundCost a = RoundCost.of(seq, i, 2, 8, 32);
+            RoundCost b = RoundCost.of(pipe, i, 2, 8, 32);
+            for (double rate : new double[] {1e5, 1e6, 1e7, 1e9}) {
+                assertThat(b.secondsAtRate(rate)).isLessThanOrEqualTo(a.secondsAtRate(rate) * (1 + 1e-12));
+                // the uplink and the slowest other stage bound a pipelined round from below
+                assertThat(b.secondsAtRate(rate)).isGreaterThanOrEqualTo(b.uplinkBits() / rate);
+            }
         }
     }
 
@@ -94,10 +114,22 @@ class SflLlmOptimizerTest {
     }
 
     @Test
+    void theExponentIsFittedToo() {
+        ConvergenceModel truth = new ConvergenceModel(3, 12, 1.5, 64);
+        int[] ranks = {1, 2, 4, 8, 16};
+        double[] rounds = Arrays.stream(ranks).mapToDouble(r -> truth.rounds(r, 32)).toArray();
+        ConvergenceModel fit = ConvergenceModel.defaults().fitWithExponent(ranks, rounds);
+        assertThat(fit.e()).isCloseTo(1.5, org.assertj.core.data.Offset.offset(0.051));
+        for (int i = 0; i < ranks.length; i++) {
+            assertThat(fit.rounds(ranks[i], 32)).isCloseTo(rounds[i], org.assertj.core.data.Offset.offset(0.05 * rounds[i]));
+        }
+    }
+
+    @Test
     void tooFewSubchannelsIsAClearError() {
         Scenario base = Scenarios.random(4, 1, true);
         Scenario s = new Scenario(base.devices(), new Channel(3, 180e3, 1e-20, 1, 1e8), base.model(), true, 1e14, new int[] {2}, new int[] {8},
-                new int[] {32}, base.convergence());
+                new int[] {32}, base.convergence(), 0);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> SflLlmOptimizer.optimize(s))
                 .hasMessageContaining("3 subchannels for 4 devices");
     }
