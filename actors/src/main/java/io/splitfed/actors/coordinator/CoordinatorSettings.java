@@ -3,6 +3,7 @@ package io.splitfed.actors.coordinator;
 import io.splitfed.actors.aggregator.Aggregator;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.job.JobSpec;
+import io.splitfed.actors.plan.RoundPlanner;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.train.Evaluation;
@@ -19,6 +20,8 @@ import java.util.Map;
  * @param shardOf which shard serves each device
  * @param evaluator scores the global adapters on the held-out set; runs on the tensor thread
  * @param listener gets {@link JobEvent}s; may be null
+ * @param layers the model's blocks (a device outside the split modes runs them all)
+ * @param planner plans each round; null runs the job's settings every round
  */
 public record CoordinatorSettings(
         JobSpec spec,
@@ -31,7 +34,9 @@ public record CoordinatorSettings(
         LoraAdapter initialServerAdapter,
         Evaluator evaluator,
         ActorRef<JobEvent> listener,
-        ActorRef<JobResult> replyTo) {
+        ActorRef<JobResult> replyTo,
+        int layers,
+        RoundPlanner planner) {
 
     /** Scores adapters (either may be null) on held-out data. Tensor thread only. */
     @FunctionalInterface

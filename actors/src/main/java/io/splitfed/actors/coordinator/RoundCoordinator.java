@@ -7,6 +7,10 @@ import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.metrics.RoundSummary;
 import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.actors.metrics.StepLoss;
+import io.splitfed.actors.plan.DeviceProfile;
+import io.splitfed.actors.plan.RoundPlan;
+import io.splitfed.actors.plan.RoundPlanner;
+import io.splitfed.actors.plan.StaticPlanner;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.wire.ChunkPart;
 import io.splitfed.actors.wire.Reassembler;
@@ -62,10 +66,15 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     /** The aggregator's answer; a null side had nothing to combine. */
     public record Aggregated(int round, LoraAdapter deviceGlobal, LoraAdapter serverGlobal, List<String> notes) implements Command {}
 
+    /** A device's compute profile, taken when it joined. */
+    public record DeviceProfiled(DeviceProfile profile) implements Command {}
+
     /** A stopped device is back (with its state); it is sampled again from the next round. */
     public record DeviceRejoined(int device, ActorRef<DeviceActor.Command> ref) implements Command {}
 
     private record DeviceTerminated(int device, ActorRef<DeviceActor.Command> ref) implements Command, NoSerializationVerificationNeeded {}
+
+    private enum ProfilesDue implements Command, NoSerializationVerificationNeeded { INSTANCE }
 
     private record Deadline(int round) implements Command, NoSerializationVerificationNeeded {}
 
@@ -86,6 +95,13 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private final List<DeviceRoundStats> deviceStats = new ArrayList<>();
     private final List<ShardRoundReport> shardReports = new ArrayList<>();
     private final long jobStart = System.nanoTime();
+    private final RoundPlanner planner;
+    private final StaticPlanner staticPlanner;
+    private final Map<Integer, DeviceProfile> profiles = new LinkedHashMap<>();
+    private final Set<Integer> awaitingProfiles = new TreeSet<>();
+    private RoundPlan plan;
+    private final Map<Integer, Integer> steps = new LinkedHashMap<>();
+    private double trainSeconds;
     private LoraAdapter globalDevice;
     private LoraAdapter globalServer;
 
@@ -109,6 +125,8 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         this.globalDevice = settings.initialDeviceAdapter();
         this.globalServer = settings.initialServerAdapter();
         this.devices = new LinkedHashMap<>(settings.devices());
+        this.staticPlanner = new StaticPlanner(settings.spec(), settings.layers());
+        this.planner = settings.planner() != null ? settings.planner() : staticPlanner;
         devices.forEach((id, ref) -> context.watchWith(ref, new DeviceTerminated(id, ref)));
     }
 
@@ -119,8 +137,14 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
                     reassembler.forward(p.chunk(), getContext().getSelf());
                     return this;
                 })
-                .onMessageEquals(Start.INSTANCE, () -> {
-                    startRound(0);
+                .onMessageEquals(Start.INSTANCE, this::onStart)
+                .onMessage(DeviceProfiled.class, this::onProfiled)
+                .onMessageEquals(ProfilesDue.INSTANCE, () -> {
+                    if (round < 0) {
+                        getContext().getLog().warn("devices {} sent no profile within {}; starting without them", awaitingProfiles,
+                                settings.spec().planning().profileTimeout());
+                        startRound(0);
+                    }
                     return this;
                 })
                 .onMessage(DeviceProgress.class, this::onProgress)
@@ -132,6 +156,26 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
                 .onMessage(Aggregated.class, this::onAggregated)
                 .onMessage(Evaluated.class, this::onEvaluated)
                 .build();
+    }
+
+    /** Has every device profile itself, and starts the first round when all have (or at the timeout). */
+    private Behavior<Command> onStart() {
+        if (round >= 0 || !awaitingProfiles.isEmpty()) {
+            return this;
+        }
+        awaitingProfiles.addAll(devices.keySet());
+        devices.values().forEach(ref -> ref.tell(new DeviceActor.Profile(getContext().getSelf())));
+        timers.startSingleTimer("profiles", ProfilesDue.INSTANCE, settings.spec().planning().profileTimeout());
+        return this;
+    }
+
+    private Behavior<Command> onProfiled(DeviceProfiled m) {
+        profiles.put(m.profile().device(), m.profile());
+        if (awaitingProfiles.remove(m.profile().device()) && awaitingProfiles.isEmpty() && round < 0) {
+            timers.cancel("profiles");
+            startRound(0);
+        }
+        return this;
     }
 
     private void emit(JobEvent e) {
@@ -151,8 +195,17 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         answered.clear();
         roundSamples = 0;
         roundStart = System.nanoTime();
+        trainSeconds = Double.NaN;
         List<Integer> sampled = sample(r);
-        roundMicroBatches = sampled.stream().mapToLong(d -> settings.stepsPerRound().get(d)).sum();
+        plan = plan(r, sampled);
+        steps.clear();
+        int jobMicroBatch = settings.spec().training().microBatch();
+        for (int d : sampled) {
+            // the same samples per round at whatever micro-batch size the plan gives
+            int samples = settings.stepsPerRound().get(d) * jobMicroBatch;
+            steps.put(d, (int) Math.ceil((double) samples / plan.of(d).microBatch()));
+        }
+        roundMicroBatches = steps.values().stream().mapToLong(Integer::longValue).sum();
         for (ActorRef<ServerShard.Command> shard : settings.shards()) {
             shard.tell(new ServerShard.RoundStarted(r));
         }
@@ -176,6 +229,24 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         }
     }
 
+    /** The planner's plan for the round; the job's settings when the planner fails or leaves a device out. */
+    private RoundPlan plan(int r, List<Integer> sampled) {
+        try {
+            RoundPlan p = planner.plan(r, sampled, Map.copyOf(profiles));
+            for (int d : sampled) {
+                p.of(d);
+            }
+            if (!Double.isNaN(p.predictedSeconds())) {
+                getContext().getLog().info("round {} plan ({}): predicted {} s, {} J; {}", r + 1, p.planner(),
+                        String.format("%.2f", p.predictedSeconds()), String.format("%.3g", p.predictedJoules()), p.devices());
+            }
+            return p;
+        } catch (RuntimeException e) {
+            getContext().getLog().error("round {}: the planner failed ({}); running the job's settings", r + 1, e.toString());
+            return staticPlanner.plan(r, sampled, Map.of());
+        }
+    }
+
     /**
      * SplitLoRA (SFL with one shared server adapter): devices train against the server one after
      * another. Everyone else streams in parallel.
@@ -187,8 +258,8 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
 
     private void startDevice(int d) {
         ActorRef<ServerShard.Command> shard = settings.shards().isEmpty() ? null : settings.shards().get(settings.shardOf().get(d));
-        Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.StartRound(round, settings.stepsPerRound().get(d), globalDevice, shard, getContext().getSelf()),
-                DeviceActor.Part::new);
+        Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.StartRound(round, steps.get(d), globalDevice, shard, getContext().getSelf(),
+                plan.of(d)), DeviceActor.Part::new);
     }
 
     /** Starts the next device whose turn it is and that is still running. */
@@ -266,6 +337,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         devices.put(m.device(), m.ref());
         gone.remove(m.device());
         getContext().watchWith(m.ref(), new DeviceTerminated(m.device(), m.ref()));
+        m.ref().tell(new DeviceActor.Profile(getContext().getSelf()));
         getContext().getLog().info("device {} rejoined; it is sampled from the next round", m.device());
         return this;
     }
@@ -297,6 +369,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private void closeRound(boolean byDeadline) {
         closing = true;
         closedByDeadline = byDeadline;
+        trainSeconds = (System.nanoTime() - roundStart) / 1e9;
         timers.cancel("deadline");
         if (settings.shards().isEmpty()) {
             aggregate();
@@ -384,7 +457,12 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         double trainLoss = losses.stream().mapToDouble(StepLoss::loss).average().orElse(Double.NaN);
         long samples = roundStats.values().stream().mapToLong(DeviceRoundStats::samples).sum();
         RoundSummary summary = new RoundSummary(round, sampled, done, late, goneNow, closedByDeadline, !done.isEmpty(),
-                eval.accuracy(), eval.loss(), trainLoss, samples, (System.nanoTime() - roundStart) / 1e9);
+                eval.accuracy(), eval.loss(), trainLoss, samples, (System.nanoTime() - roundStart) / 1e9, trainSeconds, plan.predictedSeconds());
+        try {
+            planner.observe(round, roundStats.values(), shardClosed.values().stream().map(ShardClosed::report).toList());
+        } catch (RuntimeException e) {
+            getContext().getLog().error("round {}: the planner could not take in the round's timings ({})", round + 1, e.toString());
+        }
         summaries.add(summary);
         deviceStats.addAll(roundStats.values());
         shardClosed.values().forEach(sc -> shardReports.add(sc.report()));

@@ -66,6 +66,12 @@ public final class ActivationCache {
         }
     }
 
+    /** Forgets everything (the device moved its split point, so its activations changed). */
+    public void clear() {
+        rows.clear();
+        bytes = 0;
+    }
+
     public long bytes() {
         return bytes;
     }

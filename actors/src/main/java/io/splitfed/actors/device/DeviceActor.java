@@ -11,7 +11,10 @@ import io.splitfed.actors.wire.ChunkPart;
 import io.splitfed.actors.wire.Reassembler;
 import io.splitfed.actors.wire.Wire;
 import io.splitfed.actors.wire.WireMessage;
+import io.splitfed.actors.plan.DevicePlan;
+import io.splitfed.actors.plan.DeviceProfile;
 import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.nn.ModelSegment;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
@@ -50,9 +53,15 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     /** A piece of a message too large for one frame (cluster only); see {@link Wire}. */
     public record Part(ChunkPart chunk) implements Command {}
 
-    /** Run {@code steps} micro-batches of {@code round}, starting from {@code global} (null: keep yours). */
+    /**
+     * Run {@code steps} micro-batches of {@code round} as {@code plan} says, starting from
+     * {@code global} (null: keep yours).
+     */
     public record StartRound(int round, int steps, LoraAdapter global, ActorRef<ServerShard.Command> shard,
-            ActorRef<RoundCoordinator.Command> coordinator) implements Command {}
+            ActorRef<RoundCoordinator.Command> coordinator, DevicePlan plan) implements Command {}
+
+    /** Measure how fast this device computes, and tell {@code replyTo}. */
+    public record Profile(ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
 
     /** SplitFrozen's answer: micro-batch {@code seq} was trained; one more may be sent. */
     public record Credit(int round, long seq, long sentMicros) implements Command {}
@@ -78,6 +87,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     private record Backpropagated(int round, long seq, int samples, double seconds, double flops) implements Command, NoSerializationVerificationNeeded {}
 
     private record LocalStep(int round, long seq, int samples, float loss, double seconds, double flops) implements Command, NoSerializationVerificationNeeded {}
+
+    private record Profiled(DeviceProfile profile, ActorRef<RoundCoordinator.Command> replyTo, Throwable error)
+            implements Command, NoSerializationVerificationNeeded {}
 
     private record ComputeFailed(int round, long seq, Throwable error) implements Command, NoSerializationVerificationNeeded {}
 
@@ -118,6 +130,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                     return this;
                 })
                 .onMessage(StartRound.class, this::onStartRound)
+                .onMessage(Profile.class, this::onProfile)
+                .onMessage(Profiled.class, this::onProfiled)
                 .onMessage(Credit.class, this::onCredit)
                 .onMessage(CutGradient.class, this::onCutGradient)
                 .onMessage(Rejected.class, this::onRejected)
@@ -143,6 +157,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
             return this;
         }
         dropInFlight();
+        state.apply(m.plan(), getContext().getLog());
         state.resetRound(m.round(), m.steps());
         state.shard = state.route != null ? state.route : m.shard();
         state.coordinator = m.coordinator();
@@ -165,7 +180,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
             TokenBatch batch = state.settings.batcher().apply(rows);
             if (mode == TrainingMode.SPLITFROZEN && state.cache != null && state.cache.containsAll(batch)) {
                 int[] shape = {batch.batch(), batch.seqLen(), state.settings.model().config().hiddenSize()};
-                TensorPayload acts = WireCodec.encode(state.cache.assemble(batch), shape, state.settings.spec().pipeline().uplink(), null);
+                TensorPayload acts = WireCodec.encode(state.cache.assemble(batch), shape, state.uplinkEncoding, null);
                 send(new Computed(state.round, seq, batch, acts, null, 0, 0, true));
                 continue;
             }
@@ -177,18 +192,20 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     private void submit(long seq, TokenBatch batch) {
         int round = state.round;
         var spec = state.settings.spec();
-        TensorPayload.Encoding uplink = spec.pipeline().uplink();
+        TensorPayload.Encoding uplink = state.uplinkEncoding;
         double blockFlops = blockFlops(batch);
+        int k = state.splitPoint();
+        ModelSegment part = state.devicePart;
         CompletableFuture<Command> work = switch (mode) {
             case SPLITFROZEN -> TensorExecutor.shared().submit(() -> {
                 long t0 = System.nanoTime();
-                TensorPayload acts = SegmentLearner.frozenForward(state.devicePart, batch, TensorPayload.Encoding.F32);
-                return new Computed(round, seq, batch, acts, null, (System.nanoTime() - t0) / 1e9, blockFlops * state.settings.splitPoint(), false);
+                TensorPayload acts = SegmentLearner.frozenForward(part, batch, TensorPayload.Encoding.F32);
+                return new Computed(round, seq, batch, acts, null, (System.nanoTime() - t0) / 1e9, blockFlops * k, false);
             });
             case SFL -> TensorExecutor.shared().submit(() -> {
                 long t0 = System.nanoTime();
                 SegmentLearner.InFlight graph = state.learner.forwardForCut(batch, uplink);
-                return new Computed(round, seq, batch, graph.activations(), graph, (System.nanoTime() - t0) / 1e9, blockFlops * state.settings.splitPoint(), false);
+                return new Computed(round, seq, batch, graph.activations(), graph, (System.nanoTime() - t0) / 1e9, blockFlops * k, false);
             });
             case FEDLORA, CENTRALIZED -> TensorExecutor.shared().submit(() -> {
                 long t0 = System.nanoTime();
@@ -248,14 +265,14 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
             if (state.cache != null) {
                 state.cache.store(c.batch(), acts);
             }
-            TensorPayload.Encoding uplink = state.settings.spec().pipeline().uplink();
+            TensorPayload.Encoding uplink = state.uplinkEncoding;
             if (uplink != TensorPayload.Encoding.F32) {
                 acts = WireCodec.encode(WireCodec.toFloats(acts), acts.shape(), uplink, null);
             }
         }
         long now = JobClock.micros();
         state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.COMPUTED, now, "device-" + state.settings.device()));
-        ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.settings.splitPoint(), c.round(), c.seq(),
+        ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.splitPoint(), c.round(), c.seq(),
                 state.steps, c.batch().withoutTokens(), acts, now, getContext().getSelf());
         state.pending.put(c.seq(), new DeviceState.Pending(f, System.nanoTime(), c.graph()));
         state.bytesUp += acts.wireBytes();
@@ -295,7 +312,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         state.computing++;
         int round = state.round;
         int samples = p.forward().batch().batch();
-        double flops = blockFlops(p.forward().batch()) * state.settings.splitPoint();
+        double flops = blockFlops(p.forward().batch()) * state.splitPoint();
         SegmentLearner.InFlight graph = p.graph();
         CompletableFuture<Command> work = TensorExecutor.shared().submit(() -> {
             long t0 = System.nanoTime();
@@ -381,6 +398,47 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 state.resent, state.localLosses, state.timeline);
         // every step of the round has completed on the tensor thread, so the adapter is settled
         Wire.tell(getContext().getSystem(), state.coordinator, new RoundCoordinator.DeviceDone(state.settings.device(), state.round, stats, update == null ? null : update.copy()), RoundCoordinator.Part::new);
+    }
+
+    /**
+     * Times a frozen forward pass of one micro-batch of this device's own data through its blocks
+     * (the whole model outside the split modes), after one untimed pass to warm up. A slowed
+     * device reports the speed it was slowed to.
+     */
+    private Behavior<Command> onProfile(Profile m) {
+        var model = state.settings.model();
+        int k = state.settings.mode().isSplit() ? Math.max(1, state.splitPoint()) : model.numLayers();
+        ModelSegment part = state.devicePart != null && state.splitPoint() == k ? state.devicePart : ModelSegment.devicePart(model, k);
+        List<List<SequenceEncoder.Encoded>> batches = state.data.plannedBatches();
+        TokenBatch batch = state.settings.batcher().apply(batches.get(0));
+        long tokens = 0;
+        long samples = 0;
+        for (List<SequenceEncoder.Encoded> rows : batches) {
+            tokens += (long) rows.size() * state.settings.batcher().apply(rows).seqLen();
+            samples += rows.size();
+        }
+        double dataTokens = (double) tokens / samples;
+        int device = state.settings.device();
+        double slowdown = state.slowdown;
+        CompletableFuture<DeviceProfile> work = TensorExecutor.shared().submit(() -> {
+            SegmentLearner.frozenForward(part, batch, TensorPayload.Encoding.F32);
+            long t0 = System.nanoTime();
+            SegmentLearner.frozenForward(part, batch, TensorPayload.Encoding.F32);
+            double seconds = (System.nanoTime() - t0) / 1e9 * slowdown;
+            return new DeviceProfile(device, seconds, batch.batch(), k, batch.seqLen(), dataTokens);
+        });
+        getContext().pipeToSelf(work, (ok, err) -> new Profiled(ok, m.replyTo(), err));
+        return this;
+    }
+
+    private Behavior<Command> onProfiled(Profiled p) {
+        if (p.error() != null) {
+            getContext().getLog().error("device {}: profiling failed: {}", state.settings.device(), p.error().toString());
+            return this;
+        }
+        getContext().getLog().debug("device {}: {}", state.settings.device(), p.profile());
+        p.replyTo().tell(new RoundCoordinator.DeviceProfiled(p.profile()));
+        return this;
     }
 
     private Behavior<Command> onAbort(AbortRound m) {

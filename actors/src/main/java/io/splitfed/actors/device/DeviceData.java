@@ -21,7 +21,7 @@ public final class DeviceData {
     private static final int BUCKET_BATCHES = 8;
 
     private final List<SequenceEncoder.Encoded> examples;
-    private final int microBatch;
+    private int microBatch;
     private final long seed;
     private final boolean bucketByLength;
     private int epoch;
@@ -56,6 +56,35 @@ public final class DeviceData {
         }
         java.util.Collections.shuffle(out, rng);
         return out;
+    }
+
+    /**
+     * From now on, micro-batches of {@code size}: what is left of this epoch is cut again in the
+     * same order, and later epochs are planned at the new size.
+     */
+    public void resize(int size) {
+        if (size == microBatch) {
+            return;
+        }
+        List<SequenceEncoder.Encoded> rest = new ArrayList<>();
+        for (int i = position; i < batches.size(); i++) {
+            rest.addAll(batches.get(i));
+        }
+        microBatch = size;
+        List<List<SequenceEncoder.Encoded>> next = new ArrayList<>(batches.subList(0, position));
+        for (int i = 0; i < rest.size(); i += size) {
+            next.add(List.copyOf(rest.subList(i, Math.min(rest.size(), i + size))));
+        }
+        batches = next;
+    }
+
+    public int microBatch() {
+        return microBatch;
+    }
+
+    /** This epoch's micro-batches, in order. */
+    public List<List<SequenceEncoder.Encoded>> plannedBatches() {
+        return java.util.Collections.unmodifiableList(batches);
     }
 
     /** The next micro-batch; a new epoch begins (freshly shuffled) when one runs out. */

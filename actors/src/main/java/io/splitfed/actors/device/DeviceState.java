@@ -4,8 +4,10 @@ import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.link.LinkShaper;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
+import io.splitfed.actors.plan.DevicePlan;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.model.nn.ModelSegment;
+import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.AdamW;
 import io.splitfed.model.train.SegmentLearner;
 
@@ -37,8 +39,11 @@ public final class DeviceState {
     final DeviceData data;
     final ActivationCache cache;
     final SegmentLearner learner;
-    final LinkShaper uplink;
-    final ModelSegment devicePart;
+    /** What the current round runs with (the coordinator's plan), and what follows from it. */
+    DevicePlan plan;
+    LinkShaper uplink;
+    ModelSegment devicePart;
+    TensorPayload.Encoding uplinkEncoding;
 
     long nextSeq;
     double slowdown = 1.0;
@@ -75,6 +80,8 @@ public final class DeviceState {
         var spec = settings.spec();
         boolean split = spec.mode().isSplit();
         this.devicePart = split ? ModelSegment.devicePart(settings.model(), settings.splitPoint()) : null;
+        this.uplinkEncoding = spec.pipeline().uplink();
+        this.plan = new DevicePlan(settings.splitPoint(), spec.training().microBatch(), uplinkEncoding.bits(), 0);
         this.cache = spec.mode() == io.splitfed.actors.job.TrainingMode.SPLITFROZEN && spec.pipeline().activationCache()
                 ? new ActivationCache(spec.pipeline().cacheBytesPerDevice(), settings.model().config().hiddenSize())
                 : null;
@@ -87,6 +94,42 @@ public final class DeviceState {
             learner = null;
         }
         this.uplink = spec.links().enabled() ? new LinkShaper(spec.links().uplinkMbps(), spec.links().latency()) : null;
+    }
+
+    /**
+     * Takes up a round's plan: SplitFrozen moves its cut (the cached activations belong to the old
+     * one), and every mode takes the micro-batch size, the bits on the wire and the link rate.
+     */
+    void apply(DevicePlan next, org.slf4j.Logger log) {
+        if (next == null || next.equals(plan)) {
+            return;
+        }
+        int k = plan.splitPoint();
+        if (next.splitPoint() != k) {
+            if (settings.mode() == io.splitfed.actors.job.TrainingMode.SPLITFROZEN) {
+                devicePart = ModelSegment.devicePart(settings.model(), next.splitPoint());
+                if (cache != null) {
+                    cache.clear();
+                }
+                k = next.splitPoint();
+            } else {
+                log.warn("device {}: the plan moves its split point to {}, but only SplitFrozen devices move theirs; keeping {}",
+                        settings.device(), next.splitPoint(), k);
+            }
+        }
+        data.resize(next.microBatch());
+        if (next.uplinkBits() != uplinkEncoding.bits()) {
+            uplinkEncoding = TensorPayload.Encoding.forBits(next.uplinkBits());
+        }
+        if (settings.spec().links().enabled()) {
+            double mbps = next.uplinkMbps() > 0 ? next.uplinkMbps() : settings.spec().links().uplinkMbps();
+            uplink = new LinkShaper(mbps, settings.spec().links().latency());
+        }
+        plan = new DevicePlan(k, next.microBatch(), uplinkEncoding.bits(), next.uplinkMbps());
+    }
+
+    int splitPoint() {
+        return plan.splitPoint();
     }
 
     void resetRound(int newRound, int newSteps) {

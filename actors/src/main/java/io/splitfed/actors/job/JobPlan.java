@@ -2,9 +2,12 @@ package io.splitfed.actors.job;
 
 import io.splitfed.actors.coordinator.CoordinatorSettings;
 import io.splitfed.actors.device.DeviceSettings;
+import io.splitfed.actors.plan.AllocationPlanner;
+import io.splitfed.actors.plan.RoundPlanner;
 import io.splitfed.actors.device.DeviceState;
 import io.splitfed.actors.server.ShardSettings;
 import io.splitfed.actors.server.ShardState;
+import io.splitfed.model.head.ClassificationHead;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.nn.SplitPoint;
 import io.splitfed.model.train.Evaluation;
@@ -90,6 +93,26 @@ public final class JobPlan {
         DeviceSettings ds = new DeviceSettings(d, spec, job.model(), job.head(), k, deviceInit,
                 schedule(spec, (long) steps.get(d) * spec.federation().rounds()), job.batcher());
         return new DeviceState(ds, job.deviceData().get(d));
+    }
+
+    /**
+     * The job's round planner: null (the job's settings each round) for {@code static}, otherwise
+     * the optimiser with this job's model, head and samples per round. {@code inOneJvm}: devices
+     * and server share this JVM's tensor thread, which the prediction accounts for.
+     */
+    public RoundPlanner planner(boolean inOneJvm) {
+        JobSpec spec = spec();
+        if (spec.planning().policy().equals("static")) {
+            return null;
+        }
+        int labels = job.head() instanceof ClassificationHead c ? c.numLabels() : job.model().config().vocabSize();
+        Map<Integer, Integer> samples = new LinkedHashMap<>();
+        steps.forEach((d, n) -> samples.put(d, n * spec.training().microBatch()));
+        return new AllocationPlanner(spec, job.model().config(), labels, samples, inOneJvm);
+    }
+
+    public int layers() {
+        return job.model().numLayers();
     }
 
     public LoraAdapter initialDeviceAdapter() {

@@ -27,7 +27,8 @@ public record JobSpec(
         Training training,
         Pipeline pipeline,
         Links links,
-        Server server) {
+        Server server,
+        Planning planning) {
 
     /** The base model and its tokenizer. */
     public record Model(Path path, Path tokenizer) {}
@@ -71,6 +72,18 @@ public record JobSpec(
      */
     public record Server(int shards, boolean perDeviceReplicas, int mixDevices) {}
 
+    /**
+     * How each round's split points, bit-widths and link rates are chosen ({@code policy}: static,
+     * sflllm or sflam), and the radio the planner allocates. Distances are uniform in
+     * [{@code minDistanceMeters}, {@code maxDistanceMeters}], seeded per device; Rayleigh fading is
+     * redrawn each round when {@code fading} is on. {@code serverFlops} 0 means: measured from the
+     * shards' rounds.
+     */
+    public record Planning(String policy, double delayWeight, int[] bits, int[] splitPoints, Duration profileTimeout,
+            double serverFlops, int subchannelsPerDevice, double subchannelHz, double noiseWattsPerHz, double devicePowerWatts,
+            double totalPowerWattsPerDevice, double downlinkMbps, double minDistanceMeters, double maxDistanceMeters, boolean fading,
+            double joulesPerFlop) {}
+
     /** Reads {@code splitfed.job}; every field must be present (reference.conf supplies defaults). */
     public static JobSpec fromConfig(Config root) {
         Config c = root.getConfig("splitfed.job");
@@ -81,6 +94,7 @@ public record JobSpec(
         Config p = c.getConfig("pipeline");
         Config l = c.getConfig("links");
         Config s = c.getConfig("server");
+        Config a = c.getConfig("planning");
         int devices = f.getInt("devices");
         int[] splits = parseInts(f.getString("split-points"), "splitfed.job.federation.split-points");
         if (splits.length != 1 && splits.length != devices) {
@@ -112,7 +126,28 @@ public record JobSpec(
                         p.getDuration("ack-timeout"), TensorPayload.Encoding.forBits(p.getInt("uplink-bits")),
                         TensorPayload.Encoding.forBits(p.getInt("downlink-bits"))),
                 new Links(l.getBoolean("enabled"), l.getDouble("uplink-mbps"), l.getDouble("downlink-mbps"), l.getDuration("latency")),
-                new Server(s.getInt("shards"), s.getString("sfl-server-model").equalsIgnoreCase("per-device"), s.getInt("mix-devices")));
+                new Server(s.getInt("shards"), s.getString("sfl-server-model").equalsIgnoreCase("per-device"), s.getInt("mix-devices")),
+                planning(a));
+    }
+
+    private static Planning planning(Config a) {
+        String policy = a.getString("policy").toLowerCase(java.util.Locale.ROOT);
+        if (!List.of("static", "sflllm", "sflam").contains(policy)) {
+            throw new IllegalArgumentException("splitfed.job.planning.policy = \"" + policy + "\": expected static, sflllm or sflam");
+        }
+        List<Double> distance = a.getDoubleList("distance-meters");
+        if (distance.size() != 2 || distance.get(0) <= 0 || distance.get(1) < distance.get(0)) {
+            throw new IllegalArgumentException("splitfed.job.planning.distance-meters = " + distance + ": expected [min, max] with 0 < min <= max");
+        }
+        int[] bits = parseInts(a.getString("bits"), "splitfed.job.planning.bits");
+        for (int b : bits) {
+            TensorPayload.Encoding.forBits(b);
+        }
+        return new Planning(policy, a.getDouble("delay-weight"), bits, parseInts(a.getString("split-points"), "splitfed.job.planning.split-points"),
+                a.getDuration("profile-timeout"), a.getDouble("server-flops"), a.getInt("subchannels-per-device"),
+                a.getDouble("subchannel-khz") * 1e3, Math.pow(10, a.getDouble("noise-dbm-per-hz") / 10) / 1000, a.getDouble("device-power-watts"),
+                a.getDouble("total-power-watts-per-device"), a.getDouble("downlink-mbps"), distance.get(0), distance.get(1),
+                a.getBoolean("fading"), a.getDouble("joules-per-flop"));
     }
 
     private static Path path(Config c, String key) {
@@ -162,6 +197,15 @@ public record JobSpec(
         }
         if (server.shards < 1) {
             problems.add("server.shards must be at least 1");
+        }
+        for (int k : planning.splitPoints) {
+            if (k < federation.minSplitPoint() || k > modelLayers) {
+                problems.add("planning.split-points: " + k + " is outside " + federation.minSplitPoint() + ".." + modelLayers
+                        + " (from the lowest configured split point, where the server's adapter begins, to the last block)");
+            }
+        }
+        if (planning.delayWeight < 0 || planning.delayWeight > 1) {
+            problems.add("planning.delay-weight must be in [0, 1]");
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("splitfed.job: " + String.join("; ", problems));

@@ -8,6 +8,7 @@ import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.device.DeviceState;
+import io.splitfed.actors.plan.RoundPlanner;
 import io.splitfed.actors.server.ServerShard;
 
 import com.typesafe.config.Config;
@@ -42,6 +43,11 @@ public final class TrainingJob {
      * {@link JobControl} commands while it runs.
      */
     public static Behavior<JobControl> behavior(PreparedJob job, ActorRef<JobResult> replyTo, ActorRef<JobEvent> listener) {
+        return behavior(job, replyTo, listener, null);
+    }
+
+    /** As above, with the rounds planned by {@code planner} (null: the job's {@code planning.policy}). */
+    public static Behavior<JobControl> behavior(PreparedJob job, ActorRef<JobResult> replyTo, ActorRef<JobEvent> listener, RoundPlanner planner) {
         return Behaviors.setup(ctx -> {
             JobPlan plan = new JobPlan(job);
             JobSpec spec = job.spec();
@@ -60,7 +66,8 @@ public final class TrainingJob {
             }
             ActorRef<RoundCoordinator.Command> coordinator = ctx.spawn(RoundCoordinator.create(new CoordinatorSettings(
                     spec, deviceRefs, shards, plan.shardOf(), aggregator, plan.stepsPerRound(), plan.initialDeviceAdapter(),
-                    plan.initialServerAdapter(), plan.evaluator(), listener, replyTo)), "coordinator");
+                    plan.initialServerAdapter(), plan.evaluator(), listener, replyTo, plan.layers(),
+                    planner != null ? planner : plan.planner(true))), "coordinator");
             ctx.watch(coordinator);
             coordinator.tell(RoundCoordinator.Start.INSTANCE);
             int[] restarts = new int[devices];
@@ -104,6 +111,11 @@ public final class TrainingJob {
      * terminates when the job ends. {@code events} (may be null) is called from an actor thread.
      */
     public static RunningJob run(PreparedJob job, Config config, Consumer<JobEvent> events) {
+        return run(job, config, events, null);
+    }
+
+    /** As above, with the rounds planned by {@code planner} (null: the job's {@code planning.policy}). */
+    public static RunningJob run(PreparedJob job, Config config, Consumer<JobEvent> events, RoundPlanner planner) {
         CompletableFuture<JobResult> result = new CompletableFuture<>();
         CompletableFuture<ActorRef<JobControl>> control = new CompletableFuture<>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
@@ -115,7 +127,7 @@ public final class TrainingJob {
                 events.accept(e);
                 return Behaviors.same();
             }).build(), "events");
-            ActorRef<JobControl> guardian = ctx.spawn(behavior(job, reply, listener), "job");
+            ActorRef<JobControl> guardian = ctx.spawn(behavior(job, reply, listener, planner), "job");
             control.complete(guardian);
             ctx.watch(guardian);
             return Behaviors.receive(Void.class).onSignal(Terminated.class, t -> Behaviors.stopped()).build();

@@ -8,6 +8,9 @@ import java.util.List;
  * @param late devices that did not finish before the deadline
  * @param gone devices that stopped or became unreachable
  * @param closedByDeadline whether the deadline, not the last device, closed the round
+ * @param seconds the whole round: training, aggregation and evaluation
+ * @param trainSeconds from the round's start until it closed for training (the last device done, or the deadline)
+ * @param predictedSeconds the planner's prediction of {@code trainSeconds}; NaN when it made none
  */
 public record RoundSummary(
         int round,
@@ -21,4 +24,6 @@ public record RoundSummary(
         double evalLoss,
         double trainLoss,
         long samples,
-        double seconds) {}
+        double seconds,
+        double trainSeconds,
+        double predictedSeconds) {}

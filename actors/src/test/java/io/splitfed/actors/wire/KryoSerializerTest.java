@@ -98,14 +98,18 @@ class KryoSerializerTest {
         assertThat(done.update().config()).isEqualTo(adapter.config());
 
         JobSpec spec = JobSpec.fromConfig(JobConfig.load(ConfigFactory.empty()));
-        var start = new DeviceActor.StartRound(1, 10, adapter, null, coordinator.getRef());
+        var plan = new io.splitfed.actors.plan.DevicePlan(2, 16, 8, 3.25);
+        var start = new DeviceActor.StartRound(1, 10, adapter, null, coordinator.getRef(), plan);
         var back = (DeviceActor.StartRound) roundTrip(start);
+        assertThat(back.plan()).isEqualTo(plan);
         assertThat(back.coordinator()).isEqualTo(coordinator.getRef());
         assertThat(back.shard()).isNull();
         var result = new io.splitfed.actors.coordinator.JobResult(spec, List.of(), List.of(stats), List.of(), null, adapter, 3.5);
         var resultBack = (io.splitfed.actors.coordinator.JobResult) roundTrip(result);
         assertThat(resultBack.spec().training()).isEqualTo(spec.training());
         assertThat(resultBack.spec().federation().splitPoints()).containsExactly(spec.federation().splitPoints());
+        assertThat(resultBack.spec().planning().policy()).isEqualTo(spec.planning().policy());
+        assertThat(resultBack.spec().planning().profileTimeout()).isEqualTo(spec.planning().profileTimeout());
         assertThat(resultBack.deviceStats()).isEqualTo(List.of(stats));
     }
 

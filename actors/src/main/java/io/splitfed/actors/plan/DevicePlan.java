@@ -1,0 +1,24 @@
+package io.splitfed.actors.plan;
+
+/**
+ * What one device runs with in one round; applied by the device when the round starts.
+ *
+ * @param splitPoint blocks the device runs (SplitFrozen may move it each round; SFL and FedLoRA keep the job's)
+ * @param microBatch samples per micro-batch
+ * @param uplinkBits bits per value of the cut activations on the wire: 32, 16, 8 or 4
+ * @param uplinkMbps the rate of the device's simulated uplink (its allocated rate); 0 keeps the job's
+ */
+public record DevicePlan(int splitPoint, int microBatch, int uplinkBits, double uplinkMbps) {
+
+    public DevicePlan {
+        if (microBatch < 1) {
+            throw new IllegalArgumentException("micro-batch must be at least 1, got " + microBatch);
+        }
+        if (uplinkBits != 32 && uplinkBits != 16 && uplinkBits != 8 && uplinkBits != 4) {
+            throw new IllegalArgumentException("uplink bits must be 32, 16, 8 or 4, got " + uplinkBits);
+        }
+        if (!(uplinkMbps >= 0)) {
+            throw new IllegalArgumentException("uplink rate must be 0 (keep the job's) or positive, got " + uplinkMbps);
+        }
+    }
+}
