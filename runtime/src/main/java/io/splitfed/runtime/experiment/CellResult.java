@@ -8,6 +8,8 @@ import java.util.Map;
  *
  * @param roundAccuracy evaluation accuracy after each round
  * @param roundSeconds wall-clock seconds at the end of each round, from the job's start
+ * @param roundTrainSeconds each round's training time (start until the last device is done)
+ * @param roundPredictedSeconds the planner's prediction of each round's training time (NaN: none)
  * @param lossCurve training loss, averaged over windows of steps: {step, loss} pairs
  * @param configKey a digest of the cell's full configuration; a changed setting re-runs the cell
  */
@@ -26,6 +28,8 @@ public record CellResult(
         long bytesDown,
         List<Double> roundAccuracy,
         List<Double> roundSeconds,
+        List<Double> roundTrainSeconds,
+        List<Double> roundPredictedSeconds,
         List<double[]> lossCurve,
         Map<String, Double> extra) {
 

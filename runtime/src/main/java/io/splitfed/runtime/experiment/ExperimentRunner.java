@@ -29,7 +29,10 @@ import java.util.Map;
  */
 public final class ExperimentRunner {
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Rounds without a prediction carry NaN, which JSON has no literal for. */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build()
+            .enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Config base;
     private final Path out;
@@ -76,11 +79,15 @@ public final class ExperimentRunner {
     static CellResult summarize(Cell cell, String key, JobMetrics m) {
         List<Double> acc = new ArrayList<>();
         List<Double> secs = new ArrayList<>();
+        List<Double> train = new ArrayList<>();
+        List<Double> predicted = new ArrayList<>();
         double t = 0;
         for (RoundSummary r : m.rounds()) {
             t += r.seconds();
             acc.add(r.accuracy());
             secs.add(t);
+            train.add(r.trainSeconds());
+            predicted.add(r.predictedSeconds());
         }
         List<double[]> curve = new ArrayList<>();
         List<StepLoss> losses = m.stepLosses();
@@ -101,7 +108,7 @@ public final class ExperimentRunner {
                 / Math.max(1, m.devices().values().stream().mapToDouble(d -> d.microBatches()).sum()));
         return new CellResult(cell.id(), cell.labels(), key, m.accuracy(), m.evalLoss(), m.wallSeconds(), samples,
                 tot.deviceSecondsPerSample(), samples == 0 ? 0 : tot.deviceFlops() / samples / 1e9, tot.serverComputeSeconds(),
-                tot.bytesUp(), tot.bytesDown(), acc, secs, curve, extra);
+                tot.bytesUp(), tot.bytesDown(), acc, secs, train, predicted, curve, extra);
     }
 
     static String digest(String s) {
