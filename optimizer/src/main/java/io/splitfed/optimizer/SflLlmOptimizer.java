@@ -37,6 +37,16 @@ public final class SflLlmOptimizer {
         return allocation(s, costs, radio, splits, rank, bits);
     }
 
+    /** Each device's round time under allocation {@code a} (its split points, rank, bits and radio). */
+    public static double[] deviceSeconds(Scenario s, Allocation a) {
+        double[] out = new double[s.size()];
+        for (int i = 0; i < out.length; i++) {
+            RoundCost c = RoundCost.of(s, i, a.splitPoints()[i], a.rank(), a.bits());
+            out[i] = c.seconds(s.channel(), s.devices().get(i), a.subchannels()[i], a.power()[i]);
+        }
+        return out;
+    }
+
     static RoundCost[] costs(Scenario s, int[] splits, int rank, int bits) {
         RoundCost[] costs = new RoundCost[s.size()];
         for (int i = 0; i < costs.length; i++) {

@@ -164,7 +164,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             return this;
         }
         awaitingProfiles.addAll(devices.keySet());
-        devices.values().forEach(ref -> ref.tell(new DeviceActor.Profile(getContext().getSelf())));
+        devices.forEach((d, ref) -> ref.tell(new DeviceActor.Profile(settings.stepsPerRound().get(d), getContext().getSelf())));
         timers.startSingleTimer("profiles", ProfilesDue.INSTANCE, settings.spec().planning().profileTimeout());
         return this;
     }
@@ -337,7 +337,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         devices.put(m.device(), m.ref());
         gone.remove(m.device());
         getContext().watchWith(m.ref(), new DeviceTerminated(m.device(), m.ref()));
-        m.ref().tell(new DeviceActor.Profile(getContext().getSelf()));
+        m.ref().tell(new DeviceActor.Profile(settings.stepsPerRound().get(m.device()), getContext().getSelf()));
         getContext().getLog().info("device {} rejoined; it is sampled from the next round", m.device());
         return this;
     }

@@ -82,9 +82,21 @@ public final class DeviceData {
         return microBatch;
     }
 
-    /** This epoch's micro-batches, in order. */
-    public List<List<SequenceEncoder.Encoded>> plannedBatches() {
-        return java.util.Collections.unmodifiableList(batches);
+    /** The next {@code n} micro-batches {@link #next} will return, without moving the cursor. */
+    public List<List<SequenceEncoder.Encoded>> upcoming(int n) {
+        List<List<SequenceEncoder.Encoded>> out = new ArrayList<>();
+        int e = epoch;
+        int p = position;
+        List<List<SequenceEncoder.Encoded>> b = batches;
+        while (out.size() < n) {
+            if (p >= b.size()) {
+                e++;
+                p = 0;
+                b = plan(e);
+            }
+            out.add(b.get(p++));
+        }
+        return out;
     }
 
     /** The next micro-batch; a new epoch begins (freshly shuffled) when one runs out. */

@@ -9,6 +9,8 @@ import java.util.List;
  * @param computeSeconds time the device's tensor work took
  * @param flops floating-point operations of that work (2 per multiply-add)
  * @param localLosses losses of steps the device ran itself (FedLoRA, centralized)
+ * @param nextRoundTokens padded tokens in the micro-batches the device runs next round (as many
+ *     as this round), for the planner
  */
 public record DeviceRoundStats(
         int device,
@@ -22,4 +24,5 @@ public record DeviceRoundStats(
         long bytesDown,
         int resent,
         List<StepLoss> localLosses,
-        List<TimelineEvent> timeline) {}
+        List<TimelineEvent> timeline,
+        long nextRoundTokens) {}

@@ -34,10 +34,11 @@ import java.util.stream.IntStream;
  * already trained, so {@code splitfed optimize} chooses them before the job.
  *
  * <p>In one JVM ({@code sharedExecutor}) every device and the server compute on the same tensor
- * thread, which real devices do not. The allocation is still the papers' (devices in parallel);
- * only the prediction adds what the shared thread costs: the devices' first micro-batches queue
- * behind each other when the round starts, and the round can be no shorter than all the tensor
- * work of the round done one piece after another.
+ * thread, which real devices do not. The allocation is still the papers' (devices in parallel,
+ * the server shared evenly); only the prediction changes: each device's pipeline runs without
+ * the server stage, after the devices' first micro-batches have queued behind each other, and the
+ * round can be no shorter than the first micro-batch's arrival plus all the round's tensor work,
+ * done one piece after another.
  */
 public final class AllocationPlanner implements RoundPlanner {
 
@@ -50,6 +51,8 @@ public final class AllocationPlanner implements RoundPlanner {
     private final StaticPlanner fallback;
     private final int[] splitCandidates;
     private final Map<Integer, DevicePlan> lastPlans = new LinkedHashMap<>();
+    /** Padded tokens each device's planned round was to run. */
+    private final Map<Integer, Long> lastTokens = new LinkedHashMap<>();
     private final Map<Integer, DeviceProfile> measured = new LinkedHashMap<>();
     private double serverFlops;
     private final boolean sharedExecutor;
@@ -107,34 +110,40 @@ public final class AllocationPlanner implements RoundPlanner {
         lastPlans.clear();
         lastPlans.putAll(out);
         double latency = spec.links().enabled() ? spec.links().latency().toNanos() / 1e9 : 0;
-        double predicted = a.roundSeconds() + latency;
-        if (sharedExecutor) {
-            predicted = onSharedExecutor(scenario, a, predicted);
-        }
+        double predicted = sharedExecutor ? onSharedExecutor(scenario, a) + latency : a.roundSeconds() + latency;
         return new RoundPlan(out, predicted, a.energyJoules(), spec.planning().policy());
     }
 
     /** The round's predicted time when devices and server share one tensor thread. */
-    private static double onSharedExecutor(Scenario s, Allocation a, double parallel) {
+    private static double onSharedExecutor(Scenario s, Allocation a) {
+        Scenario noServer = new Scenario(s.devices(), s.channel(), s.model(), s.deviceTrains(), Double.POSITIVE_INFINITY, s.splitPoints(),
+                s.ranks(), s.bits(), s.convergence(), s.microBatch());
+        double[] pipelines = SflLlmOptimizer.deviceSeconds(noServer, a);
         int rank = a.rank();
-        int mb = s.microBatch();
+        int mb = s.microBatch() > 0 ? s.microBatch() : Integer.MAX_VALUE;
         double firstMicroBatches = 0;
+        double firstArrival = Double.POSITIVE_INFINITY;
         double work = 0;
+        double slowestPipeline = 0;
         for (int i = 0; i < s.size(); i++) {
             Device d = s.devices().get(i);
             int k = a.splitPoints()[i];
             double perSample = s.model().deviceFlops(k, rank, s.deviceTrains()) / d.flopsPerSecond();
-            firstMicroBatches += Math.min(mb, d.samples()) * perSample;
+            int first = Math.min(mb, d.samples());
+            firstMicroBatches += first * perSample;
+            double rate = s.channel().rate(a.subchannels()[i], a.power()[i], d.gain());
+            firstArrival = Math.min(firstArrival, first * (perSample + s.model().cutBytes(a.bits()) * 8 / rate));
             work += d.samples() * (perSample + s.model().serverFlops(k, rank) / s.serverFlopsPerSecond());
+            slowestPipeline = Math.max(slowestPipeline, pipelines[i]);
         }
-        double meanFirst = firstMicroBatches / s.size();
-        return Math.max(parallel + firstMicroBatches - meanFirst, work);
+        double queued = firstMicroBatches - firstMicroBatches / s.size();
+        return Math.max(slowestPipeline + queued, firstArrival + work);
     }
 
     Scenario scenario(int round, List<Integer> devices) {
         var p = spec.planning();
-        double tokens = devices.stream().mapToDouble(d -> measured.get(d).dataTokensPerSample()).average().orElse(spec.data().maxLength());
-        cost = new ModelCost(model.numLayers(), model.hiddenSize(), model.intermediateSize(), labels, (int) Math.round(tokens));
+        int tokens = spec.data().maxLength();
+        cost = new ModelCost(model.numLayers(), model.hiddenSize(), model.intermediateSize(), labels, tokens);
         List<Device> ds = new ArrayList<>();
         double fastest = 0;
         for (int d : devices) {
@@ -143,9 +152,15 @@ public final class AllocationPlanner implements RoundPlanner {
             ModelCost atProfile = new ModelCost(model.numLayers(), model.hiddenSize(), model.intermediateSize(), labels, prof.tokensPerSample());
             double flops = atProfile.blockForward(0) / prof.secondsPerSampleBlock();
             fastest = Math.max(fastest, flops);
-            ds.add(new Device(flops, p.devicePowerWatts(), gain(round, d), samplesPerRound.get(d), p.joulesPerFlop()));
+            // the cost model has one sequence length: a device's next round counts as its padded tokens over that length
+            int samples = (int) Math.max(1, Math.round((double) prof.nextRoundTokens() / tokens));
+            lastTokens.put(d, prof.nextRoundTokens());
+            ds.add(new Device(flops, p.devicePowerWatts(), gain(round, d), samples, p.joulesPerFlop()));
         }
-        double server = serverFlops > 0 ? serverFlops : fastest;
+        if (serverFlops <= 0) {
+            serverFlops = fastest; // a first guess: the server is this machine, as fast as the fastest device
+        }
+        double server = serverFlops;
         Channel channel = new Channel(p.subchannelsPerDevice() * devices.size(), p.subchannelHz(), p.noiseWattsPerHz(),
                 p.totalPowerWattsPerDevice() * devices.size(), p.downlinkMbps() * 1e6);
         int[] bits = p.policy().equals("sflam") ? p.bits() : new int[] {spec.pipeline().uplink().bits()};
@@ -175,24 +190,30 @@ public final class AllocationPlanner implements RoundPlanner {
         for (DeviceRoundStats s : devices) {
             DevicePlan plan = lastPlans.get(s.device());
             int computed = s.microBatches() - s.cachedMicroBatches();
-            if (plan == null || computed <= 0 || s.computeSeconds() <= 0 || plan.splitPoint() == 0) {
-                continue;
-            }
-            int samples = (int) Math.round((double) s.samples() * computed / s.microBatches());
+            long tokens = Math.round((double) lastTokens.getOrDefault(s.device(), 0L) * computed / Math.max(1, s.microBatches()));
+            boolean timed = plan != null && tokens > 0 && s.computeSeconds() > 0 && plan.splitPoint() > 0;
             // SplitFrozen devices run their blocks forward only; SFL devices train them (about three passes)
             double passes = spec.mode() == TrainingMode.SFL ? 3 : 1;
-            measured.computeIfPresent(s.device(), (d, before) -> before.updatedWith(s.computeSeconds() / passes, samples, plan.splitPoint(), PROFILE_WEIGHT));
+            measured.computeIfPresent(s.device(), (d, before) -> (timed
+                    ? before.updatedWith(s.computeSeconds() / passes, tokens, plan.splitPoint(), PROFILE_WEIGHT) : before).ahead(s.nextRoundTokens()));
         }
         for (ShardRoundReport r : cost == null ? List.<ShardRoundReport>of() : shards) {
             serverSeconds += r.trainSeconds();
             for (var e : r.trainedSamples().entrySet()) {
                 DevicePlan plan = lastPlans.get(e.getKey());
                 int k = plan == null ? splitCandidates[0] : plan.splitPoint();
-                serverWork += e.getValue() * cost.serverFlops(k, rank);
+                // trained samples in units of the cost model's length
+                Long tokens = lastTokens.get(e.getKey());
+                DeviceRoundStats ran = devices.stream().filter(x -> x.device() == e.getKey()).findFirst().orElse(null);
+                double units = tokens == null || ran == null || ran.samples() == 0 ? e.getValue()
+                        : (double) tokens / cost.seqLen() * e.getValue() / ran.samples();
+                serverWork += units * cost.serverFlops(k, rank);
             }
         }
-        if (spec.planning().serverFlops() <= 0 && cost != null && serverSeconds > 0 && serverWork > 0) {
-            serverFlops = serverWork / serverSeconds;
+        if (spec.planning().serverFlops() <= 0 && serverFlops > 0 && cost != null && serverSeconds > 0 && serverWork > 0) {
+            double now = serverWork / serverSeconds;
+            // moved as the devices' estimates are, from the first guess on (the first round's figure includes warming up)
+            serverFlops = (1 - PROFILE_WEIGHT) * serverFlops + PROFILE_WEIGHT * Math.max(serverFlops / 2, Math.min(2 * serverFlops, now));
         }
     }
 

@@ -90,7 +90,7 @@ class KryoSerializerTest {
         tensors.put("layers.0.q.lora_B", new HostTensor(new int[] {8, 2}, new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}));
         LoraAdapter adapter = new LoraAdapter(new LoraConfig(2, 4, 0.0, Set.of(LoraTarget.Q)), tensors, Set.of("layers.0.q.lora_A"));
         var stats = new DeviceRoundStats(1, 2, 64, 2, 1, 0.5, 1e9, 100, 200, 0,
-                List.of(new StepLoss(2, 1, 0, 0.7f, 10)), List.of(new TimelineEvent(1, 2, 0, TimelineEvent.Stage.SENT, 99, "device-1")));
+                List.of(new StepLoss(2, 1, 0, 0.7f, 10)), List.of(new TimelineEvent(1, 2, 0, TimelineEvent.Stage.SENT, 99, "device-1")), 4150L);
         var done = (RoundCoordinator.DeviceDone) roundTrip(new RoundCoordinator.DeviceDone(1, 2, stats, adapter));
         assertThat(done.stats()).isEqualTo(stats);
         assertThat(done.update().tensors().get("layers.0.q.lora_B").data()).containsExactly(tensors.get("layers.0.q.lora_B").data());
