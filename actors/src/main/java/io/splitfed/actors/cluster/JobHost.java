@@ -72,7 +72,7 @@ public final class JobHost {
                             ctx.getLog().info("all {} devices registered; starting the job", devices.size());
                             coordinator.add(ctx.spawn(RoundCoordinator.create(new CoordinatorSettings(plan.spec(), devices, shards, plan.shardOf(),
                                     aggregator, plan.stepsPerRound(), plan.initialDeviceAdapter(), plan.initialServerAdapter(), plan.evaluator(),
-                                    listener, replyTo, plan.layers(), plan.planner(false))), "coordinator"));
+                                    listener, replyTo, plan.layers(), plan.planner(false), null)), "coordinator"));
                             coordinator.get(0).tell(RoundCoordinator.Start.INSTANCE);
                         } else {
                             ctx.getLog().info("device {} registered from {} ({} of {})", m.device(), m.node(), devices.size(), plan.job().devices());

@@ -1,6 +1,7 @@
 package io.splitfed.actors.coordinator;
 
 import io.splitfed.actors.aggregator.Aggregator;
+import io.splitfed.actors.checkpoint.JobCheckpoint;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.plan.RoundPlanner;
@@ -22,6 +23,7 @@ import java.util.Map;
  * @param listener gets {@link JobEvent}s; may be null
  * @param layers the model's blocks (a device outside the split modes runs them all)
  * @param planner plans each round; null runs the job's settings every round
+ * @param resume the checkpoint to go on from; null starts at round 0
  */
 public record CoordinatorSettings(
         JobSpec spec,
@@ -36,7 +38,8 @@ public record CoordinatorSettings(
         ActorRef<JobEvent> listener,
         ActorRef<JobResult> replyTo,
         int layers,
-        RoundPlanner planner) {
+        RoundPlanner planner,
+        JobCheckpoint resume) {
 
     /** Scores adapters (either may be null) on held-out data. Tensor thread only. */
     @FunctionalInterface

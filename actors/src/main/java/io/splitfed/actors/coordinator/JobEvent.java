@@ -16,5 +16,8 @@ public sealed interface JobEvent extends WireMessage {
 
     record Finished(JobResult result) implements JobEvent {}
 
+    /** A checkpoint after {@code roundsDone} rounds is on disk, in {@code file}. */
+    record Checkpointed(int roundsDone, String file) implements JobEvent {}
+
     record Failed(String reason) implements JobEvent {}
 }

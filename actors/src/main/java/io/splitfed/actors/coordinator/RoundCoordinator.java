@@ -2,6 +2,9 @@ package io.splitfed.actors.coordinator;
 
 import io.splitfed.actors.aggregator.Aggregator;
 import io.splitfed.actors.aggregator.WeightedUpdate;
+import io.splitfed.actors.checkpoint.Checkpoints;
+import io.splitfed.actors.checkpoint.DeviceSnapshot;
+import io.splitfed.actors.checkpoint.JobCheckpoint;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.metrics.RoundSummary;
@@ -12,6 +15,7 @@ import io.splitfed.actors.plan.RoundPlan;
 import io.splitfed.actors.plan.RoundPlanner;
 import io.splitfed.actors.plan.StaticPlanner;
 import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.server.ShardSnapshot;
 import io.splitfed.actors.wire.ChunkPart;
 import io.splitfed.actors.wire.Reassembler;
 import io.splitfed.actors.wire.Wire;
@@ -66,6 +70,12 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     /** The aggregator's answer; a null side had nothing to combine. */
     public record Aggregated(int round, LoraAdapter deviceGlobal, LoraAdapter serverGlobal, List<String> notes) implements Command {}
 
+    /** A shard's snapshot for the checkpoint after {@code roundsDone} rounds. */
+    public record ShardCheckpointed(int roundsDone, ShardSnapshot snapshot) implements Command {}
+
+    /** A device's snapshot for the checkpoint after {@code roundsDone} rounds. */
+    public record DeviceCheckpointed(int roundsDone, DeviceSnapshot snapshot) implements Command {}
+
     /** A device's compute profile, taken when it joined. */
     public record DeviceProfiled(DeviceProfile profile) implements Command {}
 
@@ -75,6 +85,10 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private record DeviceTerminated(int device, ActorRef<DeviceActor.Command> ref) implements Command, NoSerializationVerificationNeeded {}
 
     private enum ProfilesDue implements Command, NoSerializationVerificationNeeded { INSTANCE }
+
+    private record CheckpointDue(int roundsDone) implements Command, NoSerializationVerificationNeeded {}
+
+    private record CheckpointWritten(int roundsDone, java.nio.file.Path file, Throwable error) implements Command, NoSerializationVerificationNeeded {}
 
     private record Deadline(int round) implements Command, NoSerializationVerificationNeeded {}
 
@@ -102,6 +116,11 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private RoundPlan plan;
     private final Map<Integer, Integer> steps = new LinkedHashMap<>();
     private double trainSeconds;
+    private final int firstRound;
+    private int checkpointing = -1;
+    private long lastCheckpointNanos = System.nanoTime();
+    private final Map<Integer, ShardSnapshot> shardSnapshots = new LinkedHashMap<>();
+    private final Map<Integer, DeviceSnapshot> deviceSnapshots = new LinkedHashMap<>();
     private LoraAdapter globalDevice;
     private LoraAdapter globalServer;
 
@@ -122,8 +141,16 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         super(context);
         this.settings = settings;
         this.timers = timers;
-        this.globalDevice = settings.initialDeviceAdapter();
-        this.globalServer = settings.initialServerAdapter();
+        JobCheckpoint resume = settings.resume();
+        this.globalDevice = resume != null ? resume.globalDevice() : settings.initialDeviceAdapter();
+        this.globalServer = resume != null ? resume.globalServer() : settings.initialServerAdapter();
+        this.firstRound = resume != null ? resume.roundsDone() : 0;
+        if (resume != null) {
+            summaries.addAll(resume.rounds());
+            gone.addAll(resume.gone());
+            deviceSnapshots.putAll(resume.devices());
+            context.getLog().info("resuming from the checkpoint after round {}", resume.roundsDone());
+        }
         this.devices = new LinkedHashMap<>(settings.devices());
         this.staticPlanner = new StaticPlanner(settings.spec(), settings.layers());
         this.planner = settings.planner() != null ? settings.planner() : staticPlanner;
@@ -143,10 +170,21 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
                     if (round < 0) {
                         getContext().getLog().warn("devices {} sent no profile within {}; starting without them", awaitingProfiles,
                                 settings.spec().planning().profileTimeout());
-                        startRound(0);
+                        begin();
                     }
                     return this;
                 })
+                .onMessage(ShardCheckpointed.class, this::onShardCheckpointed)
+                .onMessage(DeviceCheckpointed.class, this::onDeviceCheckpointed)
+                .onMessage(CheckpointDue.class, m -> {
+                    if (m.roundsDone() == checkpointing) {
+                        getContext().getLog().warn("checkpoint after round {}: no snapshot from shards {} or devices {} in time; written without them",
+                                m.roundsDone(), missingShards(), missingDevices());
+                        completeCheckpoint();
+                    }
+                    return this;
+                })
+                .onMessage(CheckpointWritten.class, this::onCheckpointWritten)
                 .onMessage(DeviceProgress.class, this::onProgress)
                 .onMessage(DeviceDone.class, this::onDeviceDone)
                 .onMessage(DeviceTerminated.class, this::onTerminated)
@@ -173,9 +211,19 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         profiles.put(m.profile().device(), m.profile());
         if (awaitingProfiles.remove(m.profile().device()) && awaitingProfiles.isEmpty() && round < 0) {
             timers.cancel("profiles");
-            startRound(0);
+            begin();
         }
         return this;
+    }
+
+    /** The first round: 0, or the one after the checkpoint the job resumed from. */
+    private void begin() {
+        if (firstRound >= settings.spec().federation().rounds()) {
+            round = firstRound - 1;
+            finish();
+        } else {
+            startRound(firstRound);
+        }
     }
 
     private void emit(JobEvent e) {
@@ -470,14 +518,134 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
                 String.format("%.4f", eval.accuracy()), String.format("%.4f", eval.loss()), String.format("%.4f", trainLoss), samples,
                 String.format("%.1f", summary.seconds()), closedByDeadline ? ", by deadline" : "");
         emit(new JobEvent.RoundClosed(summary));
-        if (round + 1 < settings.spec().federation().rounds()) {
-            startRound(round + 1);
+        int roundsDone = round + 1;
+        if (checkpointDue(roundsDone)) {
+            beginCheckpoint(roundsDone);
             return this;
         }
+        return next(roundsDone);
+    }
+
+    /** After {@code done} rounds: the next round, or the end of the job. */
+    private Behavior<Command> next(int done) {
+        if (done < settings.spec().federation().rounds()) {
+            startRound(done);
+            return this;
+        }
+        return finish();
+    }
+
+    private Behavior<Command> finish() {
         JobResult result = new JobResult(settings.spec(), List.copyOf(summaries), List.copyOf(deviceStats), List.copyOf(shardReports),
                 globalDevice, globalServer, (System.nanoTime() - jobStart) / 1e9);
         emit(new JobEvent.Finished(result));
         settings.replyTo().tell(result);
         return Behaviors.stopped();
+    }
+
+    private boolean checkpointDue(int done) {
+        var c = settings.spec().checkpoint();
+        if (!c.enabled()) {
+            return false;
+        }
+        boolean byTime = !c.interval().isZero() && System.nanoTime() - lastCheckpointNanos >= c.interval().toNanos();
+        return done % c.everyRounds() == 0 || byTime || done == settings.spec().federation().rounds();
+    }
+
+    /** Asks every shard and every device still here for its snapshot; the next round waits for them. */
+    private void beginCheckpoint(int done) {
+        checkpointing = done;
+        shardSnapshots.clear();
+        for (ActorRef<ServerShard.Command> shard : settings.shards()) {
+            shard.tell(new ServerShard.TakeCheckpoint(done, getContext().getSelf()));
+        }
+        devices.forEach((d, ref) -> {
+            if (!gone.contains(d)) {
+                ref.tell(new DeviceActor.TakeCheckpoint(done, getContext().getSelf()));
+            }
+        });
+        timers.startSingleTimer("checkpoint", new CheckpointDue(done), java.time.Duration.ofSeconds(60));
+        maybeCompleteCheckpoint();
+    }
+
+    private Behavior<Command> onShardCheckpointed(ShardCheckpointed m) {
+        if (m.roundsDone() == checkpointing) {
+            shardSnapshots.put(m.snapshot().shard(), m.snapshot());
+            maybeCompleteCheckpoint();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onDeviceCheckpointed(DeviceCheckpointed m) {
+        if (m.roundsDone() == checkpointing) {
+            deviceSnapshots.put(m.snapshot().device(), m.snapshot());
+            checkpointAnswered.add(m.snapshot().device());
+            maybeCompleteCheckpoint();
+        }
+        return this;
+    }
+
+    private final Set<Integer> checkpointAnswered = new TreeSet<>();
+
+    private List<Integer> missingShards() {
+        List<Integer> out = new ArrayList<>();
+        for (int s = 0; s < settings.shards().size(); s++) {
+            if (!shardSnapshots.containsKey(s)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private List<Integer> missingDevices() {
+        List<Integer> out = new ArrayList<>();
+        for (int d : devices.keySet()) {
+            if (!gone.contains(d) && !checkpointAnswered.contains(d)) {
+                out.add(d);
+            }
+        }
+        return out;
+    }
+
+    private void maybeCompleteCheckpoint() {
+        if (checkpointing >= 0 && missingShards().isEmpty() && missingDevices().isEmpty()) {
+            completeCheckpoint();
+        }
+    }
+
+    /**
+     * Writes the checkpoint off the actor's thread. The next round starts at once (the snapshots are
+     * copies); the job's end waits for the last write.
+     */
+    private void completeCheckpoint() {
+        int done = checkpointing;
+        checkpointing = -1;
+        checkpointAnswered.clear();
+        timers.cancel("checkpoint");
+        lastCheckpointNanos = System.nanoTime();
+        var c = settings.spec().checkpoint();
+        JobCheckpoint cp = new JobCheckpoint(done, globalDevice, globalServer, new LinkedHashMap<>(shardSnapshots), new LinkedHashMap<>(deviceSnapshots),
+                new ArrayList<>(summaries), new TreeSet<>(gone), new LinkedHashMap<>());
+        var system = getContext().getSystem();
+        var blocking = system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
+        CompletableFuture<java.nio.file.Path> write = CompletableFuture.supplyAsync(() -> Checkpoints.write(system, c.dir(), cp, c.keep()), blocking);
+        getContext().pipeToSelf(write, (file, err) -> new CheckpointWritten(done, file, err));
+        if (done < settings.spec().federation().rounds()) {
+            next(done);
+        }
+    }
+
+    private Behavior<Command> onCheckpointWritten(CheckpointWritten m) {
+        if (m.error() != null) {
+            getContext().getLog().error("checkpoint after round {} could not be written: {}; training goes on, the previous checkpoint stays",
+                    m.roundsDone(), m.error().toString());
+        } else {
+            getContext().getLog().info("checkpoint after round {} written to {}", m.roundsDone(), m.file());
+            emit(new JobEvent.Checkpointed(m.roundsDone(), m.file().toString()));
+        }
+        if (m.roundsDone() >= settings.spec().federation().rounds()) {
+            return finish();
+        }
+        return this;
     }
 }

@@ -75,6 +75,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     /** The shard refused micro-batch {@code seq}. */
     public record Rejected(int round, long seq, String reason) implements Command {}
 
+    /** Between rounds: reply with what this device must keep across a restart, for the job's checkpoint. */
+    public record TakeCheckpoint(int roundsDone, ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
+
     /** The round closed without this device (deadline): stop and drop what is in flight. */
     public record AbortRound(int round) implements Command {}
 
@@ -134,6 +137,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 })
                 .onMessage(StartRound.class, this::onStartRound)
                 .onMessage(Profile.class, this::onProfile)
+                .onMessage(TakeCheckpoint.class, this::onTakeCheckpoint)
                 .onMessage(Profiled.class, this::onProfiled)
                 .onMessage(Credit.class, this::onCredit)
                 .onMessage(CutGradient.class, this::onCutGradient)
@@ -401,6 +405,24 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 state.resent, state.localLosses, state.timeline, upcomingTokens(state.steps));
         // every step of the round has completed on the tensor thread, so the adapter is settled
         Wire.tell(getContext().getSystem(), state.coordinator, new RoundCoordinator.DeviceDone(state.settings.device(), state.round, stats, update == null ? null : update.copy()), RoundCoordinator.Part::new);
+    }
+
+    private Behavior<Command> onTakeCheckpoint(TakeCheckpoint m) {
+        var cursor = state.data.cursor();
+        long seq = state.nextSeq;
+        int device = state.settings.device();
+        int round = state.round;
+        SegmentLearner learner = state.learner;
+        var system = getContext().getSystem();
+        // the optimizer's moments are the tensor thread's: copied there, after every step this device queued
+        CompletableFuture<io.splitfed.actors.checkpoint.DeviceSnapshot> snap = TensorExecutor.shared().submit(() ->
+                new io.splitfed.actors.checkpoint.DeviceSnapshot(device, round, cursor, seq, learner == null ? null : learner.optimizer().state().copy()));
+        snap.whenComplete((s, err) -> {
+            if (err == null) {
+                Wire.tell(system, m.replyTo(), new RoundCoordinator.DeviceCheckpointed(m.roundsDone(), s), RoundCoordinator.Part::new);
+            }
+        });
+        return this;
     }
 
     /**

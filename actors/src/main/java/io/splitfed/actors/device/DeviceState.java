@@ -96,6 +96,18 @@ public final class DeviceState {
         this.uplink = spec.links().enabled() ? new LinkShaper(spec.links().uplinkMbps(), spec.links().latency()) : null;
     }
 
+    /** Goes on from a checkpoint: the data cursor, the sequence numbers and the optimizer's moments. */
+    public DeviceState resumedFrom(io.splitfed.actors.checkpoint.DeviceSnapshot s) {
+        data.restore(s.cursor());
+        nextSeq = s.nextSeq();
+        round = s.round();
+        if (learner != null && s.optimizer() != null) {
+            SegmentLearner l = learner;
+            io.splitfed.model.tensor.TensorExecutor.shared().execute(() -> l.optimizer().restore(s.optimizer().copy()));
+        }
+        return this;
+    }
+
     /**
      * Takes up a round's plan: SplitFrozen moves its cut (the cached activations belong to the old
      * one), and every mode takes the micro-batch size, the bits on the wire and the link rate.

@@ -28,7 +28,8 @@ public record JobSpec(
         Pipeline pipeline,
         Links links,
         Server server,
-        Planning planning) {
+        Planning planning,
+        Checkpointing checkpoint) {
 
     /** The base model and its tokenizer. */
     public record Model(Path path, Path tokenizer) {}
@@ -84,6 +85,18 @@ public record JobSpec(
             double totalPowerWattsPerDevice, double downlinkMbps, double minDistanceMeters, double maxDistanceMeters, boolean fading,
             double joulesPerFlop) {}
 
+    /**
+     * Checkpoints at round boundaries into {@code dir} (null: none): every {@code everyRounds}
+     * rounds, and at the first boundary after {@code interval} since the last (zero: off), keeping
+     * the newest {@code keep}. {@code resume}: start from the newest checkpoint in {@code dir}.
+     */
+    public record Checkpointing(Path dir, int everyRounds, Duration interval, int keep, boolean resume) {
+
+        public boolean enabled() {
+            return dir != null;
+        }
+    }
+
     /** Reads {@code splitfed.job}; every field must be present (reference.conf supplies defaults). */
     public static JobSpec fromConfig(Config root) {
         Config c = root.getConfig("splitfed.job");
@@ -127,7 +140,9 @@ public record JobSpec(
                         TensorPayload.Encoding.forBits(p.getInt("downlink-bits"))),
                 new Links(l.getBoolean("enabled"), l.getDouble("uplink-mbps"), l.getDouble("downlink-mbps"), l.getDuration("latency")),
                 new Server(s.getInt("shards"), s.getString("sfl-server-model").equalsIgnoreCase("per-device"), s.getInt("mix-devices")),
-                planning(a));
+                planning(a),
+                new Checkpointing(optionalPath(c, "checkpoint.dir"), c.getInt("checkpoint.every-rounds"), c.getDuration("checkpoint.interval"),
+                        c.getInt("checkpoint.keep"), c.getBoolean("checkpoint.resume")));
     }
 
     private static Planning planning(Config a) {
@@ -203,6 +218,15 @@ public record JobSpec(
                 problems.add("planning.split-points: " + k + " is outside " + federation.minSplitPoint() + ".." + modelLayers
                         + " (from the lowest configured split point, where the server's adapter begins, to the last block)");
             }
+        }
+        if (checkpoint.everyRounds < 1) {
+            problems.add("checkpoint.every-rounds must be at least 1");
+        }
+        if (checkpoint.keep < 1) {
+            problems.add("checkpoint.keep must be at least 1");
+        }
+        if (checkpoint.resume && checkpoint.dir == null) {
+            problems.add("checkpoint.resume needs checkpoint.dir");
         }
         if (planning.delayWeight < 0 || planning.delayWeight > 1) {
             problems.add("planning.delay-weight must be in [0, 1]");

@@ -7,7 +7,10 @@ import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.device.DeviceActor;
+import io.splitfed.actors.checkpoint.Checkpoints;
+import io.splitfed.actors.checkpoint.JobCheckpoint;
 import io.splitfed.actors.device.DeviceState;
+import io.splitfed.actors.server.ShardState;
 import io.splitfed.actors.plan.RoundPlanner;
 import io.splitfed.actors.server.ServerShard;
 
@@ -52,22 +55,36 @@ public final class TrainingJob {
             JobPlan plan = new JobPlan(job);
             JobSpec spec = job.spec();
             int devices = job.devices();
+            JobCheckpoint resume = null;
+            if (spec.checkpoint().resume()) {
+                resume = Checkpoints.latest(ctx.getSystem(), spec.checkpoint().dir());
+                if (resume == null) {
+                    ctx.getLog().warn("no checkpoint in {}; starting from round 0", spec.checkpoint().dir());
+                }
+            }
             ActorRef<Aggregator.Command> aggregator = ctx.spawn(Aggregator.create(AggregationStrategy.parse(spec.federation().aggregation())), "aggregator");
             List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
             for (int s = 0; s < plan.shards(); s++) {
-                shards.add(ctx.spawn(ServerShard.create(plan.shardState(s)), "server-shard-" + s));
+                ShardState shard = plan.shardState(s);
+                if (resume != null && resume.shards().containsKey(s)) {
+                    shard.resumedFrom(resume.shards().get(s));
+                }
+                shards.add(ctx.spawn(ServerShard.create(shard), "server-shard-" + s));
             }
             Map<Integer, ActorRef<DeviceActor.Command>> deviceRefs = new LinkedHashMap<>();
             Map<Integer, DeviceState> deviceStates = new LinkedHashMap<>();
             for (int d = 0; d < devices; d++) {
                 DeviceState state = plan.deviceState(d);
+                if (resume != null && resume.devices().containsKey(d)) {
+                    state.resumedFrom(resume.devices().get(d));
+                }
                 deviceStates.put(d, state);
                 deviceRefs.put(d, ctx.spawn(DeviceActor.create(state), "device-" + d));
             }
             ActorRef<RoundCoordinator.Command> coordinator = ctx.spawn(RoundCoordinator.create(new CoordinatorSettings(
                     spec, deviceRefs, shards, plan.shardOf(), aggregator, plan.stepsPerRound(), plan.initialDeviceAdapter(),
                     plan.initialServerAdapter(), plan.evaluator(), listener, replyTo, plan.layers(),
-                    planner != null ? planner : plan.planner(true))), "coordinator");
+                    planner != null ? planner : plan.planner(true), resume)), "coordinator");
             ctx.watch(coordinator);
             coordinator.tell(RoundCoordinator.Start.INSTANCE);
             int[] restarts = new int[devices];

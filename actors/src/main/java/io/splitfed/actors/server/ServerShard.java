@@ -70,6 +70,9 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     /** Fault injection: throw while handling this message, as a bug would. */
     public record Fail(String reason) implements Command {}
 
+    /** Between rounds: reply with a snapshot of this shard for the job's checkpoint. */
+    public record TakeCheckpoint(int roundsDone, ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
+
     /** Cluster Sharding's stop message: finish the step in progress, save a snapshot, stop. */
     public record HandOff() implements Command {}
 
@@ -155,6 +158,11 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
                     return this;
                 })
                 .onMessage(Saved.class, m -> Behaviors.stopped())
+                .onMessage(TakeCheckpoint.class, m -> {
+                    Wire.tell(getContext().getSystem(), m.replyTo(), new RoundCoordinator.ShardCheckpointed(m.roundsDone(), state.snapshot()),
+                            RoundCoordinator.Part::new);
+                    return this;
+                })
                 .onMessage(Fail.class, f -> {
                     throw new IllegalStateException("injected fault: " + f.reason());
                 })

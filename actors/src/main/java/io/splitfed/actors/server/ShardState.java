@@ -70,6 +70,13 @@ public final class ShardState {
         return this;
     }
 
+    /** Starts from a checkpoint's snapshot of this shard (taken between rounds). */
+    public ShardState resumedFrom(ShardSnapshot s) {
+        restore(s);
+        restored = true;
+        return this;
+    }
+
     ShardSnapshot snapshot() {
         Map<Integer, LoraAdapter> adapters = new LinkedHashMap<>();
         Map<Integer, OptimizerState> optimizers = new LinkedHashMap<>();

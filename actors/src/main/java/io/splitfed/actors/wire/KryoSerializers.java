@@ -243,6 +243,7 @@ final class KryoSerializers {
         out.add(new ArrayList<>(List.of(1)).subList(0, 1).getClass());
         out.add(EnumSet.noneOf(LoraTarget.class).getClass());
         out.add(java.util.TreeMap.class);
+        out.add(java.util.TreeSet.class);
         return out;
     }
 

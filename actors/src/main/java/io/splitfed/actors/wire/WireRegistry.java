@@ -51,7 +51,8 @@ public final class WireRegistry {
             "io.splitfed.actors.coordinator.JobResult",
             "io.splitfed.actors.job.JobControl",
             "io.splitfed.actors.cluster.ClusterProtocol",
-            "io.splitfed.actors.server.ShardStore$Command");
+            "io.splitfed.actors.server.ShardStore$Command",
+            "io.splitfed.actors.checkpoint.JobCheckpoint");
 
     private static final List<Class<?>> CLASSES = discover();
 

@@ -85,6 +85,15 @@ public final class JobOptions {
     @Option(names = "--seed", description = "Seed for data, partitions and initialisation (default: 42)")
     Long seed;
 
+    @Option(names = "--checkpoint-dir", description = "Write a checkpoint into this directory after every round")
+    Path checkpointDir;
+
+    @Option(names = "--resume", description = "Go on from the newest checkpoint in this directory (and keep checkpointing there)")
+    Path resume;
+
+    @Option(names = "--planner", description = "static | sflllm | sflam: how each round's split points, bits and link rates are chosen (default: static)")
+    String planner;
+
     @Option(names = "--config", description = "A HOCON file of overrides (same keys as reference.conf)")
     Path configFile;
 
@@ -118,6 +127,16 @@ public final class JobOptions {
         put(o, "data.eval-limit", evalLimit);
         put(o, "data.max-length", maxLength);
         put(o, "seed", seed);
+        put(o, "planning.policy", planner);
+        if (resume != null) {
+            if (!java.nio.file.Files.isRegularFile(resume.resolve("LATEST"))) {
+                throw new UserError("--resume " + resume + ": no checkpoint there (expected a LATEST file written by --checkpoint-dir)");
+            }
+            put(o, "checkpoint.dir", resume.toString());
+            put(o, "checkpoint.resume", true);
+        } else {
+            put(o, "checkpoint.dir", checkpointDir == null ? null : checkpointDir.toString());
+        }
         if (noCache) {
             o.put("splitfed.job.pipeline.activation-cache", false);
         }

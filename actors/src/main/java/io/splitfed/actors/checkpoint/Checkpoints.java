@@ -1,0 +1,130 @@
+package io.splitfed.actors.checkpoint;
+
+import io.splitfed.model.io.AtomicFiles;
+
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializers;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Checkpoint files in a directory: {@code round-NNNN.ckpt} (a small header, then the checkpoint
+ * in the job's own wire format) and {@code LATEST}, naming the newest. Each is written atomically
+ * (write, fsync, rename), {@code LATEST} last, so a crash at any moment leaves the previous
+ * checkpoint whole and named.
+ */
+public final class Checkpoints {
+
+    private static final String MAGIC = "splitfed-checkpoint/1";
+    private static final String LATEST = "LATEST";
+
+    private Checkpoints() {}
+
+    /** Writes {@code c} into {@code dir} and keeps the newest {@code keep}; returns its file. */
+    public static Path write(ActorSystem<?> system, Path dir, JobCheckpoint c, int keep) {
+        Serialization ser = SerializationExtension.get(system);
+        byte[] body = ser.serialize(c).get();
+        var serializer = ser.findSerializerFor(c);
+        String manifest = Serializers.manifestFor(serializer, c);
+        Path file = dir.resolve(String.format("round-%04d.ckpt", c.roundsDone()));
+        AtomicFiles.write(file, out -> {
+            byte[] head = (MAGIC + "\n" + serializer.identifier() + "\n" + manifest + "\n" + body.length + "\n").getBytes(StandardCharsets.UTF_8);
+            out.write(head);
+            out.write(body);
+        });
+        AtomicFiles.write(dir.resolve(LATEST), out -> out.write((file.getFileName() + "\n").getBytes(StandardCharsets.UTF_8)));
+        prune(dir, keep);
+        return file;
+    }
+
+    /** The newest checkpoint in {@code dir}, or null when it holds none. */
+    public static JobCheckpoint latest(ActorSystem<?> system, Path dir) {
+        Path latest = dir.resolve(LATEST);
+        if (!Files.isRegularFile(latest)) {
+            return null;
+        }
+        try {
+            String name = Files.readString(latest, StandardCharsets.UTF_8).trim();
+            return read(system, dir.resolve(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + latest, e);
+        }
+    }
+
+    /** Reads one checkpoint file; a clear error names the file and what is wrong with it. */
+    public static JobCheckpoint read(ActorSystem<?> system, Path file) {
+        byte[] all;
+        try {
+            all = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read checkpoint " + file, e);
+        }
+        ByteBuffer buf = ByteBuffer.wrap(all);
+        String magic = line(buf, file);
+        if (!MAGIC.equals(magic)) {
+            throw new IllegalArgumentException(file + " is not a splitfed checkpoint (header \"" + magic + "\", expected \"" + MAGIC + "\")");
+        }
+        int serializerId;
+        int length;
+        String manifest;
+        try {
+            serializerId = Integer.parseInt(line(buf, file));
+            manifest = line(buf, file);
+            length = Integer.parseInt(line(buf, file));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(file + ": damaged checkpoint header (" + e.getMessage() + ")");
+        }
+        if (buf.remaining() != length) {
+            throw new IllegalArgumentException(file + ": checkpoint body is " + buf.remaining() + " bytes, the header says " + length + " (truncated?)");
+        }
+        byte[] body = new byte[length];
+        buf.get(body);
+        Object o;
+        try {
+            o = SerializationExtension.get(system).deserialize(body, serializerId, manifest).get();
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(file + ": cannot decode the checkpoint (" + e.getMessage()
+                    + "); it may come from another splitfed version", e);
+        }
+        if (!(o instanceof JobCheckpoint c)) {
+            throw new IllegalArgumentException(file + " holds a " + o.getClass().getName() + ", not a job checkpoint");
+        }
+        return c;
+    }
+
+    private static String line(ByteBuffer buf, Path file) {
+        StringBuilder sb = new StringBuilder();
+        while (buf.hasRemaining()) {
+            byte b = buf.get();
+            if (b == '\n') {
+                return sb.toString();
+            }
+            if (sb.length() > 200) {
+                break;
+            }
+            sb.append((char) b);
+        }
+        throw new IllegalArgumentException(file + " is not a splitfed checkpoint (no header line)");
+    }
+
+    private static void prune(Path dir, int keep) {
+        try (Stream<Path> files = Files.list(dir)) {
+            List<Path> all = new ArrayList<>(files.filter(p -> p.getFileName().toString().matches("round-\\d+\\.ckpt")).sorted().toList());
+            for (int i = 0; i < all.size() - Math.max(1, keep); i++) {
+                Files.deleteIfExists(all.get(i));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prune old checkpoints in " + dir, e);
+        }
+    }
+}
