@@ -61,8 +61,12 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     /** A device answered a micro-batch (for progress reporting). */
     public record DeviceProgress(int device, int round, int answered, int steps, int samples) implements Command {}
 
-    /** A device finished its round; {@code update} is its adapter (null in SplitFrozen). */
-    public record DeviceDone(int device, int round, DeviceRoundStats stats, LoraAdapter update) implements Command {}
+    /**
+     * A device finished its round; {@code update} is its adapter (null in SplitFrozen), {@code from}
+     * the device's actor (a result from any other is refused).
+     */
+    public record DeviceDone(int device, int round, DeviceRoundStats stats, LoraAdapter update, ActorRef<DeviceActor.Command> from)
+            implements Command {}
 
     /** A shard's report of a closed round, with its adapter replicas and their sample weights. */
     public record ShardClosed(ShardRoundReport report, Map<Integer, LoraAdapter> replicas, Map<Integer, Double> weights) implements Command {}
@@ -123,6 +127,19 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private final Map<Integer, DeviceSnapshot> deviceSnapshots = new LinkedHashMap<>();
     private LoraAdapter globalDevice;
     private LoraAdapter globalServer;
+    /** Quarantined or benched devices: the first round each may be sampled again. */
+    private final Map<Integer, Integer> bannedUntil = new java.util.TreeMap<>();
+    private final Map<Integer, Integer> bans = new java.util.HashMap<>();
+    private final Map<Integer, Integer> failedInARow = new java.util.HashMap<>();
+    /** Refused messages and updates this round, by device. */
+    private final Map<Integer, Integer> strikes = new java.util.TreeMap<>();
+    /** Asynchronous rounds: devices still working on a round that closed without them. */
+    private final Set<Integer> busy = new TreeSet<>();
+    /** Asynchronous rounds: updates that arrived after their round, with the round they trained for. */
+    private final List<LateUpdate> lateUpdates = new ArrayList<>();
+    private int lateApplied;
+
+    private record LateUpdate(int device, int round, LoraAdapter update, int samples) {}
 
     private int round = -1;
     private final Map<Integer, DeviceStatus> status = new LinkedHashMap<>();
@@ -149,6 +166,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             summaries.addAll(resume.rounds());
             gone.addAll(resume.gone());
             deviceSnapshots.putAll(resume.devices());
+            bannedUntil.putAll(resume.quarantined());
             context.getLog().info("resuming from the checkpoint after round {}", resume.roundsDone());
         }
         this.devices = new LinkedHashMap<>(settings.devices());
@@ -242,6 +260,8 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         shardClosed.clear();
         answered.clear();
         roundSamples = 0;
+        strikes.clear();
+        lateApplied = 0;
         roundStart = System.nanoTime();
         trainSeconds = Double.NaN;
         List<Integer> sampled = sample(r);
@@ -325,7 +345,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private List<Integer> sample(int r) {
         List<Integer> alive = new ArrayList<>();
         for (int d : devices.keySet()) {
-            if (!gone.contains(d)) {
+            if (!gone.contains(d) && !busy.contains(d) && bannedUntil.getOrDefault(d, 0) <= r) {
                 alive.add(d);
             }
         }
@@ -349,8 +369,35 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     }
 
     private Behavior<Command> onDeviceDone(DeviceDone m) {
+        if (!devices.containsKey(m.device())) {
+            getContext().getLog().warn("a round result claims to come from device {}, which is not in the job; refused", m.device());
+            return this;
+        }
+        if (!devices.get(m.device()).equals(m.from())) {
+            getContext().getLog().warn("a round result for device {} (round {}) did not come from the device's actor ({}); refused",
+                    m.device(), m.round() + 1, m.from());
+            return this; // no strike: a forger must not get an honest device quarantined
+        }
+        if (m.update() != null) {
+            String problem = UpdateCheck.problem(m.update(), globalDevice);
+            if (problem != null) {
+                getContext().getLog().warn("device {}: adapter update for round {} refused: {}", m.device(), m.round() + 1, problem);
+                strike(m.device());
+                return this;
+            }
+        }
+        if (settings.spec().robustness().asynchronous() && busy.contains(m.device()) && m.round() <= round) {
+            busy.remove(m.device());
+            lateApplied++;
+            if (m.update() != null) {
+                lateUpdates.add(new LateUpdate(m.device(), m.round(), m.update(), m.stats().samples()));
+            }
+            getContext().getLog().info("device {}: late result for round {} arrived in round {}; applied{}", m.device(), m.round() + 1, round + 1,
+                    m.update() != null ? " at the next aggregation with a staleness weight" : " (its micro-batches were trained as they came)");
+            return this;
+        }
         if (m.round() != round || status.get(m.device()) != DeviceStatus.RUNNING || closing) {
-            getContext().getLog().info("device {}: result for round {} arrived after it closed; not used", m.device(), m.round());
+            getContext().getLog().info("device {}: result for round {} arrived after it closed; not used", m.device(), m.round() + 1);
             return this;
         }
         status.put(m.device(), DeviceStatus.DONE);
@@ -407,7 +454,11 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             getContext().getLog().warn("round {} reached its deadline; closing without late devices {}", round, late);
             for (int d : late) {
                 status.put(d, DeviceStatus.LATE);
-                devices.get(d).tell(new DeviceActor.AbortRound(round));
+                if (settings.spec().robustness().asynchronous()) {
+                    busy.add(d); // it goes on; what it sends is applied when it arrives
+                } else {
+                    devices.get(d).tell(new DeviceActor.AbortRound(round));
+                }
             }
             closeRound(true);
         }
@@ -442,6 +493,17 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private void aggregate() {
         List<WeightedUpdate> device = new ArrayList<>();
         updates.forEach((d, u) -> device.add(new WeightedUpdate(d, u, roundStats.get(d).samples())));
+        double a = settings.spec().robustness().stalenessExponent();
+        for (LateUpdate late : lateUpdates) {
+            int staleness = Math.max(1, round - late.round());
+            device.add(new WeightedUpdate(late.device(), late.update(), late.samples() / Math.pow(1 + staleness, a)));
+        }
+        lateUpdates.clear();
+        UpdateCheck.outliers(device, globalDevice, settings.spec().robustness().normOutlierFactor()).forEach((d, why) -> {
+            getContext().getLog().warn("device {}: adapter update for round {} refused: {}", d, round + 1, why);
+            strike(d);
+            device.removeIf(u -> u.source() == d);
+        });
         List<WeightedUpdate> server = new ArrayList<>();
         shardClosed.values().forEach(sc -> sc.replicas().forEach((key, adapter) ->
                 server.add(new WeightedUpdate(key, adapter, sc.weights().getOrDefault(key, 0.0)))));
@@ -504,8 +566,16 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         roundStats.values().forEach(s -> losses.addAll(s.localLosses()));
         double trainLoss = losses.stream().mapToDouble(StepLoss::loss).average().orElse(Double.NaN);
         long samples = roundStats.values().stream().mapToLong(DeviceRoundStats::samples).sum();
+        shardClosed.values().forEach(sc -> sc.report().strikes().forEach((d, n) -> strikes.merge(d, n, Integer::sum)));
+        benchOrQuarantine();
+        List<Integer> benched = new ArrayList<>();
+        bannedUntil.forEach((d, until) -> {
+            if (until > round + 1) {
+                benched.add(d);
+            }
+        });
         RoundSummary summary = new RoundSummary(round, sampled, done, late, goneNow, closedByDeadline, !done.isEmpty(),
-                eval.accuracy(), eval.loss(), trainLoss, samples, (System.nanoTime() - roundStart) / 1e9, trainSeconds, plan.predictedSeconds());
+                eval.accuracy(), eval.loss(), trainLoss, samples, (System.nanoTime() - roundStart) / 1e9, trainSeconds, plan.predictedSeconds(), benched, lateApplied);
         try {
             planner.observe(round, roundStats.values(), shardClosed.values().stream().map(ShardClosed::report).toList());
         } catch (RuntimeException e) {
@@ -524,6 +594,42 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             return this;
         }
         return next(roundsDone);
+    }
+
+    private void strike(int device) {
+        strikes.merge(device, 1, Integer::sum);
+    }
+
+    /**
+     * Quarantines devices that sent {@code quarantine-after} bad messages or updates this round, and
+     * benches those late or gone {@code fail-limit} rounds in a row: for {@code ban-rounds}, twice
+     * as long at each repeat, after which they are tried again.
+     */
+    private void benchOrQuarantine() {
+        var r = settings.spec().robustness();
+        strikes.forEach((d, n) -> {
+            if (n >= r.quarantineAfter() && devices.containsKey(d)) {
+                ban(d, n + " refused messages or updates in round " + (round + 1));
+            }
+        });
+        status.forEach((d, s) -> {
+            if (s == DeviceStatus.LATE || s == DeviceStatus.GONE) {
+                int failed = failedInARow.merge(d, 1, Integer::sum);
+                if (failed >= r.failLimit()) {
+                    failedInARow.remove(d);
+                    ban(d, "late or gone " + failed + " rounds in a row");
+                }
+            } else if (s == DeviceStatus.DONE) {
+                failedInARow.remove(d);
+            }
+        });
+    }
+
+    private void ban(int device, String why) {
+        int n = bans.merge(device, 1, Integer::sum);
+        int length = settings.spec().robustness().banRounds() << Math.min(20, n - 1);
+        bannedUntil.put(device, round + 1 + length);
+        getContext().getLog().warn("device {} is benched for {} rounds (until round {}): {}", device, length, round + 2 + length, why);
     }
 
     /** After {@code done} rounds: the next round, or the end of the job. */
@@ -625,7 +731,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         lastCheckpointNanos = System.nanoTime();
         var c = settings.spec().checkpoint();
         JobCheckpoint cp = new JobCheckpoint(done, globalDevice, globalServer, new LinkedHashMap<>(shardSnapshots), new LinkedHashMap<>(deviceSnapshots),
-                new ArrayList<>(summaries), new TreeSet<>(gone), new LinkedHashMap<>());
+                new ArrayList<>(summaries), new TreeSet<>(gone), new LinkedHashMap<>(bannedUntil));
         var system = getContext().getSystem();
         var blocking = system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
         CompletableFuture<java.nio.file.Path> write = CompletableFuture.supplyAsync(() -> Checkpoints.write(system, c.dir(), cp, c.keep()), blocking);

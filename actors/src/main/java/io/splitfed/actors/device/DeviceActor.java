@@ -84,6 +84,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     /** Fault injection: make this device {@code factor} times slower. */
     public record SlowDown(double factor) implements Command {}
 
+    /** Fault injection: a Byzantine device, whose round results are its adapter times {@code scale} (1 is honest). */
+    public record Poison(double scale) implements Command {}
+
     /** Fault injection: throw while handling this message, as a bug would. */
     public record Fail(String reason) implements Command {}
 
@@ -150,6 +153,10 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 .onMessage(Release.class, r -> release(r.delayed()))
                 .onMessage(SlowDown.class, s -> {
                     state.slowdown = Math.max(1.0, s.factor());
+                    return this;
+                })
+                .onMessage(Poison.class, p -> {
+                    state.poison = p.scale();
                     return this;
                 })
                 .onMessage(Fail.class, f -> {
@@ -400,11 +407,15 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         }
         state.active = false;
         LoraAdapter update = state.learner == null ? null : state.learner.adapter();
+        if (update != null && state.poison != 1.0) {
+            update = update.scaled((float) state.poison);
+        }
         DeviceRoundStats stats = new DeviceRoundStats(state.settings.device(), state.round, state.samples, state.answered, state.cachedMicroBatches,
                 state.computeSeconds, state.flops, state.bytesUp + (update == null ? 0 : 4 * update.parameterCount()), state.bytesDown,
                 state.resent, state.localLosses, state.timeline, upcomingTokens(state.steps));
         // every step of the round has completed on the tensor thread, so the adapter is settled
-        Wire.tell(getContext().getSystem(), state.coordinator, new RoundCoordinator.DeviceDone(state.settings.device(), state.round, stats, update == null ? null : update.copy()), RoundCoordinator.Part::new);
+        Wire.tell(getContext().getSystem(), state.coordinator, new RoundCoordinator.DeviceDone(state.settings.device(), state.round, stats, update == null ? null : update.copy(),
+                getContext().getSelf()), RoundCoordinator.Part::new);
     }
 
     private Behavior<Command> onTakeCheckpoint(TakeCheckpoint m) {

@@ -47,6 +47,8 @@ public final class DeviceState {
 
     long nextSeq;
     double slowdown = 1.0;
+    /** Fault injection: results are the adapter times this (1: honest). */
+    double poison = 1.0;
 
     int round = -1;
     boolean active;

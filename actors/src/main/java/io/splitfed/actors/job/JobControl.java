@@ -19,4 +19,16 @@ public sealed interface JobControl extends WireMessage {
 
     /** Throw inside a server shard's handler; supervision restarts it with its state. */
     record CrashShard(int shard) implements JobControl {}
+
+    /** Make a device Byzantine: its round results become its adapter times {@code scale} (1 restores it). */
+    record PoisonDevice(int device, double scale) implements JobControl {}
+
+    /** Send bad input of {@code kind} as if from {@code device} during {@code round} (see {@link Malformed}). */
+    record SendMalformed(Malformed kind, int device, int round, long seed) implements JobControl {}
+
+    /**
+     * Stop a server shard as if its node died, and start it again from the shard's checkpoint in
+     * the store after {@code downMillis}. Its devices resend what went unanswered.
+     */
+    record KillShard(int shard, long downMillis) implements JobControl {}
 }

@@ -29,7 +29,8 @@ public record JobSpec(
         Links links,
         Server server,
         Planning planning,
-        Checkpointing checkpoint) {
+        Checkpointing checkpoint,
+        Robustness robustness) {
 
     /** The base model and its tokenizer. */
     public record Model(Path path, Path tokenizer) {}
@@ -97,6 +98,20 @@ public record JobSpec(
         }
     }
 
+    /**
+     * What the coordinator does with devices that fail or misbehave, and with late work.
+     *
+     * @param quarantineAfter refused messages or updates in one round that quarantine a device
+     * @param failLimit rounds in a row a device may be late or gone before it is benched
+     * @param banRounds the first ban's length in rounds; each further ban of the same device is twice as long
+     * @param normOutlierFactor an adapter update whose distance from the global adapter is more than
+     *     this many times the round's median distance is refused (with three updates or more)
+     * @param asynchronous late devices are not stopped at the deadline: their work is applied when
+     *     it arrives, adapter updates weighted by {@code 1 / (1 + staleness)^stalenessExponent}
+     */
+    public record Robustness(int quarantineAfter, int failLimit, int banRounds, double normOutlierFactor, boolean asynchronous,
+            double stalenessExponent) {}
+
     /** Reads {@code splitfed.job}; every field must be present (reference.conf supplies defaults). */
     public static JobSpec fromConfig(Config root) {
         Config c = root.getConfig("splitfed.job");
@@ -142,7 +157,10 @@ public record JobSpec(
                 new Server(s.getInt("shards"), s.getString("sfl-server-model").equalsIgnoreCase("per-device"), s.getInt("mix-devices")),
                 planning(a),
                 new Checkpointing(optionalPath(c, "checkpoint.dir"), c.getInt("checkpoint.every-rounds"), c.getDuration("checkpoint.interval"),
-                        c.getInt("checkpoint.keep"), c.getBoolean("checkpoint.resume")));
+                        c.getInt("checkpoint.keep"), c.getBoolean("checkpoint.resume")),
+                new Robustness(c.getInt("robustness.quarantine-after"), c.getInt("robustness.fail-limit"), c.getInt("robustness.ban-rounds"),
+                        c.getDouble("robustness.norm-outlier-factor"), c.getString("robustness.late-updates").equalsIgnoreCase("apply"),
+                        c.getDouble("robustness.staleness-exponent")));
     }
 
     private static Planning planning(Config a) {

@@ -118,6 +118,21 @@ public final class TrainingJob {
                         shards.get(m.shard()).tell(new ServerShard.Fail("crash injected into shard " + m.shard()));
                         return Behaviors.same();
                     })
+                    .onMessage(JobControl.PoisonDevice.class, m -> {
+                        deviceRefs.get(m.device()).tell(new DeviceActor.Poison(m.scale()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(JobControl.SendMalformed.class, m -> {
+                        ctx.getLog().warn("fault injection: sending {} as device {} in round {}", m.kind(), m.device(), m.round() + 1);
+                        try {
+                            m.kind().send(ctx.getSystem(), spec, job.model().config().hiddenSize(), m.device(), m.round(),
+                                    shards.isEmpty() ? null : shards.get(plan.shardOf().getOrDefault(m.device(), 0)), coordinator,
+                                    plan.initialDeviceAdapter() != null ? plan.initialDeviceAdapter() : null, m.seed());
+                        } catch (IllegalArgumentException e) {
+                            ctx.getLog().warn("fault injection: {} not sent: {}", m.kind(), e.getMessage());
+                        }
+                        return Behaviors.same();
+                    })
                     .onSignal(Terminated.class, t -> t.getRef().equals(coordinator) ? Behaviors.stopped() : Behaviors.same())
                     .build();
         });

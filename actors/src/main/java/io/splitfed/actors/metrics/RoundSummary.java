@@ -11,6 +11,8 @@ import java.util.List;
  * @param seconds the whole round: training, aggregation and evaluation
  * @param trainSeconds from the round's start until it closed for training (the last device done, or the deadline)
  * @param predictedSeconds the planner's prediction of {@code trainSeconds}; NaN when it made none
+ * @param benched devices quarantined or benched after this round
+ * @param lateApplied results of earlier rounds applied in this one (asynchronous rounds)
  */
 public record RoundSummary(
         int round,
@@ -26,4 +28,6 @@ public record RoundSummary(
         long samples,
         double seconds,
         double trainSeconds,
-        double predictedSeconds) {}
+        double predictedSeconds,
+        List<Integer> benched,
+        int lateApplied) {}

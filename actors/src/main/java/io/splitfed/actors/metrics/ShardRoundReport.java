@@ -9,6 +9,7 @@ import java.util.Map;
  * @param trainedSamples samples trained per device (each at most once)
  * @param duplicates micro-batches that arrived again and were acknowledged without training
  * @param rejected micro-batches refused (closed round, bad payload), with reasons
+ * @param strikes micro-batches refused for what they held (unknown device, shape, NaN...), by device
  */
 public record ShardRoundReport(
         int shard,
@@ -20,4 +21,5 @@ public record ShardRoundReport(
         double trainSeconds,
         double flops,
         long bytesDown,
-        List<TimelineEvent> timeline) {}
+        List<TimelineEvent> timeline,
+        Map<Integer, Integer> strikes) {}

@@ -184,6 +184,12 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     }
 
     private Behavior<Command> onForward(Forward f) {
+        String problem = ForwardCheck.problem(f, state.settings, state.round);
+        if (problem != null) {
+            state.strikes.merge(f.device(), 1, Integer::sum);
+            reject(f, problem);
+            return this;
+        }
         if (f.round() > state.round) {
             state.early.add(f); // the RoundStarted for it is still on its way
             return this;
@@ -196,8 +202,15 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
             return this;
         }
         if (f.round() < state.round || !state.accepting) {
-            reject(f, "round " + f.round() + " is closed");
-            return this;
+            if (!state.settings.spec().robustness().asynchronous()) {
+                reject(f, "round " + f.round() + " is closed");
+                return this;
+            }
+            if (!state.accepting) {
+                state.early.add(f); // a late device's work: trained once the next round opens
+                return this;
+            }
+            // a late device's work, trained in this round: frozen device blocks never make it stale
         }
         state.queue.add(new QueuedMicroBatch(f, state.arrivals++));
         if (state.inProgress == null) {
@@ -390,7 +403,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
             weights.put(key, (double) state.replicaSamples.getOrDefault(key, 0));
         });
         ShardRoundReport report = new ShardRoundReport(state.settings.shard(), state.round, state.trainedSamples, state.duplicates,
-                state.rejected, state.losses, state.trainSeconds, state.flops, state.bytesDown, state.timeline);
+                state.rejected, state.losses, state.trainSeconds, state.flops, state.bytesDown, state.timeline, new java.util.LinkedHashMap<>(state.strikes));
         Wire.tell(getContext().getSystem(), m.replyTo(), new RoundCoordinator.ShardClosed(report, replicas, weights), RoundCoordinator.Part::new);
     }
 

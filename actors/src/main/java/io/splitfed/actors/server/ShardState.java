@@ -58,6 +58,8 @@ public final class ShardState {
     /** In a cluster: where hand-off snapshots go, and come back from. */
     ActorRef<ShardStore.Command> store;
     boolean restored;
+    /** Micro-batches refused this round for what they held (not for arriving late), by device. */
+    Map<Integer, Integer> strikes = new LinkedHashMap<>();
     boolean handingOff;
 
     public ShardState(ShardSettings settings) {
@@ -135,6 +137,7 @@ public final class ShardState {
 
     void resetRound(int newRound) {
         round = newRound;
+        strikes = new LinkedHashMap<>();
         trainedSamples = new LinkedHashMap<>();
         replicaSamples = new LinkedHashMap<>();
         duplicates = 0;

@@ -39,8 +39,23 @@ final class KryoSerializers {
         out.writeBytes(b.array());
     }
 
-    static float[] readFloats(Input in) {
+    /**
+     * A length read from the wire, checked against the bytes that can still follow: a damaged or
+     * forged frame must fail with a reason, not allocate gigabytes.
+     */
+    static int length(Input in, int bytesEach) {
         int n = in.readVarInt(true);
+        long need = (long) n * bytesEach;
+        long left = in.limit() - in.position() + (in.getInputStream() == null ? 0 : Integer.MAX_VALUE);
+        if (n < 0 || need > left) {
+            throw new com.esotericsoftware.kryo.KryoException("a length of " + n + " values (" + need + " bytes) with only " + left
+                    + " bytes left: the frame is damaged or truncated");
+        }
+        return n;
+    }
+
+    static float[] readFloats(Input in) {
+        int n = length(in, 4);
         byte[] raw = in.readBytes(n * 4);
         float[] out = new float[n];
         ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
@@ -53,7 +68,7 @@ final class KryoSerializers {
     }
 
     static int[] readInts(Input in) {
-        int n = in.readVarInt(true);
+        int n = length(in, 1);
         return in.readInts(n, true);
     }
 
@@ -75,7 +90,7 @@ final class KryoSerializers {
         public TensorPayload read(Kryo kryo, Input in, Class<? extends TensorPayload> type) {
             TensorPayload.Encoding enc = TensorPayload.Encoding.values()[in.readByte()];
             int[] shape = readInts(in);
-            byte[] bytes = in.readBytes(in.readVarInt(true));
+            byte[] bytes = in.readBytes(length(in, 1));
             float[] scales = in.readBoolean() ? readFloats(in) : null;
             return new TensorPayload(enc, shape, bytes, scales);
         }
@@ -127,7 +142,7 @@ final class KryoSerializers {
             for (int i = 0; i < nt; i++) {
                 targets.add(LoraTarget.values()[in.readByte()]);
             }
-            int n = in.readVarInt(true);
+            int n = length(in, 1);
             Map<String, HostTensor> tensors = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
                 String key = in.readString();
@@ -173,7 +188,7 @@ final class KryoSerializers {
 
         @Override
         public List<?> read(Kryo kryo, Input in, Class<? extends List<?>> type) {
-            int n = in.readVarInt(true);
+            int n = length(in, 1);
             List<Object> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 out.add(kryo.readClassAndObject(in));
@@ -194,7 +209,7 @@ final class KryoSerializers {
 
         @Override
         public Set<?> read(Kryo kryo, Input in, Class<? extends Set<?>> type) {
-            int n = in.readVarInt(true);
+            int n = length(in, 1);
             Set<Object> out = new LinkedHashSet<>();
             for (int i = 0; i < n; i++) {
                 out.add(kryo.readClassAndObject(in));
@@ -216,7 +231,7 @@ final class KryoSerializers {
 
         @Override
         public Map<?, ?> read(Kryo kryo, Input in, Class<? extends Map<?, ?>> type) {
-            int n = in.readVarInt(true);
+            int n = length(in, 1);
             Map<Object, Object> out = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
                 out.put(kryo.readClassAndObject(in), kryo.readClassAndObject(in));

@@ -109,4 +109,38 @@ class AggregationTest {
         assertThat(reply.serverGlobal()).isNull();
         assertThat(reply.notes()).singleElement().asString().contains("from 1").contains("NaN");
     }
+
+    @Test
+    void medianAndTrimmedMeanIgnoreOnePoisonedUpdate() {
+        List<WeightedUpdate> updates = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            updates.add(new WeightedUpdate(i, adapter(10 + i, false), 100));
+        }
+        LoraAdapter poisoned = adapter(99, false);
+        poisoned.tensors().values().forEach(t -> {
+            for (int j = 0; j < t.data().length; j++) {
+                t.data()[j] = 1e6f;
+            }
+        });
+        updates.add(new WeightedUpdate(5, poisoned, 10_000));
+        for (AggregationStrategy robust : List.of(AggregationStrategy.parse("median"), AggregationStrategy.parse("trimmed-mean:0.2"))) {
+            LoraAdapter out = robust.aggregate(updates);
+            out.tensors().forEach((k, t) -> {
+                for (float v : t.data()) {
+                    assertThat(Math.abs(v)).as("%s %s", robust.name(), k).isLessThan(10f);
+                }
+            });
+        }
+        float fedavg = new WeightedFedAvg().aggregate(updates).get("score.weight").data()[0];
+        assertThat(fedavg).as("plain FedAvg is dragged away").isGreaterThan(1e5f);
+        // an honest round: the median of five is the middle value at each position
+        LoraAdapter median = new CoordinateMedian(0).aggregate(updates.subList(0, 5));
+        float[] at0 = new float[5];
+        for (int i = 0; i < 5; i++) {
+            at0[i] = updates.get(i).adapter().get("score.weight").data()[0];
+        }
+        java.util.Arrays.sort(at0);
+        assertThat(median.get("score.weight").data()[0]).isEqualTo(at0[2]);
+        assertThatThrownBy(() -> AggregationStrategy.parse("trimmed-mean:0.7")).hasMessageContaining("below 0.5");
+    }
 }

@@ -91,7 +91,7 @@ class KryoSerializerTest {
         LoraAdapter adapter = new LoraAdapter(new LoraConfig(2, 4, 0.0, Set.of(LoraTarget.Q)), tensors, Set.of("layers.0.q.lora_A"));
         var stats = new DeviceRoundStats(1, 2, 64, 2, 1, 0.5, 1e9, 100, 200, 0,
                 List.of(new StepLoss(2, 1, 0, 0.7f, 10)), List.of(new TimelineEvent(1, 2, 0, TimelineEvent.Stage.SENT, 99, "device-1")), 4150L);
-        var done = (RoundCoordinator.DeviceDone) roundTrip(new RoundCoordinator.DeviceDone(1, 2, stats, adapter));
+        var done = (RoundCoordinator.DeviceDone) roundTrip(new RoundCoordinator.DeviceDone(1, 2, stats, adapter, null));
         assertThat(done.stats()).isEqualTo(stats);
         assertThat(done.update().tensors().get("layers.0.q.lora_B").data()).containsExactly(tensors.get("layers.0.q.lora_B").data());
         assertThat(done.update().frozen()).containsExactly("layers.0.q.lora_A");

@@ -142,6 +142,20 @@ public final class LoraAdapter {
         return new LoraAdapter(config, t, frozen);
     }
 
+    /** Every value times {@code factor}, in a new adapter. */
+    public LoraAdapter scaled(float factor) {
+        LinkedHashMap<String, HostTensor> t = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> {
+            HostTensor c = v.copy();
+            float[] d = c.data();
+            for (int i = 0; i < d.length; i++) {
+                d[i] *= factor;
+            }
+            t.put(k, c);
+        });
+        return new LoraAdapter(config, t, frozen);
+    }
+
     /** The same keys with other values (for averaging, deltas and checkpoints). */
     public LoraAdapter withTensors(Map<String, HostTensor> values) {
         if (!values.keySet().equals(tensors.keySet())) {

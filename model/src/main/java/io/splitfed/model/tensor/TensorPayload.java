@@ -69,6 +69,27 @@ public record TensorPayload(Encoding encoding, int[] shape, byte[] bytes, float[
         }
     }
 
+    /** The index of the first NaN or infinite value (or scale), or -1 when every one is finite. */
+    public long firstNonFinite() {
+        if (scales != null) {
+            for (int i = 0; i < scales.length; i++) {
+                if (!Float.isFinite(scales[i])) {
+                    return i;
+                }
+            }
+        }
+        if (encoding.quantized()) {
+            return -1; // integers with finite scales decode to finite values
+        }
+        float[] v = WireCodec.toFloats(this);
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     public long numel() {
         return HostTensor.numel(shape);
     }
