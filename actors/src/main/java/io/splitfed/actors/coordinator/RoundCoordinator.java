@@ -80,6 +80,12 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     /** A device's snapshot for the checkpoint after {@code roundsDone} rounds. */
     public record DeviceCheckpointed(int roundsDone, DeviceSnapshot snapshot) implements Command {}
 
+    /**
+     * Shard {@code shard} lost its node and runs again as {@code ref}, from the state it had when
+     * the round began: its devices run the round again, so everything they send is trained once.
+     */
+    public record ShardReplaced(int shard, ActorRef<ServerShard.Command> ref) implements Command {}
+
     /** A device's compute profile, taken when it joined. */
     public record DeviceProfiled(DeviceProfile profile) implements Command {}
 
@@ -107,6 +113,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private final Reassembler reassembler = new Reassembler(getContext().getSystem());
     private final CoordinatorSettings settings;
     private final Map<Integer, ActorRef<DeviceActor.Command>> devices;
+    private final List<ActorRef<ServerShard.Command>> shards;
     private final TimerScheduler<Command> timers;
     private final Set<Integer> gone = new TreeSet<>();
     private final List<RoundSummary> summaries = new ArrayList<>();
@@ -170,6 +177,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             context.getLog().info("resuming from the checkpoint after round {}", resume.roundsDone());
         }
         this.devices = new LinkedHashMap<>(settings.devices());
+        this.shards = new ArrayList<>(settings.shards());
         this.staticPlanner = new StaticPlanner(settings.spec(), settings.layers());
         this.planner = settings.planner() != null ? settings.planner() : staticPlanner;
         devices.forEach((id, ref) -> context.watchWith(ref, new DeviceTerminated(id, ref)));
@@ -207,6 +215,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
                 .onMessage(DeviceDone.class, this::onDeviceDone)
                 .onMessage(DeviceTerminated.class, this::onTerminated)
                 .onMessage(DeviceRejoined.class, this::onRejoined)
+                .onMessage(ShardReplaced.class, this::onShardReplaced)
                 .onMessage(Deadline.class, this::onDeadline)
                 .onMessage(ShardClosed.class, this::onShardClosed)
                 .onMessage(Aggregated.class, this::onAggregated)
@@ -274,7 +283,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             steps.put(d, (int) Math.ceil((double) samples / plan.of(d).microBatch()));
         }
         roundMicroBatches = steps.values().stream().mapToLong(Integer::longValue).sum();
-        for (ActorRef<ServerShard.Command> shard : settings.shards()) {
+        for (ActorRef<ServerShard.Command> shard : shards) {
             shard.tell(new ServerShard.RoundStarted(r));
         }
         turns.clear();
@@ -325,7 +334,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     }
 
     private void startDevice(int d) {
-        ActorRef<ServerShard.Command> shard = settings.shards().isEmpty() ? null : settings.shards().get(settings.shardOf().get(d));
+        ActorRef<ServerShard.Command> shard = shards.isEmpty() ? null : shards.get(settings.shardOf().get(d));
         Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.StartRound(round, steps.get(d), globalDevice, shard, getContext().getSelf(),
                 plan.of(d)), DeviceActor.Part::new);
     }
@@ -389,6 +398,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         if (settings.spec().robustness().asynchronous() && busy.contains(m.device()) && m.round() <= round) {
             busy.remove(m.device());
             lateApplied++;
+            deviceStats.add(m.stats());
             if (m.update() != null) {
                 lateUpdates.add(new LateUpdate(m.device(), m.round(), m.update(), m.stats().samples()));
             }
@@ -424,6 +434,30 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
                 nextTurn();
             }
             maybeClose();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onShardReplaced(ShardReplaced m) {
+        shards.set(m.shard(), m.ref());
+        getContext().getLog().warn("shard {} is back from the start of round {}; its devices run the round again", m.shard(), round + 1);
+        if (round < 0) {
+            return this;
+        }
+        m.ref().tell(new ServerShard.RoundStarted(round));
+        for (Map.Entry<Integer, DeviceStatus> e : status.entrySet()) {
+            int d = e.getKey();
+            if (settings.shardOf().get(d) == m.shard() && (e.getValue() == DeviceStatus.RUNNING || e.getValue() == DeviceStatus.DONE)) {
+                status.put(d, DeviceStatus.RUNNING);
+                roundStats.remove(d);
+                updates.remove(d);
+                answered.remove(d);
+                Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.Rewind(new DeviceActor.StartRound(round, steps.get(d), globalDevice,
+                        m.ref(), getContext().getSelf(), plan.of(d))), DeviceActor.Part::new);
+            }
+        }
+        if (closing && !shardClosed.containsKey(m.shard())) {
+            m.ref().tell(new ServerShard.CloseRound(round, getContext().getSelf()));
         }
         return this;
     }
@@ -470,11 +504,11 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         closedByDeadline = byDeadline;
         trainSeconds = (System.nanoTime() - roundStart) / 1e9;
         timers.cancel("deadline");
-        if (settings.shards().isEmpty()) {
+        if (shards.isEmpty()) {
             aggregate();
             return;
         }
-        for (ActorRef<ServerShard.Command> shard : settings.shards()) {
+        for (ActorRef<ServerShard.Command> shard : shards) {
             shard.tell(new ServerShard.CloseRound(round, getContext().getSelf()));
         }
     }
@@ -484,7 +518,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             return this;
         }
         shardClosed.put(m.report().shard(), m);
-        if (shardClosed.size() == settings.shards().size()) {
+        if (shardClosed.size() == shards.size()) {
             aggregate();
         }
         return this;
@@ -528,7 +562,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             globalServer = m.serverGlobal();
             long replicas = shardClosed.values().stream().mapToLong(sc -> sc.replicas().size()).sum();
             if (replicas > 1) {
-                for (ActorRef<ServerShard.Command> shard : settings.shards()) {
+                for (ActorRef<ServerShard.Command> shard : shards) {
                     shard.tell(new ServerShard.LoadAdapter(round, globalServer));
                 }
             }
@@ -662,7 +696,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private void beginCheckpoint(int done) {
         checkpointing = done;
         shardSnapshots.clear();
-        for (ActorRef<ServerShard.Command> shard : settings.shards()) {
+        for (ActorRef<ServerShard.Command> shard : shards) {
             shard.tell(new ServerShard.TakeCheckpoint(done, getContext().getSelf()));
         }
         devices.forEach((d, ref) -> {
@@ -695,7 +729,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
 
     private List<Integer> missingShards() {
         List<Integer> out = new ArrayList<>();
-        for (int s = 0; s < settings.shards().size(); s++) {
+        for (int s = 0; s < shards.size(); s++) {
             if (!shardSnapshots.containsKey(s)) {
                 out.add(s);
             }

@@ -61,6 +61,12 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
             ActorRef<RoundCoordinator.Command> coordinator, DevicePlan plan) implements Command {}
 
     /**
+     * Its shard lost the round's work: run the round again from its first micro-batch, toward the
+     * shard named in {@code start}.
+     */
+    public record Rewind(StartRound start) implements Command {}
+
+    /**
      * Measure how fast this device computes, and tell {@code replyTo}, with the padded length of
      * the {@code steps} micro-batches it will run next.
      */
@@ -83,6 +89,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
     /** Fault injection: make this device {@code factor} times slower. */
     public record SlowDown(double factor) implements Command {}
+
+    /** Fault injection: add {@code extraLatencyMillis} to every uplink message, and drop all for the next {@code cutMillis}. */
+    public record LinkFault(long extraLatencyMillis, long cutMillis) implements Command {}
 
     /** Fault injection: a Byzantine device, whose round results are its adapter times {@code scale} (1 is honest). */
     public record Poison(double scale) implements Command {}
@@ -139,6 +148,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                     return this;
                 })
                 .onMessage(StartRound.class, this::onStartRound)
+                .onMessage(Rewind.class, this::onRewind)
                 .onMessage(Profile.class, this::onProfile)
                 .onMessage(TakeCheckpoint.class, this::onTakeCheckpoint)
                 .onMessage(Profiled.class, this::onProfiled)
@@ -153,6 +163,11 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 .onMessage(Release.class, r -> release(r.delayed()))
                 .onMessage(SlowDown.class, s -> {
                     state.slowdown = Math.max(1.0, s.factor());
+                    return this;
+                })
+                .onMessage(LinkFault.class, l -> {
+                    state.linkExtraNanos = Math.max(0, l.extraLatencyMillis()) * 1_000_000L;
+                    state.linkCutUntilNanos = l.cutMillis() > 0 ? System.nanoTime() + l.cutMillis() * 1_000_000L : 0;
                     return this;
                 })
                 .onMessage(Poison.class, p -> {
@@ -172,12 +187,34 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         }
         dropInFlight();
         state.apply(m.plan(), getContext().getLog());
+        state.roundStart = state.data.cursor();
         state.resetRound(m.round(), m.steps());
         state.shard = state.route != null ? state.route : m.shard();
         state.coordinator = m.coordinator();
         if (m.global() != null && state.learner != null) {
             SegmentLearner learner = state.learner;
             TensorExecutor.shared().execute(() -> learner.load(m.global())); // ahead of this round's steps
+        }
+        pump();
+        finishIfDone();
+        return this;
+    }
+
+    private Behavior<Command> onRewind(Rewind m) {
+        if (m.start().round() != state.round) {
+            return this;
+        }
+        getContext().getLog().warn("device {}: its shard lost round {}; running it again from its first micro-batch", state.settings.device(), m.start().round() + 1);
+        dropInFlight();
+        if (state.roundStart != null) {
+            state.data.restore(state.roundStart);
+        }
+        state.resetRound(m.start().round(), m.start().steps());
+        state.shard = state.route != null ? state.route : m.start().shard();
+        if (m.start().global() != null && state.learner != null) {
+            SegmentLearner learner = state.learner;
+            LoraAdapter global = m.start().global();
+            TensorExecutor.shared().execute(() -> learner.load(global));
         }
         pump();
         finishIfDone();
@@ -295,7 +332,14 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     }
 
     private void deliver(ServerShard.Forward f) {
-        Duration delay = state.uplink == null ? Duration.ZERO : state.uplink.send(f.activations().wireBytes(), System.nanoTime());
+        long now = System.nanoTime();
+        if (now < state.linkCutUntilNanos) {
+            return; // the link is down: lost, and sent again after the ack timeout
+        }
+        // a slowed device's link is slowed as much as its compute
+        long bytes = (long) (f.activations().wireBytes() * state.slowdown);
+        Duration delay = state.uplink == null ? Duration.ZERO : state.uplink.send(bytes, now);
+        delay = delay.plusNanos(state.linkExtraNanos);
         if (delay.isZero()) {
             state.shard.tell(f);
         } else {

@@ -47,6 +47,11 @@ public final class DeviceState {
 
     long nextSeq;
     double slowdown = 1.0;
+    /** Fault injection: extra uplink latency, and the time until which the uplink drops everything. */
+    long linkExtraNanos;
+    long linkCutUntilNanos;
+    /** Where the current round began in the data, to run it again if its shard loses it. */
+    DeviceData.Cursor roundStart;
     /** Fault injection: results are the adapter times this (1: honest). */
     double poison = 1.0;
 

@@ -20,6 +20,9 @@ public sealed interface JobControl extends WireMessage {
     /** Throw inside a server shard's handler; supervision restarts it with its state. */
     record CrashShard(int shard) implements JobControl {}
 
+    /** Add latency to a device's uplink, and cut it for {@code cutMillis} (0: not cut). */
+    record LinkFault(int device, long extraLatencyMillis, long cutMillis) implements JobControl {}
+
     /** Make a device Byzantine: its round results become its adapter times {@code scale} (1 restores it). */
     record PoisonDevice(int device, double scale) implements JobControl {}
 
@@ -31,4 +34,7 @@ public sealed interface JobControl extends WireMessage {
      * the store after {@code downMillis}. Its devices resend what went unanswered.
      */
     record KillShard(int shard, long downMillis) implements JobControl {}
+
+    /** Start a killed shard again (sent by the guardian to itself after a {@link KillShard}'s delay). */
+    record RestartShard(int shard) implements JobControl {}
 }

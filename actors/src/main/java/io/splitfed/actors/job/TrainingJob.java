@@ -64,11 +64,13 @@ public final class TrainingJob {
             }
             ActorRef<Aggregator.Command> aggregator = ctx.spawn(Aggregator.create(AggregationStrategy.parse(spec.federation().aggregation())), "aggregator");
             List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
+            List<ShardState> shardStates = new ArrayList<>();
             for (int s = 0; s < plan.shards(); s++) {
                 ShardState shard = plan.shardState(s);
                 if (resume != null && resume.shards().containsKey(s)) {
                     shard.resumedFrom(resume.shards().get(s));
                 }
+                shardStates.add(shard);
                 shards.add(ctx.spawn(ServerShard.create(shard), "server-shard-" + s));
             }
             Map<Integer, ActorRef<DeviceActor.Command>> deviceRefs = new LinkedHashMap<>();
@@ -88,6 +90,7 @@ public final class TrainingJob {
             ctx.watch(coordinator);
             coordinator.tell(RoundCoordinator.Start.INSTANCE);
             int[] restarts = new int[devices];
+            int[] shardRestarts = new int[Math.max(1, shards.size())];
             return Behaviors.receive(JobControl.class)
                     .onMessage(JobControl.StopDevice.class, m -> {
                         ActorRef<DeviceActor.Command> ref = deviceRefs.get(m.device());
@@ -116,6 +119,33 @@ public final class TrainingJob {
                     })
                     .onMessage(JobControl.CrashShard.class, m -> {
                         shards.get(m.shard()).tell(new ServerShard.Fail("crash injected into shard " + m.shard()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(JobControl.KillShard.class, m -> {
+                        if (m.shard() < 0 || m.shard() >= shards.size()) {
+                            ctx.getLog().warn("fault injection: no shard {} (the job has {})", m.shard(), shards.size());
+                            return Behaviors.same();
+                        }
+                        ctx.getLog().warn("fault injection: shard {} loses its node; back in {} ms", m.shard(), m.downMillis());
+                        ctx.stop(shards.get(m.shard()));
+                        ctx.scheduleOnce(java.time.Duration.ofMillis(m.downMillis()), ctx.getSelf(), new JobControl.RestartShard(m.shard()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(JobControl.RestartShard.class, m -> {
+                        // the lost node's memory is gone: the shard goes on from its state at the round's start
+                        var boundary = shardStates.get(m.shard()).boundary();
+                        ShardState fresh = plan.shardState(m.shard());
+                        if (boundary != null) {
+                            fresh.resumedFrom(boundary);
+                        }
+                        ActorRef<ServerShard.Command> ref = ctx.spawn(ServerShard.create(fresh), "server-shard-" + m.shard() + "-r" + (++shardRestarts[m.shard()]));
+                        shards.set(m.shard(), ref);
+                        shardStates.set(m.shard(), fresh);
+                        coordinator.tell(new RoundCoordinator.ShardReplaced(m.shard(), ref));
+                        return Behaviors.same();
+                    })
+                    .onMessage(JobControl.LinkFault.class, m -> {
+                        deviceRefs.get(m.device()).tell(new DeviceActor.LinkFault(m.extraLatencyMillis(), m.cutMillis()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.PoisonDevice.class, m -> {

@@ -175,10 +175,14 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         }
         state.resetRound(m.round());
         state.accepting = true;
+        state.boundary = state.snapshot(); // what a restart after losing this shard's node goes on from
         List<Forward> early = new ArrayList<>(state.early);
         state.early.clear();
         for (Forward f : early) {
             onForward(f);
+        }
+        if (state.inProgress == null) {
+            startNext();
         }
         return this;
     }
@@ -195,8 +199,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
             return this;
         }
         state.timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.RECEIVED, JobClock.micros(), "shard-" + state.settings.shard()));
-        long last = state.lastTrained.getOrDefault(f.device(), -1L);
-        if (f.seq() <= last || state.find(f.device(), f.seq()) != null) {
+        if (state.trained(f.device()).contains(f.seq()) || state.find(f.device(), f.seq()) != null) {
             state.duplicates++;
             reanswer(f);
             return this;
@@ -234,7 +237,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
                 send(f, new DeviceActor.CutGradient(f.round(), f.seq(), g, JobClock.micros()), g.wireBytes());
             }
             // otherwise the step is still running and its gradient will be sent when it ends
-        } else if (f.seq() <= state.lastTrained.getOrDefault(f.device(), -1L)) {
+        } else if (state.trained(f.device()).contains(f.seq())) {
             send(f, new DeviceActor.Credit(f.round(), f.seq(), JobClock.micros()), 16);
         }
     }
@@ -245,8 +248,8 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
      * that device alone.
      */
     private void startNext() {
-        if (state.handingOff) {
-            return;
+        if (state.handingOff || !state.accepting) {
+            return; // between rounds the adapter is being aggregated: what is queued waits for the next round
         }
         QueuedMicroBatch anchor = state.laggard();
         if (anchor == null) {
@@ -321,7 +324,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
                 return;
             }
             state.queue.remove(q);
-            state.lastTrained.merge(f.device(), f.seq(), Math::max);
+            state.trained(f.device()).add(f.seq());
             state.timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.TRAINED, now, "shard-" + state.settings.shard()));
             if (t.gradient() == null) {
                 send(f, new DeviceActor.Credit(f.round(), f.seq(), now), 16);
@@ -391,11 +394,13 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     private void finishClose() {
         CloseRound m = state.pendingClose;
         state.pendingClose = null;
-        for (QueuedMicroBatch q : state.queue) {
-            state.rejected.add("device " + q.forward.device() + " micro-batch " + q.forward.seq() + " dropped: round " + q.forward.round()
-                    + " closed with " + q.remaining() + " of its rows untrained");
-        }
-        state.queue.clear();
+        if (!state.settings.spec().robustness().asynchronous()) {
+            for (QueuedMicroBatch q : state.queue) {
+                state.rejected.add("device " + q.forward.device() + " micro-batch " + q.forward.seq() + " dropped: round " + q.forward.round()
+                        + " closed with " + q.remaining() + " of its rows untrained");
+            }
+            state.queue.clear();
+        } // asynchronous rounds: late devices' queued micro-batches stay, and train when the next round opens
         Map<Integer, LoraAdapter> replicas = new LinkedHashMap<>();
         Map<Integer, Double> weights = new HashMap<>();
         state.learners.forEach((key, learner) -> {

@@ -21,7 +21,7 @@ public record ShardSnapshot(
         Map<Integer, LoraAdapter> adapters,
         Map<Integer, OptimizerState> optimizers,
         LoraAdapter global,
-        Map<Integer, Long> lastTrained,
+        Map<Integer, long[]> trainedSeqs,
         Map<Integer, Integer> trainedSamples,
         Map<Integer, Integer> replicaSamples,
         int duplicates,

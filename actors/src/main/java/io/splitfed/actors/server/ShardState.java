@@ -30,7 +30,18 @@ public final class ShardState {
 
     final ShardSettings settings;
     final Map<Integer, SegmentLearner> learners = new LinkedHashMap<>();
-    final Map<Integer, Long> lastTrained = new HashMap<>();
+    final Map<Integer, TrainedSeqs> trained = new HashMap<>();
+
+    /** What {@code device} has had trained here. */
+    TrainedSeqs trained(int device) {
+        return trained.computeIfAbsent(device, d -> new TrainedSeqs());
+    }
+
+    private Map<Integer, long[]> trainedArrays() {
+        Map<Integer, long[]> out = new LinkedHashMap<>();
+        trained.forEach((d, t) -> out.put(d, t.toArray()));
+        return out;
+    }
     final Map<Integer, Map<Long, TensorPayload>> recentGradients = new HashMap<>();
     final Map<Integer, LinkShaper> downlinks = new HashMap<>();
     final List<QueuedMicroBatch> queue = new ArrayList<>();
@@ -58,6 +69,13 @@ public final class ShardState {
     /** In a cluster: where hand-off snapshots go, and come back from. */
     ActorRef<ShardStore.Command> store;
     boolean restored;
+    /** This shard as the current round began: what it restarts from if its node is lost. */
+    volatile ShardSnapshot boundary;
+
+    /** This shard as the current round began (null before the first round). */
+    public ShardSnapshot boundary() {
+        return boundary;
+    }
     /** Micro-batches refused this round for what they held (not for arriving late), by device. */
     Map<Integer, Integer> strikes = new LinkedHashMap<>();
     boolean handingOff;
@@ -86,7 +104,7 @@ public final class ShardState {
             adapters.put(k, l.adapter().copy());
             optimizers.put(k, l.optimizer().state().copy());
         });
-        return new ShardSnapshot(settings.shard(), round, accepting, adapters, optimizers, global, new LinkedHashMap<>(lastTrained),
+        return new ShardSnapshot(settings.shard(), round, accepting, adapters, optimizers, global, trainedArrays(),
                 new LinkedHashMap<>(trainedSamples), new LinkedHashMap<>(replicaSamples), duplicates, new ArrayList<>(rejected),
                 new ArrayList<>(losses), new ArrayList<>(timeline), trainSeconds, flops, bytesDown, stepsTotal, pendingClose,
                 queue.stream().map(q -> q.forward).toList(), queue.stream().map(QueuedMicroBatch::trainedRows).toList(), new ArrayList<>(early));
@@ -104,7 +122,7 @@ public final class ShardState {
                 learner.optimizer().restore(o);
             });
         });
-        lastTrained.putAll(s.lastTrained());
+        s.trainedSeqs().forEach((d, a) -> trained.put(d, TrainedSeqs.fromArray(a)));
         trainedSamples = new LinkedHashMap<>(s.trainedSamples());
         replicaSamples = new LinkedHashMap<>(s.replicaSamples());
         duplicates = s.duplicates();

@@ -22,7 +22,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     static Map<String, BenchSuite> suites() {
         Map<String, BenchSuite> all = new LinkedHashMap<>();
-        for (BenchSuite s : List.<BenchSuite>of(new ModelSuite(), new io.splitfed.runtime.bench.PipelineSuite(), new io.splitfed.runtime.bench.WireSuite(), new io.splitfed.runtime.bench.OptimizerSuite())) {
+        for (BenchSuite s : List.<BenchSuite>of(new ModelSuite(), new io.splitfed.runtime.bench.PipelineSuite(), new io.splitfed.runtime.bench.WireSuite(), new io.splitfed.runtime.bench.OptimizerSuite(), new io.splitfed.runtime.bench.ChurnSuite())) {
             all.put(s.name(), s);
         }
         return all;

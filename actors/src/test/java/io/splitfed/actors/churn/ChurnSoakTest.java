@@ -1,0 +1,59 @@
+package io.splitfed.actors.churn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.testing.TestJobs;
+
+import com.typesafe.config.Config;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The churn soak, short: 8 SplitFrozen devices on slow links, 30% of device-rounds killed or
+ * slowed 5x, one shard's node killed mid-round and restarted; late work applied when it comes.
+ */
+class ChurnSoakTest {
+
+    static Map<String, Object> soak() {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("mode", "splitfrozen");
+        o.put("federation.devices", 8);
+        o.put("server.shards", 2);
+        o.put("federation.rounds", 5);
+        o.put("federation.epochs", 2);
+        o.put("data.train-limit", 2400);
+        o.put("training.micro-batch", 16);
+        o.put("data.eval-limit", 400);
+        o.put("links.enabled", true);
+        o.put("links.uplink-mbps", 2);
+        o.put("links.latency", "5ms");
+        o.put("federation.round-deadline", "10s");
+        o.put("pipeline.ack-timeout", "2s");
+        o.put("robustness.late-updates", "apply");
+        return o;
+    }
+
+    @Test
+    void aJobUnderChurnFinishesTrainsEverySampleOnceAndKeepsItsAccuracy() throws Exception {
+        Config config = TestJobs.config(soak());
+        JobResult calm = TestJobs.run(config);
+
+        ChurnPlan plan = ChurnPlan.random(7, 8, 5, new ChurnPlan.Settings(0.3, 5, 2, 600, 3000, 0));
+        assertThat(plan.events()).anyMatch(e -> e.action().equals("kill-device")).anyMatch(e -> e.action().equals("slow-device"))
+                .anyMatch(e -> e.action().equals("kill-shard"));
+        ChurnRun.Outcome o = ChurnRun.run(TestJobs.prepare(config), config, plan, System.out::println);
+
+        double diff = 100 * (o.result().finalAccuracy() - calm.finalAccuracy());
+        System.out.printf("churn soak: devices lost %d, rounds closed by deadline %d, late results applied %d, accuracy %.1f%% vs %.1f%% calm (%+.1f points)%n",
+                o.devicesLost(), o.deadlineRounds(), o.lateApplied(), 100 * o.result().finalAccuracy(), 100 * calm.finalAccuracy(), diff);
+        assertThat(o.result().rounds()).hasSize(5);
+        assertThat(o.devicesLost()).isPositive();
+        assertThat(o.sentBySurvivors()).as("surviving devices").isNotEmpty();
+        assertThat(o.trainedForSurvivors()).as("every sample a surviving device sent was trained exactly once").isEqualTo(o.sentBySurvivors());
+        assertThat(Math.abs(diff)).as("accuracy against the calm run").isLessThanOrEqualTo(2.0);
+    }
+}

@@ -1,0 +1,104 @@
+package io.splitfed.runtime.cli;
+
+import io.splitfed.actors.churn.ChurnPlan;
+import io.splitfed.actors.churn.ChurnRun;
+import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.job.JobPreparation;
+import io.splitfed.actors.job.JobSpec;
+import io.splitfed.actors.job.TrainingJob;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/** Runs a job in this JVM under a seeded schedule of faults, and reports what it did to the job. */
+@Command(name = "churn", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train in this JVM while a seeded fault injector kills and restarts devices, slows them down,",
+            "kills a server shard, and sends malformed messages. Prints every fault with its time, so a run",
+            "can be replayed (--write-schedule, then --schedule), and what the job lost."})
+public final class ChurnCommand implements Callable<Integer> {
+
+    @Mixin
+    JobOptions job;
+
+    @Option(names = "--rate", description = "Share of device-rounds with a fault: half kills, half slowdowns (default: 0.3)")
+    double rate = 0.3;
+
+    @Option(names = "--slowdown", description = "How much slower a slowed device runs, compute and link (default: 5)")
+    double slowdown = 5;
+
+    @Option(names = "--kill-shard-round", description = "Round (from 1) in which shard 0 loses its node; 0: never (default: 3)")
+    int killShardRound = 3;
+
+    @Option(names = "--shard-down", description = "Milliseconds before the killed shard is back (default: 2000)")
+    long shardDownMillis = 2000;
+
+    @Option(names = "--malformed-rate", description = "Share of device-rounds that also send a malformed message (default: 0)")
+    double malformedRate;
+
+    @Option(names = "--round-ms", description = "About how long a round takes, to spread the kills over it (default: 5000)")
+    long roundMillis = 5000;
+
+    @Option(names = "--churn-seed", description = "Seed of the fault schedule (default: 7)")
+    long churnSeed = 7;
+
+    @Option(names = "--schedule", description = "Play this schedule (JSON, as --write-schedule writes) instead of drawing one")
+    Path schedule;
+
+    @Option(names = "--write-schedule", description = "Write the schedule as JSON, to replay or edit")
+    Path writeSchedule;
+
+    @Option(names = "--compare", description = "Also run the same job and seed without churn, and print the accuracy difference")
+    boolean compare;
+
+    @Override
+    public Integer call() throws Exception {
+        var config = job.config();
+        JobSpec spec = JobSpec.fromConfig(config);
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ChurnPlan plan;
+        if (schedule != null) {
+            if (!Files.isRegularFile(schedule)) {
+                throw new UserError("--schedule " + schedule + ": no such file");
+            }
+            try {
+                plan = json.readValue(schedule.toFile(), ChurnPlan.class);
+            } catch (java.io.IOException e) {
+                throw new UserError("--schedule " + schedule + ": not a churn schedule (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            }
+        } else {
+            plan = ChurnPlan.random(churnSeed, spec.federation().devices(), spec.federation().rounds(),
+                    new ChurnPlan.Settings(rate, slowdown, killShardRound - 1, shardDownMillis, roundMillis, malformedRate));
+        }
+        if (writeSchedule != null) {
+            json.writeValue(writeSchedule.toFile(), plan);
+            System.out.println("schedule written to " + writeSchedule);
+        }
+        System.out.printf(Locale.ROOT, "churn: %d faults planned over %d rounds (seed %d)%n", plan.events().size(), spec.federation().rounds(), plan.seed());
+        ChurnRun.Outcome o = ChurnRun.run(JobPreparation.prepare(spec), config, plan, System.out::println);
+        JobResult r = o.result();
+        long sent = o.sentBySurvivors().values().stream().mapToLong(Long::longValue).sum();
+        long trained = o.trainedForSurvivors().values().stream().mapToLong(Long::longValue).sum();
+        System.out.printf(Locale.ROOT, "%n== churn: %d rounds in %.0f s%n", r.rounds().size(), r.wallSeconds());
+        System.out.printf(Locale.ROOT, "devices lost                %d%n", o.devicesLost());
+        System.out.printf(Locale.ROOT, "rounds closed by deadline   %d%n", o.deadlineRounds());
+        System.out.printf(Locale.ROOT, "late results applied        %d%n", o.lateApplied());
+        System.out.printf(Locale.ROOT, "survivors' samples trained  %d of %d sent%s%n", trained, sent, o.exactlyOnce() ? ", each exactly once" : ", MISMATCH");
+        System.out.printf(Locale.ROOT, "final accuracy              %.2f%%%n", 100 * r.finalAccuracy());
+        if (compare) {
+            JobResult calm = TrainingJob.run(JobPreparation.prepare(spec), config, null).result().get(24, TimeUnit.HOURS);
+            System.out.printf(Locale.ROOT, "without churn               %.2f%% (%+.2f points with churn)%n", 100 * calm.finalAccuracy(),
+                    100 * (r.finalAccuracy() - calm.finalAccuracy()));
+        }
+        return o.exactlyOnce() ? 0 : 1;
+    }
+}
