@@ -108,7 +108,7 @@ class SflLlmOptimizerTest {
         ConvergenceModel truth = new ConvergenceModel(5, 20, 0.8, 64);
         int[] ranks = {2, 4, 8, 16, 32};
         double[] rounds = Arrays.stream(ranks).mapToDouble(r -> truth.rounds(r, 64)).toArray();
-        ConvergenceModel fit = ConvergenceModel.defaults().fit(ranks, rounds);
+        ConvergenceModel fit = new ConvergenceModel(0, 0, 0.8, 64).fit(ranks, rounds);
         assertThat(fit.a()).isCloseTo(5, org.assertj.core.data.Offset.offset(1e-6));
         assertThat(fit.c()).isCloseTo(20, org.assertj.core.data.Offset.offset(1e-6));
     }
