@@ -25,7 +25,7 @@ import io.splitfed.model.train.SegmentLearner;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
+import io.splitfed.actors.job.Supervision;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -118,7 +118,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     /** Restarts on failure; {@code state} survives the restart. */
     public static Behavior<Command> create(DeviceState state) {
         return Behaviors.supervise(Behaviors.<Command>setup(ctx -> Behaviors.<Command>withTimers(timers -> new DeviceActor(ctx, timers, state))))
-                .onFailure(SupervisorStrategy.restart().withLoggingEnabled(true));
+                .onFailure(Supervision.BACKOFF);
     }
 
     private final Reassembler reassembler = new Reassembler(getContext().getSystem());

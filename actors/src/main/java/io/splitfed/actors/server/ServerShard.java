@@ -20,7 +20,7 @@ import io.splitfed.model.train.SegmentLearner;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
+import io.splitfed.actors.job.Supervision;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -97,7 +97,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     /** Restarts on failure; {@code state} survives the restart. */
     public static Behavior<Command> create(ShardState state) {
         return Behaviors.supervise(Behaviors.<Command>setup(ctx -> state.store == null || state.restored ? new ServerShard(ctx, state) : restoring(ctx, state)))
-                .onFailure(SupervisorStrategy.restart().withLoggingEnabled(true));
+                .onFailure(Supervision.BACKOFF);
     }
 
     /** A shard with a store first asks it for the snapshot a previous incarnation left, holding everything else. */
