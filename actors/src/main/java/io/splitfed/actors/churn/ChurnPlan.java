@@ -59,8 +59,4 @@ public record ChurnPlan(long seed, List<ChurnEvent> events) {
         return events.stream().filter(e -> e.round() == round).toList();
     }
 
-    /** Devices killed at least once. */
-    public List<Integer> killedDevices() {
-        return events.stream().filter(e -> e.action().equals("kill-device")).map(ChurnEvent::target).distinct().sorted().toList();
-    }
 }

@@ -6,12 +6,15 @@ import io.splitfed.actors.job.TrainingJob;
 import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.metrics.RoundSummary;
 import io.splitfed.actors.metrics.ShardRoundReport;
+import io.splitfed.actors.metrics.TimelineEvent;
 
 import com.typesafe.config.Config;
 
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -27,17 +30,18 @@ public final class ChurnRun {
      * @param devicesLost devices that stopped during a round (killed)
      * @param deadlineRounds rounds closed by their deadline
      * @param lateApplied results of earlier rounds applied late
-     * @param sentBySurvivors samples the never-killed devices reported sent and answered, by device
-     *     (a device still working on its last round when the job ended is left out: its result never came)
-     * @param trainedForSurvivors samples the shards trained for those devices, by device
+     * @param answered micro-batches the devices were answered for, as their round reports say (a
+     *     killed device's unreported round and a round its lost shard made it run again are not in them)
+     * @param trainedOnce of those, the ones the shards' reports show trained exactly once
+     * @param trainedTwice micro-batches any shard trained more than once
      * @param actions the faults injected, as printed
      */
-    public record Outcome(JobResult result, int devicesLost, int deadlineRounds, int lateApplied, Map<Integer, Long> sentBySurvivors,
-            Map<Integer, Long> trainedForSurvivors, List<String> actions) {
+    public record Outcome(JobResult result, int devicesLost, int deadlineRounds, int lateApplied, long answered, long trainedOnce,
+            long trainedTwice, List<String> actions) {
 
-        /** Whether every sample a surviving device sent was trained exactly once. */
+        /** Whether every micro-batch a device was answered for was trained exactly once. */
         public boolean exactlyOnce() {
-            return sentBySurvivors.equals(trainedForSurvivors);
+            return answered == trainedOnce && trainedTwice == 0;
         }
     }
 
@@ -46,11 +50,12 @@ public final class ChurnRun {
             TrainingJob.RunningJob running = TrainingJob.run(job, config, injector::onEvent);
             injector.attach(running.control());
             JobResult r = running.result().get(60, TimeUnit.MINUTES);
-            return outcome(r, plan, injector.done());
+            return outcome(r, injector.done());
         }
     }
 
-    static Outcome outcome(JobResult r, ChurnPlan plan, List<String> actions) {
+    /** Counts, micro-batch by micro-batch, what the devices were answered for against what the shards trained. */
+    static Outcome outcome(JobResult r, List<String> actions) {
         TreeSet<Integer> lost = new TreeSet<>();
         int deadline = 0;
         int late = 0;
@@ -59,30 +64,24 @@ public final class ChurnRun {
             deadline += s.closedByDeadline() ? 1 : 0;
             late += s.lateApplied();
         }
-        List<Integer> killed = new java.util.ArrayList<>(plan.killedDevices());
-        Map<Integer, Integer> lastSampled = new TreeMap<>();
-        Map<Integer, Integer> lastReported = new TreeMap<>();
-        r.rounds().forEach(s -> s.sampled().forEach(d -> lastSampled.merge(d, s.round(), Math::max)));
-        r.deviceStats().forEach(d -> lastReported.merge(d.device(), d.round(), Math::max));
-        lastSampled.forEach((d, round) -> {
-            if (lastReported.getOrDefault(d, -1) < round) {
-                killed.add(d); // unfinished when the job ended
-            }
-        });
-        Map<Integer, Long> sent = new TreeMap<>();
-        Map<Integer, Long> trained = new TreeMap<>();
-        for (DeviceRoundStats d : r.deviceStats()) {
-            if (!killed.contains(d.device())) {
-                sent.merge(d.device(), (long) d.samples(), Long::sum);
-            }
-        }
+        Map<String, Integer> trained = new HashMap<>();
         for (ShardRoundReport s : r.shardReports()) {
-            s.trainedSamples().forEach((d, n) -> {
-                if (!killed.contains(d)) {
-                    trained.merge(d, (long) n, Long::sum);
+            for (TimelineEvent e : s.timeline()) {
+                if (e.stage() == TimelineEvent.Stage.TRAINED) {
+                    trained.merge(e.device() + "/" + e.seq(), 1, Integer::sum);
                 }
-            });
+            }
         }
-        return new Outcome(r, lost.size(), deadline, late, sent, trained, actions);
+        Set<String> answered = new HashSet<>();
+        for (DeviceRoundStats d : r.deviceStats()) {
+            for (TimelineEvent e : d.timeline()) {
+                if (e.stage() == TimelineEvent.Stage.ANSWERED) {
+                    answered.add(e.device() + "/" + e.seq());
+                }
+            }
+        }
+        long once = answered.stream().filter(k -> trained.getOrDefault(k, 0) == 1).count();
+        long twice = trained.values().stream().filter(n -> n > 1).count();
+        return new Outcome(r, lost.size(), deadline, late, answered.size(), once, twice, actions);
     }
 }

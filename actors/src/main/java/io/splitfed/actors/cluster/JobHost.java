@@ -1,6 +1,8 @@
 package io.splitfed.actors.cluster;
 
 import io.splitfed.actors.aggregator.Aggregator;
+import io.splitfed.actors.checkpoint.Checkpoints;
+import io.splitfed.actors.checkpoint.JobCheckpoint;
 import io.splitfed.actors.coordinator.CoordinatorSettings;
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
@@ -8,6 +10,8 @@ import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.job.JobPlan;
 import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.server.ShardStore;
+import io.splitfed.actors.wire.Wire;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -28,9 +32,17 @@ public final class JobHost {
 
     private JobHost() {}
 
-    public static Behavior<ClusterProtocol> create(JobPlan plan, ActorRef<Aggregator.Command> aggregator, ActorRef<JobEvent> listener,
-            ActorRef<JobResult> replyTo) {
+    public static Behavior<ClusterProtocol> create(JobPlan plan, ActorRef<Aggregator.Command> aggregator, ActorRef<ShardStore.Command> store,
+            ActorRef<JobEvent> listener, ActorRef<JobResult> replyTo) {
         return Behaviors.setup(ctx -> {
+            // resuming: the shards start from the checkpoint's snapshots in the store, the coordinator from the rest
+            JobCheckpoint resume = plan.spec().checkpoint().resume() ? Checkpoints.latest(ctx.getSystem(), plan.spec().checkpoint().dir()) : null;
+            if (resume != null) {
+                ctx.getLog().info("resuming the job from the checkpoint after round {} in {}", resume.roundsDone(), plan.spec().checkpoint().dir());
+                resume.shards().values().forEach(s -> Wire.tell(ctx.getSystem(), store, new ShardStore.Keep(s), ShardStore.Part::new));
+            } else if (plan.spec().checkpoint().resume()) {
+                ctx.getLog().warn("no checkpoint in {}; starting from round 0", plan.spec().checkpoint().dir());
+            }
             JobFingerprint mine = JobFingerprint.of(plan.spec());
             List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
             for (int s = 0; s < plan.shards(); s++) {
@@ -72,7 +84,7 @@ public final class JobHost {
                             ctx.getLog().info("all {} devices registered; starting the job", devices.size());
                             coordinator.add(ctx.spawn(RoundCoordinator.create(new CoordinatorSettings(plan.spec(), devices, shards, plan.shardOf(),
                                     aggregator, plan.stepsPerRound(), plan.initialDeviceAdapter(), plan.initialServerAdapter(), plan.evaluator(),
-                                    listener, replyTo, plan.layers(), plan.planner(false), null)), "coordinator"));
+                                    listener, replyTo, plan.layers(), plan.planner(false), resume)), "coordinator"));
                             coordinator.get(0).tell(RoundCoordinator.Start.INSTANCE);
                         } else {
                             ctx.getLog().info("device {} registered from {} ({} of {})", m.device(), m.node(), devices.size(), plan.job().devices());

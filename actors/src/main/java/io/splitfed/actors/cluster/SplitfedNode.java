@@ -116,7 +116,7 @@ public final class SplitfedNode {
                     Aggregator.create(AggregationStrategy.parse(plan.spec().federation().aggregation())), "splitfed-aggregator")
                     .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole(AGGREGATOR)));
             ActorRef<ClusterProtocol> jobHost = singletons.init(SingletonActor.of(
-                    JobHost.create(plan, aggregator, node.events(), node.result()), "splitfed-job-host")
+                    JobHost.create(plan, aggregator, store, node.events(), node.result()), "splitfed-job-host")
                     .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole(AGGREGATOR)));
 
             ActorRef<ClusterProtocol.Registration> answers = ctx.messageAdapter(ClusterProtocol.Registration.class, Answer::new);

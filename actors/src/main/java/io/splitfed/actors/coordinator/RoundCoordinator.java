@@ -134,12 +134,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private final Map<Integer, DeviceSnapshot> deviceSnapshots = new LinkedHashMap<>();
     private LoraAdapter globalDevice;
     private LoraAdapter globalServer;
-    /** Quarantined or benched devices: the first round each may be sampled again. */
-    private final Map<Integer, Integer> bannedUntil = new java.util.TreeMap<>();
-    private final Map<Integer, Integer> bans = new java.util.HashMap<>();
-    private final Map<Integer, Integer> failedInARow = new java.util.HashMap<>();
-    /** Refused messages and updates this round, by device. */
-    private final Map<Integer, Integer> strikes = new java.util.TreeMap<>();
+    private final DeviceBench bench;
     /** Asynchronous rounds: devices still working on a round that closed without them. */
     private final Set<Integer> busy = new TreeSet<>();
     /** Asynchronous rounds: updates that arrived after their round, with the round they trained for. */
@@ -173,9 +168,9 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             summaries.addAll(resume.rounds());
             gone.addAll(resume.gone());
             deviceSnapshots.putAll(resume.devices());
-            bannedUntil.putAll(resume.quarantined());
             context.getLog().info("resuming from the checkpoint after round {}", resume.roundsDone());
         }
+        this.bench = new DeviceBench(settings.spec().robustness(), context.getLog(), resume != null ? resume.quarantined() : Map.of());
         this.devices = new LinkedHashMap<>(settings.devices());
         this.shards = new ArrayList<>(settings.shards());
         this.staticPlanner = new StaticPlanner(settings.spec(), settings.layers());
@@ -228,6 +223,14 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         if (round >= 0 || !awaitingProfiles.isEmpty()) {
             return this;
         }
+        if (settings.resume() != null) {
+            // ahead of everything else this coordinator sends them, so it arrives first
+            settings.resume().devices().forEach((d, snap) -> {
+                if (devices.containsKey(d)) {
+                    Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.Resume(snap), DeviceActor.Part::new);
+                }
+            });
+        }
         awaitingProfiles.addAll(devices.keySet());
         devices.forEach((d, ref) -> ref.tell(new DeviceActor.Profile(settings.stepsPerRound().get(d), getContext().getSelf())));
         timers.startSingleTimer("profiles", ProfilesDue.INSTANCE, settings.spec().planning().profileTimeout());
@@ -269,7 +272,6 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         shardClosed.clear();
         answered.clear();
         roundSamples = 0;
-        strikes.clear();
         lateApplied = 0;
         roundStart = System.nanoTime();
         trainSeconds = Double.NaN;
@@ -354,7 +356,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private List<Integer> sample(int r) {
         List<Integer> alive = new ArrayList<>();
         for (int d : devices.keySet()) {
-            if (!gone.contains(d) && !busy.contains(d) && bannedUntil.getOrDefault(d, 0) <= r) {
+            if (!gone.contains(d) && !busy.contains(d) && !bench.sitsOut(d, r)) {
                 alive.add(d);
             }
         }
@@ -391,7 +393,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             String problem = UpdateCheck.problem(m.update(), globalDevice);
             if (problem != null) {
                 getContext().getLog().warn("device {}: adapter update for round {} refused: {}", m.device(), m.round() + 1, problem);
-                strike(m.device());
+                bench.strike(m.device());
                 return this;
             }
         }
@@ -427,6 +429,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             return this; // an incarnation the device has already replaced by rejoining
         }
         gone.add(m.device());
+        busy.remove(m.device()); // its late work died with it
         if (status.get(m.device()) == DeviceStatus.RUNNING && !closing) {
             getContext().getLog().warn("device {} is gone; round {} goes on without it", m.device(), round);
             status.put(m.device(), DeviceStatus.GONE);
@@ -465,6 +468,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private Behavior<Command> onRejoined(DeviceRejoined m) {
         devices.put(m.device(), m.ref());
         gone.remove(m.device());
+        busy.remove(m.device());
         getContext().watchWith(m.ref(), new DeviceTerminated(m.device(), m.ref()));
         m.ref().tell(new DeviceActor.Profile(settings.stepsPerRound().get(m.device()), getContext().getSelf()));
         getContext().getLog().info("device {} rejoined; it is sampled from the next round", m.device());
@@ -535,7 +539,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         lateUpdates.clear();
         UpdateCheck.outliers(device, globalDevice, settings.spec().robustness().normOutlierFactor()).forEach((d, why) -> {
             getContext().getLog().warn("device {}: adapter update for round {} refused: {}", d, round + 1, why);
-            strike(d);
+            bench.strike(d);
             device.removeIf(u -> u.source() == d);
         });
         List<WeightedUpdate> server = new ArrayList<>();
@@ -600,14 +604,10 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         roundStats.values().forEach(s -> losses.addAll(s.localLosses()));
         double trainLoss = losses.stream().mapToDouble(StepLoss::loss).average().orElse(Double.NaN);
         long samples = roundStats.values().stream().mapToLong(DeviceRoundStats::samples).sum();
-        shardClosed.values().forEach(sc -> sc.report().strikes().forEach((d, n) -> strikes.merge(d, n, Integer::sum)));
-        benchOrQuarantine();
-        List<Integer> benched = new ArrayList<>();
-        bannedUntil.forEach((d, until) -> {
-            if (until > round + 1) {
-                benched.add(d);
-            }
-        });
+        shardClosed.values().forEach(sc -> bench.strikes(sc.report().strikes()));
+        List<Integer> failed = new ArrayList<>(late);
+        failed.addAll(goneNow);
+        List<Integer> benched = bench.endRound(round, devices.keySet(), failed, done);
         RoundSummary summary = new RoundSummary(round, sampled, done, late, goneNow, closedByDeadline, !done.isEmpty(),
                 eval.accuracy(), eval.loss(), trainLoss, samples, (System.nanoTime() - roundStart) / 1e9, trainSeconds, plan.predictedSeconds(), benched, lateApplied);
         try {
@@ -628,42 +628,6 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             return this;
         }
         return next(roundsDone);
-    }
-
-    private void strike(int device) {
-        strikes.merge(device, 1, Integer::sum);
-    }
-
-    /**
-     * Quarantines devices that sent {@code quarantine-after} bad messages or updates this round, and
-     * benches those late or gone {@code fail-limit} rounds in a row: for {@code ban-rounds}, twice
-     * as long at each repeat, after which they are tried again.
-     */
-    private void benchOrQuarantine() {
-        var r = settings.spec().robustness();
-        strikes.forEach((d, n) -> {
-            if (n >= r.quarantineAfter() && devices.containsKey(d)) {
-                ban(d, n + " refused messages or updates in round " + (round + 1));
-            }
-        });
-        status.forEach((d, s) -> {
-            if (s == DeviceStatus.LATE || s == DeviceStatus.GONE) {
-                int failed = failedInARow.merge(d, 1, Integer::sum);
-                if (failed >= r.failLimit()) {
-                    failedInARow.remove(d);
-                    ban(d, "late or gone " + failed + " rounds in a row");
-                }
-            } else if (s == DeviceStatus.DONE) {
-                failedInARow.remove(d);
-            }
-        });
-    }
-
-    private void ban(int device, String why) {
-        int n = bans.merge(device, 1, Integer::sum);
-        int length = settings.spec().robustness().banRounds() << Math.min(20, n - 1);
-        bannedUntil.put(device, round + 1 + length);
-        getContext().getLog().warn("device {} is benched for {} rounds (until round {}): {}", device, length, round + 2 + length, why);
     }
 
     /** After {@code done} rounds: the next round, or the end of the job. */
@@ -765,7 +729,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         lastCheckpointNanos = System.nanoTime();
         var c = settings.spec().checkpoint();
         JobCheckpoint cp = new JobCheckpoint(done, globalDevice, globalServer, new LinkedHashMap<>(shardSnapshots), new LinkedHashMap<>(deviceSnapshots),
-                new ArrayList<>(summaries), new TreeSet<>(gone), new LinkedHashMap<>(bannedUntil));
+                new ArrayList<>(summaries), new TreeSet<>(gone), bench.snapshot());
         var system = getContext().getSystem();
         var blocking = system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
         CompletableFuture<java.nio.file.Path> write = CompletableFuture.supplyAsync(() -> Checkpoints.write(system, c.dir(), cp, c.keep()), blocking);

@@ -81,6 +81,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     /** The shard refused micro-batch {@code seq}. */
     public record Rejected(int round, long seq, String reason) implements Command {}
 
+    /** Before the first round of a resumed job: go on from {@code snapshot}. */
+    public record Resume(io.splitfed.actors.checkpoint.DeviceSnapshot snapshot) implements Command {}
+
     /** Between rounds: reply with what this device must keep across a restart, for the job's checkpoint. */
     public record TakeCheckpoint(int roundsDone, ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
 
@@ -151,6 +154,13 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 .onMessage(Rewind.class, this::onRewind)
                 .onMessage(Profile.class, this::onProfile)
                 .onMessage(TakeCheckpoint.class, this::onTakeCheckpoint)
+                .onMessage(Resume.class, m -> {
+                    if (!state.active) {
+                        state.resumedFrom(m.snapshot());
+                        getContext().getLog().info("device {}: resumed after round {}", state.settings.device(), m.snapshot().round() + 1);
+                    }
+                    return this;
+                })
                 .onMessage(Profiled.class, this::onProfiled)
                 .onMessage(Credit.class, this::onCredit)
                 .onMessage(CutGradient.class, this::onCutGradient)

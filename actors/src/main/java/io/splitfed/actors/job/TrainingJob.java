@@ -76,10 +76,7 @@ public final class TrainingJob {
             Map<Integer, ActorRef<DeviceActor.Command>> deviceRefs = new LinkedHashMap<>();
             Map<Integer, DeviceState> deviceStates = new LinkedHashMap<>();
             for (int d = 0; d < devices; d++) {
-                DeviceState state = plan.deviceState(d);
-                if (resume != null && resume.devices().containsKey(d)) {
-                    state.resumedFrom(resume.devices().get(d));
-                }
+                DeviceState state = plan.deviceState(d); // resumed by the coordinator's first message, as in a cluster
                 deviceStates.put(d, state);
                 deviceRefs.put(d, ctx.spawn(DeviceActor.create(state), "device-" + d));
             }

@@ -25,6 +25,9 @@ public final class ShardStore {
     /** Keep {@code snapshot}; answered with {@link ServerShard.Saved}. */
     public record Save(ShardSnapshot snapshot, ActorRef<ServerShard.Command> replyTo) implements Command {}
 
+    /** Keep {@code snapshot} as the one its shard starts from (a resumed job's checkpoint); no answer. */
+    public record Keep(ShardSnapshot snapshot) implements Command {}
+
     /** The snapshot of {@code shard}, if any; answered with {@link ServerShard.Restored}. */
     public record Load(int shard, ActorRef<ServerShard.Command> replyTo) implements Command {}
 
@@ -43,6 +46,10 @@ public final class ShardStore {
                         snapshots.put(m.snapshot().shard(), m.snapshot());
                         ctx.getLog().info("shard {} handed off in round {} after {} steps", m.snapshot().shard(), m.snapshot().round(), m.snapshot().stepsTotal());
                         m.replyTo().tell(new ServerShard.Saved(m.snapshot().shard()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(Keep.class, m -> {
+                        snapshots.put(m.snapshot().shard(), m.snapshot());
                         return Behaviors.same();
                     })
                     .onMessage(Load.class, m -> {

@@ -62,16 +62,15 @@ public final class ChurnSuite implements BenchSuite {
         ChurnPlan plan = ChurnPlan.random(7, 8, rounds, new ChurnPlan.Settings(0.3, 5, 2, 2000, (long) roundMillis, 0));
         ChurnRun.Outcome o = ChurnRun.run(JobPreparation.prepare(JobSpec.fromConfig(config)), config, plan, line -> System.err.println(line));
         double diff = 100 * (o.result().finalAccuracy() - calm.finalAccuracy());
-        long sent = o.sentBySurvivors().values().stream().mapToLong(Long::longValue).sum();
-        long trained = o.trainedForSurvivors().values().stream().mapToLong(Long::longValue).sum();
         System.err.printf(Locale.ROOT, "churn soak: devices lost %d, rounds closed by deadline %d, late results applied %d, "
-                        + "accuracy %.1f%% vs %.1f%% calm (%+.1f points), survivors' samples trained %d of %d sent (%s)%n",
+                        + "accuracy %.1f%% vs %.1f%% calm (%+.1f points), micro-batches trained exactly once %d of %d answered, %d trained twice%n",
                 o.devicesLost(), o.deadlineRounds(), o.lateApplied(), 100 * o.result().finalAccuracy(), 100 * calm.finalAccuracy(), diff,
-                trained, sent, o.exactlyOnce() ? "each exactly once" : "MISMATCH " + o.trainedForSurvivors() + " vs " + o.sentBySurvivors());
+                o.trainedOnce(), o.answered(), o.trainedTwice());
         return List.of(
                 new Comparison(name(), "accuracy under churn (" + o.devicesLost() + " devices lost, " + o.deadlineRounds() + " rounds closed by deadline, "
                         + o.lateApplied() + " late results applied)", 100 * o.result().finalAccuracy(), "%", "the calm run", 100 * calm.finalAccuracy(), "%", true),
-                new Comparison(name(), "survivors' samples trained", trained, "samples", "samples they sent", sent, "samples", true),
+                new Comparison(name(), "answered micro-batches trained exactly once", o.trainedOnce(), "micro-batches", "micro-batches answered",
+                        o.answered(), "micro-batches", true),
                 new Comparison(name(), "wall time under churn", o.result().wallSeconds(), "s", "the calm run", calm.wallSeconds(), "s", false));
     }
 }

@@ -86,13 +86,12 @@ public final class ChurnCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "churn: %d faults planned over %d rounds (seed %d)%n", plan.events().size(), spec.federation().rounds(), plan.seed());
         ChurnRun.Outcome o = ChurnRun.run(JobPreparation.prepare(spec), config, plan, System.out::println);
         JobResult r = o.result();
-        long sent = o.sentBySurvivors().values().stream().mapToLong(Long::longValue).sum();
-        long trained = o.trainedForSurvivors().values().stream().mapToLong(Long::longValue).sum();
         System.out.printf(Locale.ROOT, "%n== churn: %d rounds in %.0f s%n", r.rounds().size(), r.wallSeconds());
         System.out.printf(Locale.ROOT, "devices lost                %d%n", o.devicesLost());
         System.out.printf(Locale.ROOT, "rounds closed by deadline   %d%n", o.deadlineRounds());
         System.out.printf(Locale.ROOT, "late results applied        %d%n", o.lateApplied());
-        System.out.printf(Locale.ROOT, "survivors' samples trained  %d of %d sent%s%n", trained, sent, o.exactlyOnce() ? ", each exactly once" : ", MISMATCH");
+        System.out.printf(Locale.ROOT, "micro-batches trained once  %d of %d answered, %d trained twice%s%n", o.trainedOnce(), o.answered(),
+                o.trainedTwice(), o.exactlyOnce() ? "" : " (MISMATCH)");
         System.out.printf(Locale.ROOT, "final accuracy              %.2f%%%n", 100 * r.finalAccuracy());
         if (compare) {
             JobResult calm = TrainingJob.run(JobPreparation.prepare(spec), config, null).result().get(24, TimeUnit.HOURS);
