@@ -17,7 +17,10 @@ public final class Baselines {
         out.put("optimised (SflLLM)", opt);
         out.put("equal bandwidth and power", equalBandwidth(s, opt.splitPoints(), opt.rank(), opt.bits()));
         out.put("fixed split point", fixedSplit(s));
-        out.put("fixed rank", fixedRank(s));
+        int[] ranks = s.ranks().clone();
+        Arrays.sort(ranks);
+        out.put("fixed rank " + ranks[0], fixedRank(s, ranks[0]));
+        out.put("fixed rank " + ranks[ranks.length - 1], fixedRank(s, ranks[ranks.length - 1]));
         out.put("random allocation", random(s, new Random(seed)));
         return out;
     }
@@ -47,9 +50,8 @@ public final class Baselines {
         return best;
     }
 
-    /** The middle candidate rank; radio and split point optimised. */
-    public static Allocation fixedRank(Scenario s) {
-        int r = s.ranks()[s.ranks().length / 2];
+    /** One rank for every job (the smallest or largest candidate); radio and split point optimised. */
+    public static Allocation fixedRank(Scenario s, int r) {
         Allocation best = null;
         for (int k : s.splitPoints()) {
             int[] splits = new int[s.size()];
