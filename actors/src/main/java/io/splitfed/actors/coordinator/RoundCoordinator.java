@@ -136,7 +136,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private LoraAdapter globalServer;
     private final DeviceBench bench;
     /** Asynchronous rounds: devices still working on a round that closed without them. */
-    private final Set<Integer> busy = new TreeSet<>();
+    private final Map<Integer, Integer> busy = new java.util.TreeMap<>(); // device -> the round it is still working on
     /** Asynchronous rounds: updates that arrived after their round, with the round they trained for. */
     private final List<LateUpdate> lateUpdates = new ArrayList<>();
     private int lateApplied;
@@ -356,7 +356,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private List<Integer> sample(int r) {
         List<Integer> alive = new ArrayList<>();
         for (int d : devices.keySet()) {
-            if (!gone.contains(d) && !busy.contains(d) && !bench.sitsOut(d, r)) {
+            if (!gone.contains(d) && !busy.containsKey(d) && !bench.sitsOut(d, r)) {
                 alive.add(d);
             }
         }
@@ -397,7 +397,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
                 return this;
             }
         }
-        if (settings.spec().robustness().asynchronous() && busy.contains(m.device()) && m.round() <= round) {
+        if (settings.spec().robustness().asynchronous() && busy.containsKey(m.device()) && m.round() <= round) {
             busy.remove(m.device());
             lateApplied++;
             deviceStats.add(m.stats());
@@ -455,10 +455,15 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
                 roundStats.remove(d);
                 updates.remove(d);
                 answered.remove(d);
-                Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.Rewind(new DeviceActor.StartRound(round, steps.get(d), globalDevice,
-                        m.ref(), getContext().getSelf(), plan.of(d))), DeviceActor.Part::new);
+                Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.Rewind(round, m.ref(), globalDevice, true), DeviceActor.Part::new);
             }
         }
+        // late devices of this shard run their own round again too (its global adapter is gone: they keep theirs)
+        busy.forEach((d, theirs) -> {
+            if (settings.shardOf().get(d) == m.shard()) {
+                Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.Rewind(theirs, m.ref(), null, false), DeviceActor.Part::new);
+            }
+        });
         if (closing && !shardClosed.containsKey(m.shard())) {
             m.ref().tell(new ServerShard.CloseRound(round, getContext().getSelf()));
         }
@@ -493,7 +498,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             for (int d : late) {
                 status.put(d, DeviceStatus.LATE);
                 if (settings.spec().robustness().asynchronous()) {
-                    busy.add(d); // it goes on; what it sends is applied when it arrives
+                    busy.put(d, round); // it goes on; what it sends is applied when it arrives
                 } else {
                     devices.get(d).tell(new DeviceActor.AbortRound(round));
                 }

@@ -1,5 +1,6 @@
 package io.splitfed.actors.device;
 
+import io.splitfed.actors.checkpoint.DeviceSnapshot;
 import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.job.TrainingMode;
 import io.splitfed.actors.metrics.DeviceRoundStats;
@@ -61,10 +62,11 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
             ActorRef<RoundCoordinator.Command> coordinator, DevicePlan plan) implements Command {}
 
     /**
-     * Its shard lost the round's work: run the round again from its first micro-batch, toward the
-     * shard named in {@code start}.
+     * Its shard lost {@code round}'s work: run that round again from its first micro-batch, toward
+     * {@code shard}, from {@code global} (null: keep yours); {@code evenIfDone}: also when the device
+     * has finished it (the coordinator takes its result back).
      */
-    public record Rewind(StartRound start) implements Command {}
+    public record Rewind(int round, ActorRef<ServerShard.Command> shard, LoraAdapter global, boolean evenIfDone) implements Command {}
 
     /**
      * Measure how fast this device computes, and tell {@code replyTo}, with the padded length of
@@ -82,7 +84,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     public record Rejected(int round, long seq, String reason) implements Command {}
 
     /** Before the first round of a resumed job: go on from {@code snapshot}. */
-    public record Resume(io.splitfed.actors.checkpoint.DeviceSnapshot snapshot) implements Command {}
+    public record Resume(DeviceSnapshot snapshot) implements Command {}
 
     /** Between rounds: reply with what this device must keep across a restart, for the job's checkpoint. */
     public record TakeCheckpoint(int roundsDone, ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
@@ -211,19 +213,19 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     }
 
     private Behavior<Command> onRewind(Rewind m) {
-        if (m.start().round() != state.round) {
+        if (m.round() != state.round || !(state.active || m.evenIfDone())) {
             return this;
         }
-        getContext().getLog().warn("device {}: its shard lost round {}; running it again from its first micro-batch", state.settings.device(), m.start().round() + 1);
+        getContext().getLog().warn("device {}: its shard lost round {}; running it again from its first micro-batch", state.settings.device(), m.round() + 1);
         dropInFlight();
         if (state.roundStart != null) {
             state.data.restore(state.roundStart);
         }
-        state.resetRound(m.start().round(), m.start().steps());
-        state.shard = state.route != null ? state.route : m.start().shard();
-        if (m.start().global() != null && state.learner != null) {
+        state.resetRound(m.round(), state.steps);
+        state.shard = state.route != null ? state.route : m.shard();
+        if (m.global() != null && state.learner != null) {
             SegmentLearner learner = state.learner;
-            LoraAdapter global = m.start().global();
+            LoraAdapter global = m.global();
             TensorExecutor.shared().execute(() -> learner.load(global));
         }
         pump();
@@ -480,8 +482,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         SegmentLearner learner = state.learner;
         var system = getContext().getSystem();
         // the optimizer's moments are the tensor thread's: copied there, after every step this device queued
-        CompletableFuture<io.splitfed.actors.checkpoint.DeviceSnapshot> snap = TensorExecutor.shared().submit(() ->
-                new io.splitfed.actors.checkpoint.DeviceSnapshot(device, round, cursor, seq, learner == null ? null : learner.optimizer().state().copy()));
+        CompletableFuture<DeviceSnapshot> snap = TensorExecutor.shared().submit(() ->
+                new DeviceSnapshot(device, round, cursor, seq, learner == null ? null : learner.optimizer().state().copy()));
         snap.whenComplete((s, err) -> {
             if (err == null) {
                 Wire.tell(system, m.replyTo(), new RoundCoordinator.DeviceCheckpointed(m.roundsDone(), s), RoundCoordinator.Part::new);

@@ -213,7 +213,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
                 state.early.add(f); // a late device's work: trained once the next round opens
                 return this;
             }
-            // a late device's work, trained in this round: frozen device blocks never make it stale
+            // a late device's work, trained in this round (in SplitFrozen, frozen device blocks never make it stale)
         }
         state.queue.add(new QueuedMicroBatch(f, state.arrivals++));
         if (state.inProgress == null) {
