@@ -206,6 +206,12 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
                     return this;
                 })
                 .onMessage(CheckpointWritten.class, this::onCheckpointWritten)
+                .onMessage(WaitOver.class, m -> {
+                    if (m.round() == waitingToStart) {
+                        startWaitingRound(); // with whoever is free
+                    }
+                    return this;
+                })
                 .onMessage(DeviceProgress.class, this::onProgress)
                 .onMessage(DeviceDone.class, this::onDeviceDone)
                 .onMessage(DeviceTerminated.class, this::onTerminated)
@@ -356,7 +362,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private List<Integer> sample(int r) {
         List<Integer> alive = new ArrayList<>();
         for (int d : devices.keySet()) {
-            if (!gone.contains(d) && !busy.containsKey(d) && !bench.sitsOut(d, r)) {
+            if (canSample(d, r)) {
                 alive.add(d);
             }
         }
@@ -406,6 +412,9 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             }
             getContext().getLog().info("device {}: late result for round {} arrived in round {}; applied{}", m.device(), m.round() + 1, round + 1,
                     m.update() != null ? " at the next aggregation with a staleness weight" : " (its micro-batches were trained as they came)");
+            if (waitingToStart >= 0 && available(waitingToStart) >= settings.spec().federation().minDevices()) {
+                startWaitingRound();
+            }
             return this;
         }
         if (m.round() != round || status.get(m.device()) != DeviceStatus.RUNNING || closing) {
@@ -638,10 +647,40 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     /** After {@code done} rounds: the next round, or the end of the job. */
     private Behavior<Command> next(int done) {
         if (done < settings.spec().federation().rounds()) {
+            int free = available(done);
+            if (settings.spec().robustness().asynchronous() && free < settings.spec().federation().minDevices() && !busy.isEmpty()) {
+                // every device still at work on an earlier round: wait for results rather than run an empty round
+                waitingToStart = done;
+                getContext().getLog().info("round {} waits for late devices {} ({} free, min-devices {})", done + 1, busy.keySet(), free,
+                        settings.spec().federation().minDevices());
+                timers.startSingleTimer("wait", new WaitOver(done), settings.spec().federation().roundDeadline());
+                return this;
+            }
             startRound(done);
             return this;
         }
         return finish();
+    }
+
+    private int waitingToStart = -1;
+
+    private record WaitOver(int round) implements Command, NoSerializationVerificationNeeded {}
+
+    /** Devices that could be sampled in round {@code r}. */
+    private int available(int r) {
+        return (int) devices.keySet().stream().filter(d -> canSample(d, r)).count();
+    }
+
+    /** Here, not still at work on an earlier round, and not benched. */
+    private boolean canSample(int d, int r) {
+        return !gone.contains(d) && !busy.containsKey(d) && !bench.sitsOut(d, r);
+    }
+
+    private void startWaitingRound() {
+        int r = waitingToStart;
+        waitingToStart = -1;
+        timers.cancel("wait");
+        startRound(r);
     }
 
     private Behavior<Command> finish() {

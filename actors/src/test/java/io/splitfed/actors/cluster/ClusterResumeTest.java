@@ -14,9 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A cluster job writes checkpoints on its job host; a new cluster started with resume on goes on
@@ -30,22 +28,10 @@ class ClusterResumeTest {
                 "splitfed.job.checkpoint.resume", resume)).withFallback(LoopbackClusterTest.job()).resolve();
     }
 
-    private static JobResult run(Config job) throws Exception {
-        try (LoopbackCluster cluster = new LoopbackCluster(job)) {
-            cluster.start(List.of(SplitfedNode.AGGREGATOR), List.of());
-            cluster.start(List.of(SplitfedNode.SERVER), List.of());
-            cluster.start(List.of(SplitfedNode.SERVER), List.of());
-            for (int d = 0; d < 3; d++) {
-                cluster.start(List.of(SplitfedNode.DEVICE), List.of(d));
-            }
-            return cluster.result.get(5, TimeUnit.MINUTES);
-        }
-    }
-
     @Test
     void aRestartedClusterGoesOnFromTheLastCheckpoint(@TempDir Path tmp) throws Exception {
         Path first = tmp.resolve("first");
-        JobResult whole = run(job(first, false));
+        JobResult whole = LoopbackClusterTest.runSixNodes(job(first, false));
         assertThat(Files.exists(first.resolve("round-0001.ckpt"))).isTrue();
         assertThat(Files.exists(first.resolve("round-0002.ckpt"))).isTrue();
 
@@ -53,7 +39,7 @@ class ClusterResumeTest {
         Files.createDirectories(again);
         Files.copy(first.resolve("round-0001.ckpt"), again.resolve("round-0001.ckpt"));
         Files.writeString(again.resolve("LATEST"), "round-0001.ckpt\n", StandardCharsets.UTF_8);
-        JobResult resumed = run(job(again, true));
+        JobResult resumed = LoopbackClusterTest.runSixNodes(job(again, true));
 
         assertThat(resumed.rounds()).extracting(RoundSummary::round).containsExactly(0, 1);
         assertThat(resumed.rounds().get(1).done()).containsExactly(0, 1, 2);

@@ -30,16 +30,7 @@ class LoopbackClusterTest {
     void sixNodesTrainTheSameAdaptersAsOneJvm() throws Exception {
         Config job = job();
         JobResult local = TestJobs.run(job);
-        JobResult remote;
-        try (LoopbackCluster cluster = new LoopbackCluster(job)) {
-            cluster.start(List.of(SplitfedNode.AGGREGATOR), List.of());
-            cluster.start(List.of(SplitfedNode.SERVER), List.of());
-            cluster.start(List.of(SplitfedNode.SERVER), List.of());
-            for (int d = 0; d < 3; d++) {
-                cluster.start(List.of(SplitfedNode.DEVICE), List.of(d));
-            }
-            remote = cluster.result.get(5, TimeUnit.MINUTES);
-        }
+        JobResult remote = runSixNodes(job);
         assertThat(remote.rounds()).hasSize(2);
         assertThat(remote.rounds().get(1).done()).containsExactly(0, 1, 2);
         long samples = remote.shardReports().stream().flatMap(r -> r.trainedSamples().values().stream()).mapToLong(Integer::longValue).sum();
@@ -48,6 +39,19 @@ class LoopbackClusterTest {
         assertClose(remote.deviceAdapter(), local.deviceAdapter());
         assertClose(remote.serverAdapter(), local.serverAdapter());
         assertThat(remote.finalAccuracy()).isEqualTo(local.finalAccuracy());
+    }
+
+    /** One aggregator, two server and three device nodes (one device each) train {@code job}. */
+    static JobResult runSixNodes(Config job) throws Exception {
+        try (LoopbackCluster cluster = new LoopbackCluster(job)) {
+            cluster.start(List.of(SplitfedNode.AGGREGATOR), List.of());
+            cluster.start(List.of(SplitfedNode.SERVER), List.of());
+            cluster.start(List.of(SplitfedNode.SERVER), List.of());
+            for (int d = 0; d < 3; d++) {
+                cluster.start(List.of(SplitfedNode.DEVICE), List.of(d));
+            }
+            return cluster.result.get(5, TimeUnit.MINUTES);
+        }
     }
 
     static void assertClose(LoraAdapter actual, LoraAdapter expected) {

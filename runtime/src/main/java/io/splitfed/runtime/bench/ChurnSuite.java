@@ -46,7 +46,7 @@ public final class ChurnSuite implements BenchSuite {
         o.put("links.enabled", true);
         o.put("links.uplink-mbps", 8);
         o.put("links.latency", "5ms");
-        o.put("federation.round-deadline", quick ? "15s" : "30s");
+        o.put("federation.round-deadline", quick ? "30s" : "60s");
         o.put("pipeline.ack-timeout", "3s");
         o.put("robustness.late-updates", "apply");
         return o;
