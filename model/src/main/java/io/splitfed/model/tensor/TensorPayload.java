@@ -81,9 +81,16 @@ public record TensorPayload(Encoding encoding, int[] shape, byte[] bytes, float[
         if (encoding.quantized()) {
             return -1; // integers with finite scales decode to finite values
         }
-        float[] v = WireCodec.toFloats(this);
-        for (int i = 0; i < v.length; i++) {
-            if (!Float.isFinite(v[i])) {
+        // read in place: this runs on every micro-batch a shard receives
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int n = Math.toIntExact(numel());
+        for (int i = 0; i < n; i++) {
+            float v = switch (encoding) {
+                case F32 -> b.getFloat(4 * i);
+                case F16 -> Half.toFloat(b.getShort(2 * i));
+                default -> Half.bf16ToFloat(b.getShort(2 * i));
+            };
+            if (!Float.isFinite(v)) {
                 return i;
             }
         }

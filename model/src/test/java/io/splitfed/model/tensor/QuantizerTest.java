@@ -60,4 +60,15 @@ class QuantizerTest {
         }
         assertThat(Float.isInfinite(Half.toFloat(Half.fromFloat(1e6f)))).isTrue();
     }
+
+    @Test
+    void nonFiniteValuesAreFoundInEveryFloatEncoding() {
+        float[] v = {0.5f, -1f, 2f, 3f, -4f, 0.25f};
+        for (TensorPayload.Encoding e : new TensorPayload.Encoding[] {TensorPayload.Encoding.F32, TensorPayload.Encoding.F16, TensorPayload.Encoding.BF16}) {
+            org.assertj.core.api.Assertions.assertThat(WireCodec.encode(v, new int[] {2, 3}, e, null).firstNonFinite()).as("%s clean", e).isEqualTo(-1);
+            float[] bad = v.clone();
+            bad[4] = e == TensorPayload.Encoding.F16 ? Float.POSITIVE_INFINITY : Float.NaN;
+            org.assertj.core.api.Assertions.assertThat(WireCodec.encode(bad, new int[] {2, 3}, e, null).firstNonFinite()).as("%s", e).isEqualTo(4);
+        }
+    }
 }
