@@ -2,6 +2,7 @@ package io.splitfed.examples;
 
 import io.splitfed.actors.cluster.SplitfedNode;
 import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.job.Callbacks;
 import io.splitfed.actors.job.JobConfig;
 import io.splitfed.actors.job.JobControl;
 import io.splitfed.actors.job.JobPlan;
@@ -49,16 +50,12 @@ public final class EmbeddedNode {
             // a single-node cluster: join ourselves (a real deployment lists seed nodes instead)
             Cluster cluster = Cluster.get(ctx.getSystem());
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
-            ActorRef<JobResult> results = ctx.spawn(Behaviors.receive(JobResult.class).onAnyMessage(r -> {
-                result.complete(r);
-                return Behaviors.same();
-            }).build(), "job-results");
-            ActorRef<SplitfedNode.Status> status = ctx.spawn(Behaviors.receive(SplitfedNode.Status.class).onAnyMessage(s -> {
+            ActorRef<JobResult> results = ctx.spawn(Callbacks.<JobResult>to(result::complete), "job-results");
+            ActorRef<SplitfedNode.Status> status = ctx.spawn(Callbacks.<SplitfedNode.Status>to(s -> {
                 if (s instanceof SplitfedNode.Status.Failed f) {
                     result.completeExceptionally(new IllegalStateException(f.reason()));
                 }
-                return Behaviors.same();
-            }).build(), "splitfed-status");
+            }), "splitfed-status");
             ctx.spawn(SplitfedNode.create(plan, SplitfedNode.Node.of(List.of(0, 1), status).withResult(results, null)), "splitfed");
             return Behaviors.empty();
         });

@@ -178,14 +178,8 @@ public final class TrainingJob {
         CompletableFuture<JobResult> result = new CompletableFuture<>();
         CompletableFuture<ActorRef<JobControl>> control = new CompletableFuture<>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
-            ActorRef<JobResult> reply = ctx.spawn(Behaviors.receive(JobResult.class).onMessage(JobResult.class, r -> {
-                result.complete(r);
-                return Behaviors.same();
-            }).build(), "result");
-            ActorRef<JobEvent> listener = events == null ? null : ctx.spawn(Behaviors.receive(JobEvent.class).onMessage(JobEvent.class, e -> {
-                events.accept(e);
-                return Behaviors.same();
-            }).build(), "events");
+            ActorRef<JobResult> reply = ctx.spawn(Callbacks.<JobResult>to(result::complete), "result");
+            ActorRef<JobEvent> listener = events == null ? null : ctx.spawn(Callbacks.<JobEvent>to(events::accept), "events");
             ActorRef<JobControl> guardian = ctx.spawn(behavior(job, reply, listener, planner), "job");
             control.complete(guardian);
             ctx.watch(guardian);

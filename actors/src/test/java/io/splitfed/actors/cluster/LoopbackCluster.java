@@ -2,6 +2,7 @@ package io.splitfed.actors.cluster;
 
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.job.Callbacks;
 import io.splitfed.actors.job.JobPlan;
 import io.splitfed.actors.testing.TestJobs;
 
@@ -66,18 +67,9 @@ final class LoopbackCluster implements AutoCloseable {
         JobPlan plan = new JobPlan(TestJobs.prepare(config));
         CompletableFuture<SplitfedNode.Status> status = new CompletableFuture<>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
-            ActorRef<SplitfedNode.Status> statusRef = ctx.spawn(Behaviors.receive(SplitfedNode.Status.class).onAnyMessage(s -> {
-                status.complete(s);
-                return Behaviors.same();
-            }).build(), "status");
-            ActorRef<JobResult> resultRef = ctx.spawn(Behaviors.receive(JobResult.class).onAnyMessage(r -> {
-                result.complete(r);
-                return Behaviors.same();
-            }).build(), "result");
-            ActorRef<JobEvent> eventRef = ctx.spawn(Behaviors.receive(JobEvent.class).onAnyMessage(e -> {
-                events.add(e);
-                return Behaviors.same();
-            }).build(), "events");
+            ActorRef<SplitfedNode.Status> statusRef = ctx.spawn(Callbacks.<SplitfedNode.Status>to(status::complete), "status");
+            ActorRef<JobResult> resultRef = ctx.spawn(Callbacks.<JobResult>to(result::complete), "result");
+            ActorRef<JobEvent> eventRef = ctx.spawn(Callbacks.<JobEvent>to(events::add), "events");
             ctx.spawn(SplitfedNode.create(plan, SplitfedNode.Node.of(devices, statusRef).withResult(resultRef, eventRef)
                     .withRegistrationTimeout(Duration.ofSeconds(60))), "splitfed");
             return Behaviors.empty();

@@ -2,6 +2,7 @@ package io.splitfed.runtime.node;
 
 import io.splitfed.actors.cluster.SplitfedNode;
 import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.job.Callbacks;
 import io.splitfed.actors.job.JobPlan;
 import io.splitfed.runtime.cli.UserError;
 
@@ -45,14 +46,8 @@ public final class SplitfedNodeSystem implements AutoCloseable {
         CompletableFuture<JobResult> result = new CompletableFuture<>();
         CompletableFuture<Void> joined = new CompletableFuture<>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
-            ActorRef<SplitfedNode.Status> statusRef = ctx.spawn(Behaviors.receive(SplitfedNode.Status.class).onAnyMessage(s -> {
-                status.complete(s);
-                return Behaviors.same();
-            }).build(), "status");
-            ActorRef<JobResult> resultRef = ctx.spawn(Behaviors.receive(JobResult.class).onAnyMessage(r -> {
-                result.complete(r);
-                return Behaviors.same();
-            }).build(), "result");
+            ActorRef<SplitfedNode.Status> statusRef = ctx.spawn(Callbacks.<SplitfedNode.Status>to(status::complete), "status");
+            ActorRef<JobResult> resultRef = ctx.spawn(Callbacks.<JobResult>to(result::complete), "result");
             ctx.spawn(membership(joined), "membership");
             ctx.spawn(SplitfedNode.create(plan, new SplitfedNode.Node(settings.devices(), statusRef, resultRef, null,
                     settings.registrationTimeout())), "splitfed");
