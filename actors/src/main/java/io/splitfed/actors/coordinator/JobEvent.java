@@ -10,7 +10,17 @@ public sealed interface JobEvent extends WireMessage {
 
     record RoundStarted(int round, int rounds, List<Integer> sampled, long microBatches) implements JobEvent {}
 
-    record Progress(int round, long answered, long microBatches, long samples, int device) implements JobEvent {}
+    /**
+     * A device answered a micro-batch. {@code answered}, {@code microBatches} and {@code samples}
+     * are the round's so far; the rest is {@code device}'s own round: answered of its steps, bytes
+     * sent and received, micro-batches in flight, and the loss of its last local step (NaN where
+     * the server computes the loss).
+     */
+    record Progress(int round, long answered, long microBatches, long samples, int device, int deviceAnswered, int deviceSteps,
+            long bytesUp, long bytesDown, int inFlight, float loss) implements JobEvent {}
+
+    /** A server shard's load, sampled every second while a listener watches: queued micro-batches, steps, last loss. */
+    record ShardLoad(int shard, int queued, long steps, float loss) implements JobEvent {}
 
     record RoundClosed(RoundSummary summary) implements JobEvent {}
 

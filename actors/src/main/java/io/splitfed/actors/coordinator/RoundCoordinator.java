@@ -58,8 +58,16 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     /** Begin the first round. */
     public enum Start implements Command { INSTANCE }
 
-    /** A device answered a micro-batch (for progress reporting). */
-    public record DeviceProgress(int device, int round, int answered, int steps, int samples) implements Command {}
+    /**
+     * A device answered a micro-batch (for progress reporting): its round so far, the bytes it sent
+     * and received this round, its micro-batches in flight, and the loss of its last local step
+     * (NaN where the server computes the loss).
+     */
+    public record DeviceProgress(int device, int round, int answered, int steps, int samples, long bytesUp, long bytesDown, int inFlight,
+            float loss) implements Command {}
+
+    /** A shard's load, answering {@link ServerShard.ReportLoad}. */
+    public record ShardLoad(int shard, int queued, long steps, float loss) implements Command {}
 
     /**
      * A device finished its round; {@code update} is its adapter (null in SplitFrozen), {@code from}
@@ -101,6 +109,11 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     private record CheckpointWritten(int roundsDone, java.nio.file.Path file, Throwable error) implements Command, NoSerializationVerificationNeeded {}
 
     private record Deadline(int round) implements Command, NoSerializationVerificationNeeded {}
+
+    private enum LoadDue implements Command, NoSerializationVerificationNeeded { INSTANCE }
+
+    /** How often the shards are asked for their load while someone watches the job. */
+    private static final java.time.Duration LOAD_INTERVAL = java.time.Duration.ofSeconds(1);
 
     private record Evaluated(int round, Evaluation.Result result, Throwable error) implements Command, NoSerializationVerificationNeeded {}
 
@@ -176,6 +189,9 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
         this.staticPlanner = new StaticPlanner(settings.spec(), settings.layers());
         this.planner = settings.planner() != null ? settings.planner() : staticPlanner;
         devices.forEach((id, ref) -> context.watchWith(ref, new DeviceTerminated(id, ref)));
+        if (settings.listener() != null && !shards.isEmpty()) {
+            timers.startTimerWithFixedDelay("load", LoadDue.INSTANCE, LOAD_INTERVAL);
+        }
     }
 
     @Override
@@ -213,6 +229,14 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
                     return this;
                 })
                 .onMessage(DeviceProgress.class, this::onProgress)
+                .onMessage(LoadDue.class, m -> {
+                    shards.forEach(s -> s.tell(new ServerShard.ReportLoad(getContext().getSelf())));
+                    return this;
+                })
+                .onMessage(ShardLoad.class, m -> {
+                    emit(new JobEvent.ShardLoad(m.shard(), m.queued(), m.steps(), m.loss()));
+                    return this;
+                })
                 .onMessage(DeviceDone.class, this::onDeviceDone)
                 .onMessage(DeviceTerminated.class, this::onTerminated)
                 .onMessage(DeviceRejoined.class, this::onRejoined)
@@ -380,7 +404,8 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
             answered.put(p.device(), p.answered());
             roundSamples += p.samples();
             long done = answered.values().stream().mapToLong(Integer::longValue).sum();
-            emit(new JobEvent.Progress(round, done, roundMicroBatches, roundSamples, p.device()));
+            emit(new JobEvent.Progress(round, done, roundMicroBatches, roundSamples, p.device(), p.answered(), p.steps(), p.bytesUp(),
+                    p.bytesDown(), p.inFlight(), p.loss()));
         }
         return this;
     }

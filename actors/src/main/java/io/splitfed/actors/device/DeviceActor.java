@@ -439,7 +439,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         state.samples += samples;
         state.bytesDown += bytes;
         state.timeline.add(new TimelineEvent(state.settings.device(), round, seq, TimelineEvent.Stage.ANSWERED, JobClock.micros(), "device-" + state.settings.device()));
-        state.coordinator.tell(new RoundCoordinator.DeviceProgress(state.settings.device(), round, state.answered, state.steps, samples));
+        float loss = state.localLosses.isEmpty() ? Float.NaN : state.localLosses.get(state.localLosses.size() - 1).loss();
+        state.coordinator.tell(new RoundCoordinator.DeviceProgress(state.settings.device(), round, state.answered, state.steps, samples,
+                state.bytesUp, state.bytesDown, state.pending.size(), loss));
         pump();
         finishIfDone();
     }

@@ -76,6 +76,9 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     /** Cluster Sharding's stop message: finish the step in progress, save a snapshot, stop. */
     public record HandOff() implements Command {}
 
+    /** Asks for the shard's load now (queued micro-batches, steps, last loss), for live metrics. */
+    public record ReportLoad(ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
+
     /** The store kept this shard's snapshot: the hand-off is complete. */
     public record Saved(int shard) implements Command {}
 
@@ -158,6 +161,11 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
                     return this;
                 })
                 .onMessage(Saved.class, m -> Behaviors.stopped())
+                .onMessage(ReportLoad.class, m -> {
+                    float loss = state.losses.isEmpty() ? Float.NaN : state.losses.get(state.losses.size() - 1).loss();
+                    m.replyTo().tell(new RoundCoordinator.ShardLoad(state.settings.shard(), state.queue.size(), state.stepsTotal, loss));
+                    return this;
+                })
                 .onMessage(TakeCheckpoint.class, m -> {
                     Wire.tell(getContext().getSystem(), m.replyTo(), new RoundCoordinator.ShardCheckpointed(m.roundsDone(), state.snapshot()),
                             RoundCoordinator.Part::new);

@@ -1,6 +1,8 @@
 package io.splitfed.runtime.cli;
 
 import io.splitfed.runtime.job.JobRunner;
+import io.splitfed.runtime.metrics.LiveMetrics;
+import io.splitfed.runtime.metrics.MetricsEndpoint;
 import io.splitfed.runtime.report.Summary;
 
 import picocli.CommandLine.Command;
@@ -33,6 +35,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar")
     boolean noProgress;
 
+    @Option(names = "--metrics-port", description = "Serve live Prometheus metrics at http://HOST:PORT/metrics while the job runs (0: a free port)")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = "127.0.0.1", description = "Address the metrics endpoint listens on (default: ${DEFAULT-VALUE})")
+    String metricsHost;
+
     @Override
     public Integer call() throws Exception {
         var config = job.config();
@@ -40,7 +48,14 @@ public final class TrainCommand implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("runs", mode + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path metrics = metricsOut != null ? metricsOut : dir.resolve("metrics.json");
         Path adapter = adapterOut != null ? adapterOut : dir.resolve("adapter");
-        JobRunner.Outcome o = JobRunner.run(config, metrics, adapter, !noProgress, null);
+        LiveMetrics live = metricsPort == null ? null : new LiveMetrics();
+        JobRunner.Outcome o;
+        try (MetricsEndpoint endpoint = live == null ? null : MetricsEndpoint.start(live, metricsHost, metricsPort)) {
+            if (endpoint != null) {
+                System.err.println("metrics: " + endpoint.url());
+            }
+            o = JobRunner.run(config, metrics, adapter, !noProgress, live);
+        }
         System.out.print(Summary.render(o.spec(), o.metrics(), "metrics " + metrics + "\nadapter " + adapter + " (PEFT layout)\n"));
         return 0;
     }

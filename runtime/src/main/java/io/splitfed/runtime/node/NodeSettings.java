@@ -21,9 +21,11 @@ import java.util.Set;
 /**
  * A node's place in the cluster, read from {@code splitfed.node} and checked before anything
  * starts: every mistake is reported with the setting that holds it and what was expected.
+ *
+ * @param metricsPort where the job host's node serves live Prometheus metrics; -1 off, 0 a free port
  */
 public record NodeSettings(Set<String> roles, String host, int port, List<String> seedNodes, List<Integer> devices,
-        Duration joinTimeout, Duration registrationTimeout, Path out) {
+        Duration joinTimeout, Duration registrationTimeout, Path out, int metricsPort) {
 
     static final String SYSTEM = "splitfed";
 
@@ -73,8 +75,12 @@ public record NodeSettings(Set<String> roles, String host, int port, List<String
                 throw new UserError("splitfed.node.devices names device " + d + " but splitfed.job.federation.devices = " + jobDevices + " (devices 0.." + (jobDevices - 1) + ")");
             }
         }
+        int metricsPort = integer(n, "metrics-port");
+        if (metricsPort < -1 || metricsPort > 65535) {
+            throw new UserError("splitfed.node.metrics-port = " + metricsPort + ": expected -1 (off), 0 (a free port) or a TCP port up to 65535");
+        }
         return new NodeSettings(roles, string(n, "host"), port, seeds, devices, duration(n, "join-timeout"), duration(n, "registration-timeout"),
-                Path.of(string(n, "out")));
+                Path.of(string(n, "out")), metricsPort);
     }
 
     /** The Pekko settings this node runs with, over {@code config}. */

@@ -1,10 +1,13 @@
 package io.splitfed.runtime.node;
 
 import io.splitfed.actors.cluster.SplitfedNode;
+import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.job.Callbacks;
 import io.splitfed.actors.job.JobPlan;
 import io.splitfed.runtime.cli.UserError;
+import io.splitfed.runtime.metrics.LiveMetrics;
+import io.splitfed.runtime.metrics.MetricsEndpoint;
 
 import com.typesafe.config.Config;
 
@@ -34,22 +37,27 @@ public final class SplitfedNodeSystem implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final CompletableFuture<JobResult> result;
     private final String jobHost;
+    private final MetricsEndpoint metrics;
 
-    private SplitfedNodeSystem(ActorSystem<Void> system, CompletableFuture<JobResult> result, String jobHost) {
+    private SplitfedNodeSystem(ActorSystem<Void> system, CompletableFuture<JobResult> result, String jobHost, MetricsEndpoint metrics) {
         this.system = system;
         this.result = result;
         this.jobHost = jobHost;
+        this.metrics = metrics;
     }
 
     public static SplitfedNodeSystem start(JobPlan plan, NodeSettings settings, Config config) throws Exception {
         CompletableFuture<SplitfedNode.Status> status = new CompletableFuture<>();
         CompletableFuture<JobResult> result = new CompletableFuture<>();
         CompletableFuture<Void> joined = new CompletableFuture<>();
+        boolean serveMetrics = settings.metricsPort() >= 0 && settings.roles().contains(SplitfedNode.AGGREGATOR);
+        LiveMetrics live = serveMetrics ? new LiveMetrics() : null;
         Behavior<Void> root = Behaviors.setup(ctx -> {
             ActorRef<SplitfedNode.Status> statusRef = ctx.spawn(Callbacks.<SplitfedNode.Status>to(status::complete), "status");
             ActorRef<JobResult> resultRef = ctx.spawn(Callbacks.<JobResult>to(result::complete), "result");
+            ActorRef<JobEvent> events = live == null ? null : ctx.spawn(Callbacks.<JobEvent>to(live), "live-metrics");
             ctx.spawn(membership(joined), "membership");
-            ctx.spawn(SplitfedNode.create(plan, new SplitfedNode.Node(settings.devices(), statusRef, resultRef, null,
+            ctx.spawn(SplitfedNode.create(plan, new SplitfedNode.Node(settings.devices(), statusRef, resultRef, events,
                     settings.registrationTimeout())), "splitfed");
             return Behaviors.empty();
         });
@@ -79,7 +87,17 @@ public final class SplitfedNodeSystem implements AutoCloseable {
             terminate(system);
             throw new UserError(f.reason());
         }
-        return new SplitfedNodeSystem(system, result, ((SplitfedNode.Status.Ready) s).jobHost());
+        MetricsEndpoint endpoint = null;
+        if (live != null) {
+            try {
+                endpoint = MetricsEndpoint.start(live, settings.host(), settings.metricsPort());
+            } catch (UserError e) {
+                terminate(system);
+                throw e;
+            }
+            system.log().info("live metrics at {}", endpoint.url());
+        }
+        return new SplitfedNodeSystem(system, result, ((SplitfedNode.Status.Ready) s).jobHost(), endpoint);
     }
 
     /** Completes {@code joined} when this node is Up; stops the system when the last aggregator is gone. */
@@ -125,8 +143,16 @@ public final class SplitfedNodeSystem implements AutoCloseable {
         return o instanceof JobResult r ? r : null;
     }
 
+    /** The live metrics endpoint (job host's node with splitfed.node.metrics-port set), or null. */
+    public MetricsEndpoint metrics() {
+        return metrics;
+    }
+
     @Override
     public void close() throws Exception {
+        if (metrics != null) {
+            metrics.close();
+        }
         terminate(system);
     }
 

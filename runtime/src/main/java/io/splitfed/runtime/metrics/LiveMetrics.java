@@ -1,0 +1,207 @@
+package io.splitfed.runtime.metrics;
+
+import io.splitfed.actors.coordinator.JobEvent;
+import io.splitfed.actors.metrics.RoundSummary;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A running job's figures as Prometheus metrics, fed by the coordinator's {@link JobEvent}s:
+ * rounds, samples and samples/s, loss, per-device progress, lag, bytes and micro-batches in
+ * flight, and the server shards' queue depths. Serve {@link #registry()} with
+ * {@link MetricsEndpoint}. Events come from one thread (the job's listener); scrapes from others.
+ */
+public final class LiveMetrics implements Consumer<JobEvent> {
+
+    /** samples/s is measured over this window, at scrape time, so a stalled job reads 0. */
+    static final long RATE_WINDOW_NANOS = 10_000_000_000L;
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+
+    private final Gauge round = gauge("splitfed_round", "The round running now (1-based); the last round once the job ended");
+    private final Gauge roundsPlanned = gauge("splitfed_rounds_planned", "Rounds the job runs");
+    private final Counter roundsCompleted = counter("splitfed_rounds_completed", "Rounds closed");
+    private final Counter samples = counter("splitfed_samples_trained", "Samples whose micro-batch was answered");
+    private final Counter microBatches = counter("splitfed_microbatches_answered", "Micro-batches answered");
+    private final Gauge trainLoss = gauge("splitfed_train_loss", "Training loss of the latest step seen (shard or device-local)");
+    private final Gauge roundTrainLoss = gauge("splitfed_round_train_loss", "Mean training loss of the last closed round");
+    private final Gauge evalLoss = gauge("splitfed_eval_loss", "Evaluation loss after the last closed round");
+    private final Gauge evalAccuracy = gauge("splitfed_eval_accuracy", "Evaluation accuracy after the last closed round (NaN for language modelling)");
+    private final Gauge roundProgress = gauge("splitfed_round_progress_ratio", "Share of the round's micro-batches answered");
+    private final Counter bytes = Counter.builder().name("splitfed_bytes").help("Bytes on the wire between devices and server")
+            .labelNames("direction").register(registry);
+    private final Counter deviceBytes = Counter.builder().name("splitfed_device_bytes").help("Bytes a device sent (up) and received (down)")
+            .labelNames("device", "direction").register(registry);
+    private final Gauge deviceProgress = labelled("splitfed_device_progress_ratio", "Share of its round's micro-batches a device has had answered", "device");
+    private final Gauge deviceLag = labelled("splitfed_device_lag_microbatches",
+            "Micro-batches a device is behind the round's fastest device, at that device's pace", "device");
+    private final Gauge deviceInFlight = labelled("splitfed_device_inflight_microbatches", "Micro-batches a device has sent and not had answered", "device");
+    private final Gauge shardQueue = labelled("splitfed_shard_queue_depth", "Micro-batches queued at a server shard, waiting to train", "shard");
+    private final Counter shardSteps = Counter.builder().name("splitfed_shard_steps").help("Training steps a server shard ran").labelNames("shard").register(registry);
+    private final Gauge devicesIn = labelled("splitfed_devices", "Devices of the last closed round by state", "state");
+    private final Gauge finished = gauge("splitfed_job_finished", "1 once the job ended (2 if it failed)");
+
+    /** Per device in the running round: steps, answered, bytes reported so far, last answer time. */
+    private final Map<Integer, long[]> roundDevices = new HashMap<>();
+    private final Map<Integer, Long> shardStepsSeen = new HashMap<>();
+    private final ArrayDeque<long[]> sampleTimes = new ArrayDeque<>();
+    private long samplesSoFar;
+    private int currentRound = -1;
+
+    public LiveMetrics() {
+        GaugeWithCallback.builder().name("splitfed_samples_per_second").help("Samples trained per second over the last 10 s")
+                .callback(cb -> cb.call(samplesPerSecond(System.nanoTime()))).register(registry);
+        GaugeWithCallback.builder().name("splitfed_device_seconds_since_answer")
+                .help("Seconds since a device's last answered micro-batch, while its round runs (0 once it is done)").labelNames("device")
+                .callback(cb -> sinceAnswer(System.nanoTime()).forEach((d, v) -> cb.call(v, id(d)))).register(registry);
+    }
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public synchronized void accept(JobEvent e) {
+        long now = System.nanoTime();
+        if (e instanceof JobEvent.RoundStarted s) {
+            started(s, now);
+        } else if (e instanceof JobEvent.Progress p) {
+            progress(p, now);
+        } else if (e instanceof JobEvent.ShardLoad l) {
+            shardQueue.labelValues(id(l.shard())).set(l.queued());
+            long before = shardStepsSeen.getOrDefault(l.shard(), 0L);
+            if (l.steps() > before) {
+                shardSteps.labelValues(id(l.shard())).inc(l.steps() - before);
+            }
+            shardStepsSeen.put(l.shard(), l.steps()); // a restarted shard counts from 0 again
+            if (!Float.isNaN(l.loss())) {
+                trainLoss.set(l.loss());
+            }
+        } else if (e instanceof JobEvent.RoundClosed c) {
+            closed(c.summary());
+        } else if (e instanceof JobEvent.Finished) {
+            finished.set(1);
+            roundDevices.clear();
+        } else if (e instanceof JobEvent.Failed) {
+            finished.set(2);
+            roundDevices.clear();
+        }
+    }
+
+    private void started(JobEvent.RoundStarted s, long now) {
+        currentRound = s.round();
+        round.set(s.round() + 1);
+        roundsPlanned.set(s.rounds());
+        roundProgress.set(0);
+        roundDevices.clear();
+        deviceProgress.clear();
+        deviceLag.clear();
+        deviceInFlight.clear();
+        for (int d : s.sampled()) {
+            roundDevices.put(d, new long[] {0, 0, 0, 0, now});
+            deviceProgress.labelValues(id(d)).set(0);
+            deviceLag.labelValues(id(d)).set(0);
+            deviceInFlight.labelValues(id(d)).set(0);
+        }
+    }
+
+    private void progress(JobEvent.Progress p, long now) {
+        if (p.round() != currentRound) {
+            return;
+        }
+        long[] d = roundDevices.computeIfAbsent(p.device(), k -> new long[] {0, 0, 0, 0, now});
+        long newSamples = Math.max(0, p.samples() - samplesSoFar);
+        long newMicroBatches = Math.max(0, p.deviceAnswered() - d[1]);
+        samplesSoFar = p.samples();
+        samples.inc(newSamples);
+        microBatches.inc(newMicroBatches);
+        sampleTimes.addLast(new long[] {now, newSamples});
+        trimRate(now);
+        long up = Math.max(0, p.bytesUp() - d[2]);
+        long down = Math.max(0, p.bytesDown() - d[3]);
+        bytes.labelValues("up").inc(up);
+        bytes.labelValues("down").inc(down);
+        deviceBytes.labelValues(id(p.device()), "up").inc(up);
+        deviceBytes.labelValues(id(p.device()), "down").inc(down);
+        d[0] = p.deviceSteps();
+        d[1] = p.deviceAnswered();
+        d[2] = p.bytesUp();
+        d[3] = p.bytesDown();
+        d[4] = now;
+        deviceInFlight.labelValues(id(p.device())).set(p.inFlight());
+        roundProgress.set(p.microBatches() == 0 ? 0 : (double) p.answered() / p.microBatches());
+        if (!Float.isNaN(p.loss())) {
+            trainLoss.set(p.loss());
+        }
+        double lead = 0;
+        for (long[] x : roundDevices.values()) {
+            lead = Math.max(lead, ratio(x));
+        }
+        for (var entry : roundDevices.entrySet()) {
+            long[] x = entry.getValue();
+            deviceProgress.labelValues(id(entry.getKey())).set(ratio(x));
+            deviceLag.labelValues(id(entry.getKey())).set(Math.max(0, lead * x[0] - x[1]));
+        }
+    }
+
+    private void closed(RoundSummary s) {
+        roundsCompleted.inc();
+        evalLoss.set(s.evalLoss());
+        evalAccuracy.set(s.accuracy());
+        roundTrainLoss.set(s.trainLoss());
+        devicesIn.labelValues("sampled").set(s.sampled().size());
+        devicesIn.labelValues("done").set(s.done().size());
+        devicesIn.labelValues("late").set(s.late().size());
+        devicesIn.labelValues("gone").set(s.gone().size());
+        devicesIn.labelValues("benched").set(s.benched().size());
+    }
+
+    private static double ratio(long[] d) {
+        return d[0] == 0 ? 0 : (double) d[1] / d[0];
+    }
+
+    private void trimRate(long now) {
+        while (!sampleTimes.isEmpty() && now - sampleTimes.peekFirst()[0] > RATE_WINDOW_NANOS) {
+            sampleTimes.removeFirst();
+        }
+    }
+
+    synchronized double samplesPerSecond(long now) {
+        trimRate(now);
+        long n = 0;
+        for (long[] s : sampleTimes) {
+            n += s[1];
+        }
+        return n / (RATE_WINDOW_NANOS / 1e9);
+    }
+
+    private synchronized Map<Integer, Double> sinceAnswer(long now) {
+        Map<Integer, Double> out = new java.util.TreeMap<>();
+        roundDevices.forEach((d, x) -> out.put(d, x[0] > 0 && x[1] >= x[0] ? 0 : (now - x[4]) / 1e9));
+        return out;
+    }
+
+    private static String id(int n) {
+        return Integer.toString(n);
+    }
+
+    private Gauge gauge(String name, String help) {
+        return Gauge.builder().name(name).help(help).register(registry);
+    }
+
+    private Gauge labelled(String name, String help, String label) {
+        return Gauge.builder().name(name).help(help).labelNames(label).register(registry);
+    }
+
+    private Counter counter(String name, String help) {
+        return Counter.builder().name(name).help(help).register(registry);
+    }
+}
