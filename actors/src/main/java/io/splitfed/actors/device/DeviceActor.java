@@ -334,7 +334,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
             }
         }
         long now = JobClock.micros();
-        state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.COMPUTED, now, "device-" + state.settings.device()));
+        state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.COMPUTED, now, "device-" + state.settings.device(),
+                (long) (c.seconds() * 1e6)));
         ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.splitPoint(), c.round(), c.seq(),
                 state.steps, c.batch().withoutTokens(), acts, now, getContext().getSelf());
         state.pending.put(c.seq(), new DeviceState.Pending(f, System.nanoTime(), c.graph()));
@@ -410,6 +411,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         }
         state.computeSeconds += b.seconds() * state.slowdown;
         state.flops += b.flops();
+        state.timeline.add(new TimelineEvent(state.settings.device(), b.round(), b.seq(), TimelineEvent.Stage.BACKWARD, JobClock.micros(),
+                "device-" + state.settings.device(), (long) (b.seconds() * 1e6)));
         answered(b.round(), b.seq(), b.samples(), 0);
     }
 
@@ -431,6 +434,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         state.computeSeconds += s.seconds() * state.slowdown;
         state.flops += s.flops();
         state.localLosses.add(new StepLoss(s.round(), state.settings.device(), s.seq(), s.loss(), JobClock.micros()));
+        state.timeline.add(new TimelineEvent(state.settings.device(), s.round(), s.seq(), TimelineEvent.Stage.COMPUTED, JobClock.micros(),
+                "device-" + state.settings.device(), (long) (s.seconds() * 1e6)));
         answered(s.round(), s.seq(), s.samples(), 0);
     }
 

@@ -2,6 +2,7 @@ package io.splitfed.actors.job;
 
 import io.splitfed.actors.device.DeviceData;
 import io.splitfed.model.data.DataSets;
+import io.splitfed.model.data.Example;
 import io.splitfed.model.data.Dataset;
 import io.splitfed.model.data.StratifiedSplit;
 import io.splitfed.model.data.TokenBatch;
@@ -104,7 +105,11 @@ public final class JobPreparation {
         var lora = spec.training().lora();
         LoraAdapter whole = LoraAdapter.init(lora, model.loraModules(0, model.numLayers(), lora.targets()),
                 head.trainableTensors(model.config()), seed, spec.training().freezeA());
-        return new PreparedJob(spec, model, head, encoder, train, deviceData, evalBatches, whole, batcher);
+        List<Example> evalExamples = new ArrayList<>();
+        for (int idx : evalIdx) {
+            evalExamples.add(evalSet.examples().get(idx));
+        }
+        return new PreparedJob(spec, model, head, encoder, train, deviceData, evalBatches, whole, batcher, List.copyOf(evalExamples));
     }
 
     private static int[] all(int n) {

@@ -2,6 +2,7 @@ package io.splitfed.actors.job;
 
 import io.splitfed.actors.device.DeviceData;
 import io.splitfed.model.data.Dataset;
+import io.splitfed.model.data.Example;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.head.TaskHead;
 import io.splitfed.model.lora.LoraAdapter;
@@ -18,6 +19,8 @@ import java.util.function.Function;
  * @param wholeAdapter the initial adapter over every block and the head; devices and servers take
  *     their shares of it
  * @param batcher turns encoded rows into a micro-batch (classification or language modelling)
+ * @param evalExamples the held-out examples {@code evalBatches} were made from, in their original
+ *     order (for scores the batches cannot give, such as GSM8K's exact match)
  */
 public record PreparedJob(
         JobSpec spec,
@@ -28,7 +31,8 @@ public record PreparedJob(
         List<DeviceData> deviceData,
         List<TokenBatch> evalBatches,
         LoraAdapter wholeAdapter,
-        Function<List<SequenceEncoder.Encoded>, TokenBatch> batcher) {
+        Function<List<SequenceEncoder.Encoded>, TokenBatch> batcher,
+        List<Example> evalExamples) {
 
     public int devices() {
         return deviceData.size();

@@ -324,6 +324,8 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         long now = JobClock.micros();
         Forward first = t.step().first().forward;
         state.losses.add(new StepLoss(first.round(), first.device(), first.seq(), t.loss(), now));
+        state.timeline.add(new TimelineEvent(first.device(), first.round(), first.seq(), TimelineEvent.Stage.STEP, now, "shard-" + state.settings.shard(),
+                (long) (t.seconds() * 1e6)));
         t.step().taken().forEach((q, n) -> {
             Forward f = q.forward;
             state.trainedSamples.merge(f.device(), n, Integer::sum);
@@ -333,7 +335,8 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
             }
             state.queue.remove(q);
             state.trained(f.device()).add(f.seq());
-            state.timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.TRAINED, now, "shard-" + state.settings.shard()));
+            state.timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.TRAINED, now, "shard-" + state.settings.shard(),
+                    (long) (t.seconds() * 1e6)));
             if (t.gradient() == null) {
                 send(f, new DeviceActor.Credit(f.round(), f.seq(), now), 16);
             }

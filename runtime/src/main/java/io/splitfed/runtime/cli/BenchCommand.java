@@ -8,6 +8,7 @@ import io.splitfed.runtime.bench.ModelSuite;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,12 +18,14 @@ import java.util.concurrent.Callable;
 
 /** Runs the project's benchmarks in one process and reports every figure as a ratio to its reference. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run benchmarks (each figure beside its reference, measured in the same run) and write BENCHMARKS.md.")
+        description = {"Run benchmarks (each figure beside its reference, measured in the same run) and write BENCHMARKS.md.",
+            "With --suite, only those suites' sections of an existing file are replaced."})
 public final class BenchCommand implements Callable<Integer> {
 
     static Map<String, BenchSuite> suites() {
         Map<String, BenchSuite> all = new LinkedHashMap<>();
-        for (BenchSuite s : List.<BenchSuite>of(new ModelSuite(), new io.splitfed.runtime.bench.PipelineSuite(), new io.splitfed.runtime.bench.WireSuite(), new io.splitfed.runtime.bench.OptimizerSuite(), new io.splitfed.runtime.bench.ChurnSuite())) {
+        for (BenchSuite s : List.<BenchSuite>of(new ModelSuite(), new io.splitfed.runtime.bench.PipelineSuite(), new io.splitfed.runtime.bench.WireSuite(), new io.splitfed.runtime.bench.OptimizerSuite(), new io.splitfed.runtime.bench.ScaleSuite(),
+                new io.splitfed.runtime.bench.ChurnSuite())) {
             all.put(s.name(), s);
         }
         return all;
@@ -58,7 +61,11 @@ public final class BenchCommand implements Callable<Integer> {
         }
         System.out.print(BenchReport.table(rows));
         String machine = Runtime.getRuntime().availableProcessors() + " cores, " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB max heap";
-        BenchReport.write(out, BenchReport.markdown(rows, "splitfed bench" + (only == null ? "" : " --suite " + String.join(",", only)) + (quick ? " --quick" : ""), machine));
+        String md = BenchReport.markdown(rows, "splitfed bench" + (only == null ? "" : " --suite " + String.join(",", only)) + (quick ? " --quick" : ""), machine);
+        if (only != null && Files.isRegularFile(out)) {
+            md = BenchReport.merge(Files.readString(out), md, new ArrayList<>(all.keySet())); // the other suites' sections stay
+        }
+        BenchReport.write(out, md);
         System.err.println("bench: wrote " + out.toAbsolutePath());
         return 0;
     }

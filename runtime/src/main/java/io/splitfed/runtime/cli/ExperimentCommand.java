@@ -5,6 +5,7 @@ import io.splitfed.runtime.experiment.CellResult;
 import io.splitfed.runtime.experiment.Experiment;
 import io.splitfed.runtime.experiment.ExperimentRunner;
 import io.splitfed.runtime.experiment.Experiments;
+import io.splitfed.runtime.report.HtmlReport;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -44,6 +45,9 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--config", description = "A HOCON file of overrides applied to every cell")
     Path configFile;
 
+    @Option(names = "--seeds", split = ",", description = "Run every cell once per seed (the paper experiment reports mean ± sd): 42,43,44")
+    List<Long> seeds;
+
     @Override
     public Integer call() throws Exception {
         var all = Experiments.all();
@@ -63,12 +67,15 @@ public final class ExperimentCommand implements Callable<Integer> {
             base = ConfigFactory.parseFile(configFile.toFile());
         }
         Path dir = out != null ? out : Path.of("runs", "experiment-" + name + (quick ? "-quick" : ""));
-        List<CellResult> results = new ExperimentRunner(base, dir, !noProgress).run(e.cells(quick), force);
-        String md = "# Experiment " + e.name() + (quick ? " (quick)" : "") + "\n\n" + e.description() + "\n\nCommand: `splitfed experiment " + name
-                + (quick ? " --quick" : "") + "`\n\n" + e.report(results, dir, quick);
+        List<CellResult> results = new ExperimentRunner(base, dir, !noProgress).run(ExperimentRunner.withSeeds(e.cells(quick), seeds), force, e::afterJob);
+        String command = "splitfed experiment " + name + (quick ? " --quick" : "")
+                + (seeds == null ? "" : " --seeds " + seeds.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")));
+        String title = "Experiment " + e.name() + (quick ? " (quick)" : "");
+        String md = "# " + title + "\n\n" + e.description() + "\n\nCommand: `" + command + "`\n\n" + e.report(results, dir, quick);
         AtomicFiles.writeString(dir.resolve("report.md"), md);
+        AtomicFiles.writeString(dir.resolve("report.html"), HtmlReport.render(title, md, dir));
         System.out.println(md);
-        System.err.println("experiment: report in " + dir.resolve("report.md"));
+        System.err.println("experiment: report in " + dir.resolve("report.md") + " and " + dir.resolve("report.html"));
         return 0;
     }
 }

@@ -1,5 +1,7 @@
 package io.splitfed.runtime.experiment;
 
+import io.splitfed.actors.metrics.TimelineEvent;
+
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +14,8 @@ import java.util.Map;
  * @param roundPredictedSeconds the planner's prediction of each round's training time (NaN: none)
  * @param lossCurve training loss, averaged over windows of steps: {step, loss} pairs
  * @param configKey a digest of the cell's full configuration; a changed setting re-runs the cell
+ * @param timeline the pipeline's events over the start of one round, for the Gantt chart
+ * @param extra other figures: scores an experiment added (GSM8K's exact match) and the like
  */
 public record CellResult(
         String id,
@@ -31,10 +35,15 @@ public record CellResult(
         List<Double> roundTrainSeconds,
         List<Double> roundPredictedSeconds,
         List<double[]> lossCurve,
-        Map<String, Double> extra) {
+        Map<String, Double> extra,
+        List<TimelineEvent> timeline) {
 
     public String label(String key) {
         return labels.getOrDefault(key, "");
+    }
+
+    public double extra(String key) {
+        return extra.getOrDefault(key, Double.NaN);
     }
 
     /** Seconds until evaluation accuracy first reached {@code target}, or NaN. */

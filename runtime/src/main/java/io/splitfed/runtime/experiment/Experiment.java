@@ -21,6 +21,17 @@ public interface Experiment {
     /** The grid; {@code quick} is a smaller, faster version of the same comparison. */
     List<Cell> cells(boolean quick);
 
+    /** What to score once a cell's job is done, while its model is loaded; null: nothing more. */
+    default io.splitfed.runtime.job.JobRunner.AfterJob afterJob(Cell cell) {
+        return null;
+    }
+
+    /**
+     * A data file under {@code splitfed.data-root} as a cell's setting ({@code data.train}...):
+     * resolved against the data root of the settings the experiment runs with.
+     */
+    record DataFile(String relative) {}
+
     /** Markdown for the results (and any files it writes under {@code outDir}). */
     String report(List<CellResult> results, Path outDir, boolean quick) throws Exception;
 }

@@ -10,6 +10,8 @@ import io.splitfed.runtime.report.JobMetrics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigRenderOptions;
 
 import java.nio.charset.StandardCharsets;
@@ -46,6 +48,11 @@ public final class ExperimentRunner {
     }
 
     public List<CellResult> run(List<Cell> cells, boolean force) throws Exception {
+        return run(cells, force, cell -> null);
+    }
+
+    /** Runs every cell not cached; {@code after} says what to score once a cell's job is done. */
+    public List<CellResult> run(List<Cell> cells, boolean force, java.util.function.Function<Cell, JobRunner.AfterJob> after) throws Exception {
         List<CellResult> results = new ArrayList<>();
         int i = 0;
         for (Cell cell : cells) {
@@ -62,21 +69,57 @@ public final class ExperimentRunner {
                 }
             }
             System.err.printf(Locale.ROOT, "experiment: [%d/%d] %s running...%n", i, cells.size(), cell.id());
+            long cellStart = System.nanoTime();
             Path dir = out.resolve("runs").resolve(cell.id());
-            JobRunner.Outcome o = JobRunner.run(config, dir.resolve("metrics.json"), null, progress, null);
-            CellResult r = summarize(cell, key, o.metrics());
+            JobRunner.Outcome o = JobRunner.run(config, dir.resolve("metrics.json"), null, progress, null, after.apply(cell));
+            CellResult r = summarize(cell, key, o.metrics(), o.scores());
             AtomicFiles.writeString(cached, JSON.writeValueAsString(r));
-            System.err.printf(Locale.ROOT, "experiment: [%d/%d] %s accuracy %.4f in %.0f s%n", i, cells.size(), cell.id(), r.accuracy(), r.wallSeconds());
+            System.err.printf(Locale.ROOT, "experiment: [%d/%d] %s %s, job %.0f s, cell %.0f s%n", i, cells.size(), cell.id(),
+                    Double.isNaN(r.accuracy()) ? String.format(Locale.ROOT, "eval loss %.4f%s", r.evalLoss(),
+                            Double.isNaN(r.extra("exactMatch")) ? "" : String.format(Locale.ROOT, ", exact match %.3f", r.extra("exactMatch")))
+                            : String.format(Locale.ROOT, "accuracy %.4f", r.accuracy()),
+                    r.wallSeconds(), (System.nanoTime() - cellStart) / 1e9);
             results.add(r);
         }
         return results;
     }
 
     private Config configFor(Cell cell) {
-        return JobConfig.load(JobConfig.jobSettings(cell.overrides()).withFallback(base));
+        Map<String, Object> plain = new LinkedHashMap<>();
+        Config files = ConfigFactory.empty();
+        for (Map.Entry<String, Object> e : cell.overrides().entrySet()) {
+            if (e.getValue() instanceof Experiment.DataFile f) {
+                files = ConfigFactory.parseString("splitfed.job." + e.getKey() + " = ${splitfed.data-root}" + ConfigUtil.quoteString("/" + f.relative()))
+                        .withFallback(files);
+            } else {
+                plain.put(e.getKey(), e.getValue());
+            }
+        }
+        return JobConfig.load(JobConfig.jobSettings(plain).withFallback(files).withFallback(base));
     }
 
-    static CellResult summarize(Cell cell, String key, JobMetrics m) {
+    /** Every cell once per seed: ids get "-s<seed>" and the labels a "seed" (one seed: the cells as they are, with that seed). */
+    public static List<Cell> withSeeds(List<Cell> cells, List<Long> seeds) {
+        if (seeds == null || seeds.isEmpty()) {
+            return cells;
+        }
+        List<Cell> out = new ArrayList<>();
+        for (Cell c : cells) {
+            for (long seed : seeds) {
+                Map<String, Object> o = new LinkedHashMap<>(c.overrides());
+                o.put("seed", seed);
+                Map<String, String> labels = new LinkedHashMap<>(c.labels());
+                labels.put("seed", Long.toString(seed));
+                out.add(new Cell(seeds.size() == 1 ? c.id() : c.id() + "-s" + seed, o, labels));
+            }
+        }
+        return out;
+    }
+
+    /** Events kept per cell for its Gantt chart: the start of its second round (the first when there is one). */
+    static final int GANTT_EVENTS = 2500;
+
+    static CellResult summarize(Cell cell, String key, JobMetrics m, Map<String, Double> scores) {
         List<Double> acc = new ArrayList<>();
         List<Double> secs = new ArrayList<>();
         List<Double> train = new ArrayList<>();
@@ -106,9 +149,14 @@ public final class ExperimentRunner {
         Map<String, Double> extra = new LinkedHashMap<>();
         extra.put("cachedShare", m.devices().values().stream().mapToDouble(d -> d.cachedMicroBatches()).sum()
                 / Math.max(1, m.devices().values().stream().mapToDouble(d -> d.microBatches()).sum()));
+        if (scores != null) {
+            extra.putAll(scores);
+        }
+        int ganttRound = m.rounds().size() > 1 ? m.rounds().get(1).round() : m.rounds().isEmpty() ? 0 : m.rounds().get(0).round();
         return new CellResult(cell.id(), cell.labels(), key, m.accuracy(), m.evalLoss(), m.wallSeconds(), samples,
                 tot.deviceSecondsPerSample(), samples == 0 ? 0 : tot.deviceFlops() / samples / 1e9, tot.serverComputeSeconds(),
-                tot.bytesUp(), tot.bytesDown(), acc, secs, train, predicted, curve, extra);
+                tot.bytesUp(), tot.bytesDown(), acc, secs, train, predicted, curve, extra,
+                io.splitfed.runtime.report.plot.PipelineGantt.sample(m.timeline(), ganttRound, GANTT_EVENTS));
     }
 
     static String digest(String s) {

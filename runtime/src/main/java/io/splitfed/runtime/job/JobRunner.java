@@ -29,12 +29,23 @@ import me.tongfei.progressbar.ProgressBarStyle;
 /** Prepares and runs one in-process job, with a progress bar, and saves what it produced. */
 public final class JobRunner {
 
-    /** A finished job and where its outputs went. */
-    public record Outcome(JobSpec spec, JobResult result, JobMetrics metrics, Path metricsFile, Path adapterDir) {}
+    /** A finished job and where its outputs went; {@code scores} are what an {@link AfterJob} added. */
+    public record Outcome(JobSpec spec, JobResult result, JobMetrics metrics, Path metricsFile, Path adapterDir, Map<String, Double> scores) {}
+
+    /** Scores a finished job while its model is still loaded (say, exact match by generation). */
+    @FunctionalInterface
+    public interface AfterJob {
+        Map<String, Double> score(PreparedJob job, JobResult result) throws Exception;
+    }
 
     private JobRunner() {}
 
     public static Outcome run(Config config, Path metricsOut, Path adapterOut, boolean progress, Consumer<JobEvent> extraListener) throws Exception {
+        return run(config, metricsOut, adapterOut, progress, extraListener, null);
+    }
+
+    public static Outcome run(Config config, Path metricsOut, Path adapterOut, boolean progress, Consumer<JobEvent> extraListener, AfterJob after)
+            throws Exception {
         JobSpec spec = JobSpec.fromConfig(config);
         PreparedJob job = JobPreparation.prepare(spec);
         long total = 0;
@@ -60,8 +71,12 @@ public final class JobRunner {
             }
         };
         JobResult result;
+        Map<String, Double> scores = Map.of();
         try {
             result = TrainingJob.run(job, config, events).result().get(spec.federation().roundDeadline().toMillis() * spec.federation().rounds() + 600_000, TimeUnit.MILLISECONDS);
+            if (after != null) {
+                scores = after.score(job, result);
+            }
         } finally {
             if (bar != null) {
                 bar.close();
@@ -69,7 +84,7 @@ public final class JobRunner {
             io.splitfed.model.tensor.TensorExecutor.shared().run(job.model()::close);
         }
         JobMetrics metrics = writeOutputs(config, job, result, metricsOut, adapterOut);
-        return new Outcome(spec, result, metrics, metricsOut, adapterOut);
+        return new Outcome(spec, result, metrics, metricsOut, adapterOut, scores);
     }
 
     /** Writes a finished job's metrics JSON and its adapter (PEFT layout); either path may be null. */

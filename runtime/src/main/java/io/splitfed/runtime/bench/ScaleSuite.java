@@ -1,0 +1,110 @@
+package io.splitfed.runtime.bench;
+
+import io.splitfed.actors.coordinator.JobEvent;
+import io.splitfed.actors.job.JobConfig;
+import io.splitfed.actors.job.JobPreparation;
+import io.splitfed.actors.job.JobSpec;
+import io.splitfed.actors.job.PreparedJob;
+import io.splitfed.actors.job.TrainingJob;
+import io.splitfed.actors.metrics.RoundSummary;
+import io.splitfed.model.tensor.TensorExecutor;
+
+import com.typesafe.config.Config;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Many devices in one JVM: the same SST-2 samples dealt to 1,000 simulated devices and to 8. The
+ * devices' frozen parts share the one set of base weights (on the engine, off the heap); each
+ * device holds its data, its cursor, and (SFL) its adapter and optimizer moments. Reported: heap
+ * per device, measured after a full GC while every device is alive, and training samples/s,
+ * each against the 8-device run.
+ */
+public final class ScaleSuite implements BenchSuite {
+
+    static final int MANY = 1000;
+    static final int FEW = 8;
+
+    @Override
+    public String name() {
+        return "scale";
+    }
+
+    @Override
+    public String description() {
+        return MANY + " simulated devices in one JVM vs " + FEW + ": heap per device and samples/s (SFL and SplitFrozen)";
+    }
+
+    /** What one run measured. */
+    record Run(int devices, long heapBytes, double samplesPerSecond, long samples) {}
+
+    @Override
+    public List<Comparison> run(boolean quick) throws Exception {
+        int samples = quick ? 4000 : 16000;
+        List<Comparison> out = new ArrayList<>();
+        for (String mode : quick ? List.of("sfl") : List.of("sfl", "splitfrozen")) {
+            long idle = heapAfterGc();
+            Run few = measure(mode, FEW, samples);
+            Run many = measure(mode, MANY, samples);
+            double perDevice = (double) (many.heapBytes() - few.heapBytes()) / (MANY - FEW);
+            double perDeviceFew = (double) (few.heapBytes() - idle) / FEW;
+            System.err.printf(java.util.Locale.ROOT, "bench: scale %s: idle heap %.1f MiB, %d devices %.1f MiB, %d devices %.1f MiB%n", mode, idle / 1048576.0,
+                    FEW, few.heapBytes() / 1048576.0, MANY, many.heapBytes() / 1048576.0);
+            out.add(new Comparison(name(), mode + ": heap per added device, " + MANY + " devices", perDevice / 1024, "KiB",
+                    "heap per device (job's data and model included), " + FEW + " devices", perDeviceFew / 1024, "KiB", false));
+            out.add(new Comparison(name(), mode + ": training throughput, " + MANY + " devices", many.samplesPerSecond(), "samples/s",
+                    FEW + " devices, same samples", few.samplesPerSecond(), "samples/s", true));
+        }
+        return out;
+    }
+
+    private static Config config(String mode, int devices, int samples) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("mode", mode);
+        o.put("federation.devices", devices);
+        o.put("federation.rounds", 2);
+        o.put("federation.epochs", 2);
+        o.put("data.train-limit", samples);
+        o.put("data.eval-limit", 256);
+        // one micro-batch size for both runs, so per-step cost does not differ by batch size
+        o.put("training.micro-batch", 8);
+        // the cache would hold every activation of the first epoch, whoever holds it
+        o.put("pipeline.activation-cache", false);
+        return JobConfig.load(JobConfig.jobSettings(o));
+    }
+
+    static Run measure(String mode, int devices, int samples) throws Exception {
+        Config config = config(mode, devices, samples);
+        PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
+        AtomicLong heap = new AtomicLong();
+        try {
+            var result = TrainingJob.run(job, config, e -> {
+                if (e instanceof JobEvent.RoundClosed c && c.summary().round() == 0) {
+                    heap.set(heapAfterGc()); // between rounds, every device alive with its state
+                }
+            }).result().get(60, TimeUnit.MINUTES);
+            double train = 0;
+            long n = 0;
+            for (RoundSummary r : result.rounds()) {
+                train += r.trainSeconds();
+                n += r.samples();
+            }
+            return new Run(devices, heap.get(), n / train, n);
+        } finally {
+            TensorExecutor.shared().run(job.model()::close);
+        }
+    }
+
+    static long heapAfterGc() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+}

@@ -1,0 +1,81 @@
+package io.splitfed.runtime.report.plot;
+
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.data.category.DefaultCategoryDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The report's charts, drawn with JFreeChart and written as PNG: curves per method, grouped
+ * bars, and (in {@link PipelineGantt}) the pipeline's timeline.
+ */
+public final class Charts {
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    public static final int WIDTH = 900;
+    public static final int HEIGHT = 480;
+
+    private Charts() {}
+
+    /** One line per series, each a list of {x, y} points. */
+    public static JFreeChart curves(String title, String xLabel, String yLabel, Map<String, List<double[]>> series) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        series.forEach((name, points) -> {
+            XYSeries s = new XYSeries(name, false, true);
+            for (double[] p : points) {
+                if (Double.isFinite(p[1])) {
+                    s.add(p[0], p[1]);
+                }
+            }
+            data.addSeries(s);
+        });
+        JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true, false, false);
+        var plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            plot.getRenderer().setSeriesStroke(i, new BasicStroke(2f));
+        }
+        ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        return chart;
+    }
+
+    /** Grouped bars: {@code values.get(group).get(series)}. */
+    public static JFreeChart bars(String title, String groupLabel, String valueLabel, Map<String, Map<String, Double>> values) {
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        values.forEach((group, bySeries) -> bySeries.forEach((series, v) -> data.addValue(v, series, group)));
+        JFreeChart chart = ChartFactory.createBarChart(title, groupLabel, valueLabel, data, PlotOrientation.VERTICAL, true, false, false);
+        chart.getCategoryPlot().setBackgroundPaint(Color.WHITE);
+        chart.getCategoryPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
+        return chart;
+    }
+
+    /** Writes {@code chart} as a PNG and returns the file. */
+    public static Path png(JFreeChart chart, Path file) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, WIDTH, HEIGHT);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the chart " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
