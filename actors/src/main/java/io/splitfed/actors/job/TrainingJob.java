@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
 /**
@@ -39,7 +40,8 @@ public final class TrainingJob {
     private TrainingJob() {}
 
     /** A job started by {@link #run}: its control channel and its result. */
-    public record RunningJob(ActorRef<JobControl> control, CompletableFuture<JobResult> result) {}
+    /** A job running in its own ActorSystem; {@code terminated} completes once that system has shut down after the job. */
+    public record RunningJob(ActorRef<JobControl> control, CompletableFuture<JobResult> result, CompletionStage<?> terminated) {}
 
     /**
      * The job as a behaviour: spawn it anywhere; it replies to {@code replyTo} and stops. It takes
@@ -192,6 +194,6 @@ public final class TrainingJob {
             }
         });
         result.whenComplete((r, e) -> system.terminate());
-        return new RunningJob(control.join(), result);
+        return new RunningJob(control.join(), result, system.getWhenTerminated());
     }
 }

@@ -46,7 +46,7 @@ public final class ScaleSuite implements BenchSuite {
 
     @Override
     public List<Comparison> run(boolean quick) throws Exception {
-        int samples = quick ? 4000 : 16000;
+        int samples = quick ? 2000 : 6000;
         List<Comparison> out = new ArrayList<>();
         for (String mode : quick ? List.of("sfl") : List.of("sfl", "splitfrozen")) {
             long idle = heapAfterGc();
@@ -84,11 +84,13 @@ public final class ScaleSuite implements BenchSuite {
         PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
         AtomicLong heap = new AtomicLong();
         try {
-            var result = TrainingJob.run(job, config, e -> {
+            var running = TrainingJob.run(job, config, e -> {
                 if (e instanceof JobEvent.RoundClosed c && c.summary().round() == 0) {
                     heap.set(heapAfterGc()); // between rounds, every device alive with its state
                 }
-            }).result().get(60, TimeUnit.MINUTES);
+            });
+            var result = running.result().get(60, TimeUnit.MINUTES);
+            running.terminated().toCompletableFuture().get(1, TimeUnit.MINUTES); // nothing of this run is left for the next one's measure
             double train = 0;
             long n = 0;
             for (RoundSummary r : result.rounds()) {

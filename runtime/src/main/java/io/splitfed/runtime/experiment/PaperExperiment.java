@@ -84,8 +84,8 @@ public final class PaperExperiment implements Experiment {
         o.put("data.eval", task.eval() == null ? "" : new DataFile(task.eval()));
         // quick: pairs cut to 80 tokens (the second sentence loses its tail) to stay under 20 minutes on 2 cores
         o.put("data.max-length", quick ? Math.min(task.maxLength(), 80) : task.maxLength());
-        o.put("data.train-limit", quick ? 1000 : 3000);
-        o.put("data.eval-limit", quick ? 300 : 800);
+        o.put("data.train-limit", quick ? 1000 : 2400);
+        o.put("data.eval-limit", quick ? 300 : 600);
         o.put("federation.rounds", quick ? 3 : 4);
         o.put("federation.epochs", 2);
         return o;
@@ -97,8 +97,8 @@ public final class PaperExperiment implements Experiment {
             return null;
         }
         // greedy decoding re-runs the whole prefix per token (no KV cache): the quick grid caps the answer
-        int questions = cell.overrides().get("data.eval-limit") instanceof Integer n ? n : 50;
-        return ExactMatch.of(questions, questions <= 20 ? 64 : 160);
+        boolean quick = cell.overrides().get("data.eval-limit") instanceof Integer n && n <= 20;
+        return quick ? ExactMatch.of(20, 64) : ExactMatch.of(30, 160);
     }
 
     @Override

@@ -73,7 +73,10 @@ public final class JobRunner {
         JobResult result;
         Map<String, Double> scores = Map.of();
         try {
-            result = TrainingJob.run(job, config, events).result().get(spec.federation().roundDeadline().toMillis() * spec.federation().rounds() + 600_000, TimeUnit.MILLISECONDS);
+            TrainingJob.RunningJob running = TrainingJob.run(job, config, events);
+            result = running.result().get(spec.federation().roundDeadline().toMillis() * spec.federation().rounds() + 600_000, TimeUnit.MILLISECONDS);
+            // the job's actors are gone before the next job (an experiment's next cell) starts
+            running.terminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
             if (after != null) {
                 scores = after.score(job, result);
             }
