@@ -2,8 +2,8 @@ package io.splitfed.actors.job;
 
 import io.splitfed.actors.device.DeviceData;
 import io.splitfed.model.data.DataSets;
-import io.splitfed.model.data.Example;
 import io.splitfed.model.data.Dataset;
+import io.splitfed.model.data.Example;
 import io.splitfed.model.data.StratifiedSplit;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.data.partition.Partitioner;

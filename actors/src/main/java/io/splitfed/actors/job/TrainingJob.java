@@ -39,8 +39,10 @@ public final class TrainingJob {
 
     private TrainingJob() {}
 
-    /** A job started by {@link #run}: its control channel and its result. */
-    /** A job running in its own ActorSystem; {@code terminated} completes once that system has shut down after the job. */
+    /**
+     * A job started by {@link #run}: its control channel, its result, and {@code terminated},
+     * which completes once the job's own ActorSystem has shut down after it.
+     */
     public record RunningJob(ActorRef<JobControl> control, CompletableFuture<JobResult> result, CompletionStage<?> terminated) {}
 
     /**

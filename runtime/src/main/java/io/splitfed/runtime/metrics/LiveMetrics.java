@@ -36,9 +36,9 @@ public final class LiveMetrics implements Consumer<JobEvent> {
     private final Gauge evalLoss = gauge("splitfed_eval_loss", "Evaluation loss after the last closed round");
     private final Gauge evalAccuracy = gauge("splitfed_eval_accuracy", "Evaluation accuracy after the last closed round (NaN for language modelling)");
     private final Gauge roundProgress = gauge("splitfed_round_progress_ratio", "Share of the round's micro-batches answered");
-    private final Counter bytes = Counter.builder().name("splitfed_bytes").help("Bytes on the wire between devices and server")
+    private final Counter bytes = Counter.builder().name("splitfed_bytes").help("Bytes of micro-batch traffic between devices and server: activations up, credits and cut gradients down")
             .labelNames("direction").register(registry);
-    private final Counter deviceBytes = Counter.builder().name("splitfed_device_bytes").help("Bytes a device sent (up) and received (down)")
+    private final Counter deviceBytes = Counter.builder().name("splitfed_device_bytes").help("Micro-batch bytes a device sent (up) and received (down)")
             .labelNames("device", "direction").register(registry);
     private final Gauge deviceProgress = labelled("splitfed_device_progress_ratio", "Share of its round's micro-batches a device has had answered", "device");
     private final Gauge deviceLag = labelled("splitfed_device_lag_microbatches",
@@ -98,6 +98,7 @@ public final class LiveMetrics implements Consumer<JobEvent> {
 
     private void started(JobEvent.RoundStarted s, long now) {
         currentRound = s.round();
+        samplesSoFar = 0; // the events count the round's samples
         round.set(s.round() + 1);
         roundsPlanned.set(s.rounds());
         roundProgress.set(0);

@@ -92,4 +92,24 @@ class NodeCommandTest {
         assertThat(out.resolve("metrics.json")).exists();
         assertThat(out.resolve("adapter/adapter_model.safetensors")).exists();
     }
+
+    @Test
+    void theJobHostsNodeServesLiveMetrics() throws Exception {
+        int port = freePort();
+        Path config = Path.of(System.getProperty("user.dir")).resolve("../cluster-config/all-in-one.conf").normalize();
+        Config host = CliRun.config(args("node", "--config", config.toString(), "--port", Integer.toString(port),
+                "--seed-nodes", "pekko://splitfed@127.0.0.1:" + port, "--set", "splitfed.node.metrics-port=0",
+                "--set", "splitfed.node.out=" + Files.createTempDirectory("splitfed-node")));
+        NodeSettings settings = NodeSettings.from(host);
+        Config pekko = settings.pekkoConfig(host);
+        try (SplitfedNodeSystem node = SplitfedNodeSystem.start(new JobPlan(JobPreparation.prepare(JobSpec.fromConfig(pekko))), settings, pekko)) {
+            assertThat(node.metrics()).as("an aggregator node with metrics-port set").isNotNull();
+            assertThat(node.awaitEnd()).isNotNull();
+            var http = java.net.http.HttpClient.newHttpClient();
+            String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(node.metrics().url())).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(body).contains("splitfed_rounds_completed_total 1.0").contains("splitfed_job_finished 1.0")
+                    .containsPattern("splitfed_samples_trained_total [1-9]").containsPattern("splitfed_bytes_total\\{direction=\"up\"} [1-9]");
+        }
+    }
 }
