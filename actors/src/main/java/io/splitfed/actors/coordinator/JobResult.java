@@ -29,4 +29,11 @@ public record JobResult(
     public double finalAccuracy() {
         return rounds.isEmpty() ? Double.NaN : last().accuracy();
     }
+
+    /** The trained adapters of both sides as one (device blocks and server blocks), or the side there is. */
+    public LoraAdapter wholeAdapter() {
+        LoraAdapter d = deviceAdapter();
+        LoraAdapter s = serverAdapter();
+        return d == null ? s : s == null ? d : LoraAdapter.union(d, s);
+    }
 }

@@ -9,6 +9,7 @@ import io.splitfed.model.lora.LoraWeights;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tokenizer.Tokenizer;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,9 +34,7 @@ public final class ExactMatch {
     }
 
     static Map<String, Double> score(PreparedJob job, JobResult result, int questions, int maxNewTokens) throws Exception {
-        LoraAdapter d = result.deviceAdapter();
-        LoraAdapter s = result.serverAdapter();
-        LoraAdapter adapter = d == null ? s : s == null ? d : LoraAdapter.union(d, s);
+        LoraAdapter adapter = result.wholeAdapter();
         List<Example> held = job.evalExamples().stream().filter(e -> e.answer() != null).limit(questions).toList();
         Tokenizer tok = job.encoder().tokenizer();
         int window = job.model().config().maxPositions();
@@ -51,7 +50,7 @@ public final class ExactMatch {
                         continue; // the question alone fills the model's context: counted wrong
                     }
                     int[] out = gen.generate(prompt, room, tok.eosId());
-                    int[] answer = java.util.Arrays.copyOfRange(out, prompt.length, out.length);
+                    int[] answer = Arrays.copyOfRange(out, prompt.length, out.length);
                     if (matches(tok.decode(answer), e.answer())) {
                         n++;
                     }

@@ -7,7 +7,6 @@ import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.job.PreparedJob;
 import io.splitfed.actors.job.TrainingJob;
 import io.splitfed.model.io.AtomicFiles;
-import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.PeftAdapterFormat;
 import io.splitfed.runtime.report.JobMetrics;
 
@@ -100,10 +99,7 @@ public final class JobRunner {
             AtomicFiles.writeString(metricsOut, json.writeValueAsString(metrics.toJson(cfg)));
         }
         if (adapterOut != null) {
-            LoraAdapter d = result.deviceAdapter();
-            LoraAdapter s = result.serverAdapter();
-            LoraAdapter whole = d == null ? s : s == null ? d : LoraAdapter.union(d, s);
-            PeftAdapterFormat.save(adapterOut, whole, new PeftAdapterFormat.Metadata(spec.model().path().toString(), job.model().config().family(),
+            PeftAdapterFormat.save(adapterOut, result.wholeAdapter(), new PeftAdapterFormat.Metadata(spec.model().path().toString(), job.model().config().family(),
                     job.head().peftTaskType()));
         }
         return metrics;
