@@ -15,6 +15,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -49,8 +50,9 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Part.class, p -> {
-                    reassembler.forward(p.chunk(), getContext().getSelf());
-                    return this;
+                    // handled at once, in its place, so that no message sent after it is handled first
+                    Command whole = reassembler.accept(p.chunk());
+                    return whole == null ? this : receive(getContext(), whole);
                 })
                 .onMessage(Aggregate.class, this::onAggregate)
                 .build();
@@ -78,6 +80,8 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
             }
             usable.add(u);
         }
+        // in a fixed order, so the sums do not depend on which update arrived first
+        usable.sort(Comparator.comparingInt(WeightedUpdate::source));
         return usable.isEmpty() ? null : strategy.aggregate(usable);
     }
 }

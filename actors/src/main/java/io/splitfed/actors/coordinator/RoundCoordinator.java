@@ -198,8 +198,9 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Part.class, p -> {
-                    reassembler.forward(p.chunk(), getContext().getSelf());
-                    return this;
+                    // handled at once, in its place, so that no message sent after it is handled first
+                    Command whole = reassembler.accept(p.chunk());
+                    return whole == null ? this : receive(getContext(), whole);
                 })
                 .onMessageEquals(Start.INSTANCE, this::onStart)
                 .onMessage(DeviceProfiled.class, this::onProfiled)

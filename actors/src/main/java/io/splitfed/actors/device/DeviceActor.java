@@ -3,6 +3,7 @@ package io.splitfed.actors.device;
 import io.splitfed.actors.checkpoint.DeviceSnapshot;
 import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.job.TrainingMode;
+import io.splitfed.actors.link.DelayLine;
 import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.metrics.JobClock;
 import io.splitfed.actors.metrics.StepLoss;
@@ -118,6 +119,11 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
     private record Release(Command delayed) implements Command, NoSerializationVerificationNeeded {}
 
+    /** The delay lines a device keeps: results held back by a slowdown, and the simulated uplink. */
+    private enum Line { HELD, UPLINK }
+
+    private record LineDue(Line line) implements Command, NoSerializationVerificationNeeded {}
+
     private enum ResendTick implements Command, NoSerializationVerificationNeeded { INSTANCE }
 
     /** Restarts on failure; {@code state} survives the restart. */
@@ -138,6 +144,12 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         this.mode = state.settings.mode();
         Duration ack = state.settings.spec().pipeline().ackTimeout();
         timers.startTimerWithFixedDelay(ResendTick.INSTANCE, ack.dividedBy(2));
+        if (!state.held.isEmpty()) {
+            arm(Line.HELD, state.held);
+        }
+        if (!state.onUplink.isEmpty()) {
+            arm(Line.UPLINK, state.onUplink);
+        }
         if (state.active) {
             // restarted mid-round: the shard answers (never retrains) anything it already has
             state.pending.values().forEach(p -> resend(p.forward()));
@@ -149,8 +161,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Part.class, p -> {
-                    reassembler.forward(p.chunk(), getContext().getSelf());
-                    return this;
+                    // handled at once, in its place, so that no message sent after it is handled first
+                    Command whole = reassembler.accept(p.chunk());
+                    return whole == null ? this : receive(getContext(), whole);
                 })
                 .onMessage(StartRound.class, this::onStartRound)
                 .onMessage(Rewind.class, this::onRewind)
@@ -173,6 +186,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 .onMessage(LocalStep.class, this::onLocalStep)
                 .onMessage(ComputeFailed.class, this::onComputeFailed)
                 .onMessage(Release.class, r -> release(r.delayed()))
+                .onMessage(LineDue.class, this::onLineDue)
                 .onMessage(SlowDown.class, s -> {
                     state.slowdown = Math.max(1.0, s.factor());
                     return this;
@@ -240,6 +254,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
             List<SequenceEncoder.Encoded> rows = state.data.next();
             long seq = state.nextSeq++;
             state.issued++;
+            state.open.add(seq);
             TokenBatch batch = state.settings.batcher().apply(rows);
             if (mode == TrainingMode.SPLITFROZEN && state.cache != null && state.cache.containsAll(batch)) {
                 int[] shape = {batch.batch(), batch.seqLen(), state.settings.model().config().hiddenSize()};
@@ -291,12 +306,37 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     }
 
     private Behavior<Command> onComputed(Computed c) {
-        Duration extra = extraDelay(c.seconds());
-        if (!extra.isZero()) {
-            getContext().scheduleOnce(extra, getContext().getSelf(), new Release(c));
-            return this;
+        long now = System.nanoTime();
+        long due = now + extraDelay(c.seconds()).toNanos();
+        if (due <= now && state.held.isEmpty()) {
+            return release(c);
         }
-        return release(c);
+        // a slowed device still sends its micro-batches in order: each leaves no earlier than the one before
+        if (state.held.add(due, c)) {
+            arm(Line.HELD, state.held);
+        }
+        return this;
+    }
+
+    /** One timer per delay line, for its head. */
+    private void arm(Line line, DelayLine<?> queue) {
+        timers.startSingleTimer(line, new LineDue(line), Duration.ofNanos(Math.max(0, queue.nextDueNanos() - System.nanoTime())));
+    }
+
+    private Behavior<Command> onLineDue(LineDue m) {
+        long now = System.nanoTime();
+        if (m.line() == Line.HELD) {
+            state.held.takeDue(now, this::release);
+            if (!state.held.isEmpty()) {
+                arm(Line.HELD, state.held);
+            }
+        } else {
+            state.onUplink.takeDue(now, o -> o.to().tell(o.forward()));
+            if (!state.onUplink.isEmpty()) {
+                arm(Line.UPLINK, state.onUplink);
+            }
+        }
+        return this;
     }
 
     private Behavior<Command> release(Command delayed) {
@@ -353,10 +393,10 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         long bytes = (long) (f.activations().wireBytes() * state.slowdown);
         Duration delay = state.uplink == null ? Duration.ZERO : state.uplink.send(bytes, now);
         delay = delay.plusNanos(state.linkExtraNanos);
-        if (delay.isZero()) {
+        if (delay.isZero() && state.onUplink.isEmpty()) {
             state.shard.tell(f);
-        } else {
-            getContext().scheduleOnce(delay, state.shard, f);
+        } else if (state.onUplink.add(now + delay.toNanos(), new DeviceState.Outbound(state.shard, f))) {
+            arm(Line.UPLINK, state.onUplink); // in order: a later micro-batch never arrives first
         }
     }
 
@@ -380,18 +420,31 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
             return this;
         }
         state.bytesDown += m.gradient().wireBytes();
+        state.arrived.put(m.seq(), new DeviceState.Arrived(p, m));
+        backwardNext();
+        return this;
+    }
+
+    /** Back-propagates the earliest open micro-batch once its gradient is here and no other backward runs. */
+    private void backwardNext() {
+        if (state.backwardSeq >= 0 || state.arrived.isEmpty() || state.open.isEmpty() || state.arrived.firstKey() != state.open.first().longValue()) {
+            return;
+        }
+        DeviceState.Arrived a = state.arrived.pollFirstEntry().getValue();
+        long seq = a.gradient().seq();
+        state.backwardSeq = seq;
         state.computing++;
         int round = state.round;
-        int samples = p.forward().batch().batch();
-        double flops = blockFlops(p.forward().batch()) * state.splitPoint();
-        SegmentLearner.InFlight graph = p.graph();
+        int samples = a.pending().forward().batch().batch();
+        double flops = blockFlops(a.pending().forward().batch()) * state.splitPoint();
+        SegmentLearner.InFlight graph = a.pending().graph();
+        TensorPayload gradient = a.gradient().gradient();
         CompletableFuture<Command> work = TensorExecutor.shared().submit(() -> {
             long t0 = System.nanoTime();
-            graph.backward(m.gradient());
-            return new Backpropagated(round, m.seq(), samples, (System.nanoTime() - t0) / 1e9, flops);
+            graph.backward(gradient);
+            return new Backpropagated(round, seq, samples, (System.nanoTime() - t0) / 1e9, flops);
         });
-        getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new ComputeFailed(round, m.seq(), err));
-        return this;
+        getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new ComputeFailed(round, seq, err));
     }
 
     private Behavior<Command> onBackpropagated(Backpropagated b) {
@@ -406,6 +459,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
     private void backpropagated(Backpropagated b) {
         state.computing--;
+        if (b.seq() == state.backwardSeq) {
+            state.backwardSeq = -1;
+        }
         if (b.round() != state.round || !state.active) {
             return;
         }
@@ -414,6 +470,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         state.timeline.add(new TimelineEvent(state.settings.device(), b.round(), b.seq(), TimelineEvent.Stage.BACKWARD, JobClock.micros(),
                 "device-" + state.settings.device(), (long) (b.seconds() * 1e6)));
         answered(b.round(), b.seq(), b.samples(), 0);
+        backwardNext(); // after answered's pump: the next forward is queued ahead of this step
     }
 
     private Behavior<Command> onLocalStep(LocalStep s) {
@@ -440,6 +497,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     }
 
     private void answered(int round, long seq, int samples, long bytes) {
+        state.open.remove(seq);
         state.answered++;
         state.samples += samples;
         state.bytesDown += bytes;
@@ -458,8 +516,10 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         }
         getContext().getLog().warn("device {}: micro-batch {} rejected by the server: {}", state.settings.device(), m.seq(), m.reason());
         closeGraph(p.graph());
+        state.open.remove(m.seq());
         state.answered++;
         pump();
+        backwardNext();
         finishIfDone();
         return this;
     }
@@ -563,7 +623,14 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 graphs.add(p.graph());
             }
         });
+        state.arrived.values().forEach(a -> {
+            if (a.pending().graph() != null) {
+                graphs.add(a.pending().graph());
+            }
+        });
         state.pending.clear();
+        state.arrived.clear();
+        state.open.clear();
         if (!graphs.isEmpty()) {
             TensorExecutor.shared().execute(() -> graphs.forEach(SegmentLearner.InFlight::close));
         }
@@ -577,11 +644,16 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
     private Behavior<Command> onComputeFailed(ComputeFailed f) {
         state.computing--;
+        if (f.seq() == state.backwardSeq) {
+            state.backwardSeq = -1;
+        }
         Throwable cause = f.error().getCause() != null ? f.error().getCause() : f.error();
         getContext().getLog().error("device {}: micro-batch {} failed on the device: {}", state.settings.device(), f.seq(), cause.toString());
         if (f.round() == state.round && state.active) {
+            state.open.remove(f.seq());
             state.answered++;
             pump();
+            backwardNext();
             finishIfDone();
         }
         return this;

@@ -1,6 +1,7 @@
 package io.splitfed.actors.device;
 
 import io.splitfed.actors.coordinator.RoundCoordinator;
+import io.splitfed.actors.link.DelayLine;
 import io.splitfed.actors.link.LinkShaper;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
@@ -16,6 +17,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * A device's memory, kept outside its behaviour so that a restart by supervision resumes: the
@@ -34,6 +36,9 @@ public final class DeviceState {
 
     /** A micro-batch on its way, kept until answered so it can be sent again. */
     record Pending(ServerShard.Forward forward, long sentNanos, SegmentLearner.InFlight graph) {}
+
+    /** SFL: a cut gradient that arrived, waiting for the micro-batches before it to step first. */
+    record Arrived(Pending pending, DeviceActor.CutGradient gradient) {}
 
     final DeviceSettings settings;
     final DeviceData data;
@@ -68,6 +73,23 @@ public final class DeviceState {
     ActorRef<ServerShard.Command> route;
 
     final TreeMap<Long, Pending> pending = new TreeMap<>();
+    /**
+     * The round's micro-batches issued and not yet settled (answered, refused or failed). SFL steps
+     * the device adapter in this order: the cut gradient of micro-batch i is back-propagated only
+     * once every micro-batch before it has stepped, and only after micro-batch i-1's step let the
+     * next forward pass through. The forward of micro-batch i + window therefore always sees the
+     * adapter after exactly i steps, however the messages interleave, and a run is reproducible.
+     */
+    final TreeSet<Long> open = new TreeSet<>();
+    final TreeMap<Long, Arrived> arrived = new TreeMap<>();
+    /** The micro-batch whose backward is on the tensor thread; -1: none. */
+    long backwardSeq = -1;
+    /** Computed micro-batches a slowed device holds back for the time its slower hardware would take; let out in order. */
+    final DelayLine<DeviceActor.Command> held = new DelayLine<>();
+    /** Micro-batches on the simulated uplink, delivered in the order they were sent. */
+    final DelayLine<Outbound> onUplink = new DelayLine<>();
+
+    record Outbound(ActorRef<ServerShard.Command> to, ServerShard.Forward forward) {}
     ActorRef<ServerShard.Command> shard;
     ActorRef<RoundCoordinator.Command> coordinator;
 
@@ -169,6 +191,6 @@ public final class DeviceState {
     }
 
     int outstanding() {
-        return computing + pending.size();
+        return computing + pending.size() + arrived.size();
     }
 }

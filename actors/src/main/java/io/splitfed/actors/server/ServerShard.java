@@ -25,6 +25,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -110,23 +111,31 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
             state.store.tell(new ShardStore.Load(state.settings.shard(), ctx.getSelf()));
             return Behaviors.receive(Command.class)
                     .onMessage(Part.class, p -> {
-                        parts.forward(p.chunk(), ctx.getSelf());
+                        Command whole = parts.accept(p.chunk());
+                        if (whole instanceof Restored r) {
+                            return restored(ctx, state, stash, r);
+                        }
+                        if (whole != null) {
+                            stash.stash(whole); // in its place among the messages held
+                        }
                         return Behaviors.same();
                     })
-                    .onMessage(Restored.class, r -> {
-                        if (r.snapshot() != null) {
-                            state.restore(r.snapshot());
-                            ctx.getLog().info("shard {} resumed from its hand-off in round {} after {} steps", state.settings.shard(), state.round, state.stepsTotal);
-                        }
-                        state.restored = true;
-                        return stash.unstashAll(new ServerShard(ctx, state));
-                    })
+                    .onMessage(Restored.class, r -> restored(ctx, state, stash, r))
                     .onAnyMessage(m -> {
                         stash.stash(m);
                         return Behaviors.same();
                     })
                     .build();
         });
+    }
+
+    private static Behavior<Command> restored(ActorContext<Command> ctx, ShardState state, StashBuffer<Command> stash, Restored r) {
+        if (r.snapshot() != null) {
+            state.restore(r.snapshot());
+            ctx.getLog().info("shard {} resumed from its hand-off in round {} after {} steps", state.settings.shard(), state.round, state.stepsTotal);
+        }
+        state.restored = true;
+        return stash.unstashAll(new ServerShard(ctx, state));
     }
 
     private final Reassembler reassembler = new Reassembler(getContext().getSystem());
@@ -144,8 +153,9 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Part.class, p -> {
-                    reassembler.forward(p.chunk(), getContext().getSelf());
-                    return this;
+                    // handled at once, in its place, so that no message sent after it is handled first
+                    Command whole = reassembler.accept(p.chunk());
+                    return whole == null ? this : receive(getContext(), whole);
                 })
                 .onMessage(Forward.class, this::onForward)
                 .onMessage(RoundStarted.class, this::onRoundStarted)
@@ -167,8 +177,9 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
                     return this;
                 })
                 .onMessage(TakeCheckpoint.class, m -> {
-                    Wire.tell(getContext().getSystem(), m.replyTo(), new RoundCoordinator.ShardCheckpointed(m.roundsDone(), state.snapshot()),
-                            RoundCoordinator.Part::new);
+                    var system = getContext().getSystem();
+                    state.snapshot().thenAccept(s -> Wire.tell(system, m.replyTo(), new RoundCoordinator.ShardCheckpointed(m.roundsDone(), s),
+                            RoundCoordinator.Part::new));
                     return this;
                 })
                 .onMessage(Fail.class, f -> {
@@ -366,7 +377,10 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     }
 
     private void saveAndStop() {
-        Wire.tell(getContext().getSystem(), state.store, new ShardStore.Save(state.snapshot(), getContext().getSelf()), ShardStore.Part::new);
+        var system = getContext().getSystem();
+        var self = getContext().getSelf();
+        var store = state.store;
+        state.snapshot().thenAccept(s -> Wire.tell(system, store, new ShardStore.Save(s, self), ShardStore.Part::new));
     }
 
     private void afterStep() {

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A shard's memory, kept outside its behaviour so that a restart by supervision resumes exactly:
@@ -70,11 +71,12 @@ public final class ShardState {
     ActorRef<ShardStore.Command> store;
     boolean restored;
     /** This shard as the current round began: what it restarts from if its node is lost. */
-    volatile ShardSnapshot boundary;
+    volatile CompletableFuture<ShardSnapshot> boundary;
 
     /** This shard as the current round began (null before the first round). */
     public ShardSnapshot boundary() {
-        return boundary;
+        CompletableFuture<ShardSnapshot> b = boundary;
+        return b == null ? null : b.join();
     }
     /** Micro-batches refused this round for what they held (not for arriving late), by device. */
     Map<Integer, Integer> strikes = new LinkedHashMap<>();
@@ -97,17 +99,41 @@ public final class ShardState {
         return this;
     }
 
-    ShardSnapshot snapshot() {
-        Map<Integer, LoraAdapter> adapters = new LinkedHashMap<>();
-        Map<Integer, OptimizerState> optimizers = new LinkedHashMap<>();
-        learners.forEach((k, l) -> {
-            adapters.put(k, l.adapter().copy());
-            optimizers.put(k, l.optimizer().state().copy());
+    /**
+     * This shard now. Its bookkeeping is copied at once; its adapters and optimizer moments belong
+     * to the tensor thread and are copied there, after everything queued before, such as a
+     * round's aggregate still being loaded into the replicas.
+     */
+    CompletableFuture<ShardSnapshot> snapshot() {
+        Map<Integer, SegmentLearner> replicas = new LinkedHashMap<>(learners);
+        int r = round;
+        boolean open = accepting;
+        LoraAdapter g = global;
+        Map<Integer, long[]> seqs = trainedArrays();
+        Map<Integer, Integer> samples = new LinkedHashMap<>(trainedSamples);
+        Map<Integer, Integer> replicaRows = new LinkedHashMap<>(replicaSamples);
+        int dups = duplicates;
+        List<String> refused = new ArrayList<>(rejected);
+        List<StepLoss> stepLosses = new ArrayList<>(losses);
+        List<TimelineEvent> events = new ArrayList<>(timeline);
+        double seconds = trainSeconds;
+        double f = flops;
+        long down = bytesDown;
+        long steps = stepsTotal;
+        var close = pendingClose;
+        List<ServerShard.Forward> queued = queue.stream().map(q -> q.forward).toList();
+        List<boolean[]> rows = queue.stream().map(QueuedMicroBatch::trainedRows).toList();
+        List<ServerShard.Forward> waiting = new ArrayList<>(early);
+        return TensorExecutor.shared().submit(() -> {
+            Map<Integer, LoraAdapter> adapters = new LinkedHashMap<>();
+            Map<Integer, OptimizerState> optimizers = new LinkedHashMap<>();
+            replicas.forEach((k, l) -> {
+                adapters.put(k, l.adapter().copy());
+                optimizers.put(k, l.optimizer().state().copy());
+            });
+            return new ShardSnapshot(settings.shard(), r, open, adapters, optimizers, g, seqs, samples, replicaRows, dups, refused, stepLosses, events,
+                    seconds, f, down, steps, close, queued, rows, waiting);
         });
-        return new ShardSnapshot(settings.shard(), round, accepting, adapters, optimizers, global, trainedArrays(),
-                new LinkedHashMap<>(trainedSamples), new LinkedHashMap<>(replicaSamples), duplicates, new ArrayList<>(rejected),
-                new ArrayList<>(losses), new ArrayList<>(timeline), trainSeconds, flops, bytesDown, stepsTotal, pendingClose,
-                queue.stream().map(q -> q.forward).toList(), queue.stream().map(QueuedMicroBatch::trainedRows).toList(), new ArrayList<>(early));
     }
 
     void restore(ShardSnapshot s) {

@@ -7,7 +7,10 @@ import io.splitfed.actors.wire.WireMessage;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -34,29 +37,42 @@ public final class ShardStore {
     public record Part(ChunkPart chunk) implements Command {}
 
     public static Behavior<Command> create() {
-        return Behaviors.setup(ctx -> {
-            Map<Integer, ShardSnapshot> snapshots = new HashMap<>();
-            Reassembler reassembler = new Reassembler(ctx.getSystem());
-            return Behaviors.receive(Command.class)
+        return Behaviors.setup(Store::new);
+    }
+
+    private static final class Store extends AbstractBehavior<Command> {
+
+        private final Map<Integer, ShardSnapshot> snapshots = new HashMap<>();
+        private final Reassembler reassembler;
+
+        Store(ActorContext<Command> context) {
+            super(context);
+            reassembler = new Reassembler(context.getSystem());
+        }
+
+        @Override
+        public Receive<Command> createReceive() {
+            return newReceiveBuilder()
                     .onMessage(Part.class, p -> {
-                        reassembler.forward(p.chunk(), ctx.getSelf());
-                        return Behaviors.same();
+                        Command whole = reassembler.accept(p.chunk());
+                        return whole == null ? this : receive(getContext(), whole);
                     })
                     .onMessage(Save.class, m -> {
                         snapshots.put(m.snapshot().shard(), m.snapshot());
-                        ctx.getLog().info("shard {} handed off in round {} after {} steps", m.snapshot().shard(), m.snapshot().round(), m.snapshot().stepsTotal());
+                        getContext().getLog().info("shard {} handed off in round {} after {} steps", m.snapshot().shard(), m.snapshot().round(),
+                                m.snapshot().stepsTotal());
                         m.replyTo().tell(new ServerShard.Saved(m.snapshot().shard()));
-                        return Behaviors.same();
+                        return this;
                     })
                     .onMessage(Keep.class, m -> {
                         snapshots.put(m.snapshot().shard(), m.snapshot());
-                        return Behaviors.same();
+                        return this;
                     })
                     .onMessage(Load.class, m -> {
-                        Wire.tell(ctx.getSystem(), m.replyTo(), new ServerShard.Restored(snapshots.get(m.shard())), ServerShard.Part::new);
-                        return Behaviors.same();
+                        Wire.tell(getContext().getSystem(), m.replyTo(), new ServerShard.Restored(snapshots.get(m.shard())), ServerShard.Part::new);
+                        return this;
                     })
                     .build();
-        });
+        }
     }
 }

@@ -11,8 +11,10 @@ import java.util.Map;
 
 /**
  * Puts chunked messages back together, one per receiving actor. Parts of one transfer arrive in
- * order (one sender, one association); a transfer left incomplete (a part dropped by a full
- * queue) is evicted once {@link #MAX_OPEN} newer ones are open, and its sender resends.
+ * order (one sender, one association). The receiving actor handles a whole message the moment its
+ * last part arrives, in that part's place, so chunking keeps Pekko's per-sender order. A transfer
+ * left incomplete (a part dropped by a full queue) is evicted once {@link #MAX_OPEN} newer ones
+ * are open, and its sender resends.
  */
 public final class Reassembler {
 
@@ -31,14 +33,6 @@ public final class Reassembler {
 
     public Reassembler(ActorSystem<?> system) {
         this.system = system;
-    }
-
-    /** Takes {@code part}; once it completes its message, tells the whole message to {@code to} (the receiving actor itself). */
-    public <T> void forward(ChunkPart part, org.apache.pekko.actor.typed.ActorRef<T> to) {
-        T whole = accept(part);
-        if (whole != null) {
-            to.tell(whole);
-        }
     }
 
     /** The whole message once {@code part} completes it; null before, or when a part went missing. */

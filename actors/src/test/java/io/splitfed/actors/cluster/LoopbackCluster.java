@@ -56,9 +56,9 @@ final class LoopbackCluster implements AutoCloseable {
                 + "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
                 + "pekko.coordinated-shutdown.terminate-actor-system = on\n"
                 + "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"\n"
-                + "pekko.cluster.split-brain-resolver.stable-after = 5s\n"
-                + "pekko.cluster.sharding.rebalance-interval = 2s\n";
-        return ConfigFactory.parseString(conf).withFallback(job);
+                + "pekko.cluster.split-brain-resolver.stable-after = 5s\n";
+        // rebalance soon, unless the job's config says otherwise
+        return ConfigFactory.parseString(conf).withFallback(job).withFallback(ConfigFactory.parseString("pekko.cluster.sharding.rebalance-interval = 2s"));
     }
 
     /** Starts a node with {@code roles}, hosting {@code devices}; the first node started is the seed. */

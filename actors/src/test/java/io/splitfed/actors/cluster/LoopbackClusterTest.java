@@ -8,6 +8,7 @@ import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.tensor.HostTensor;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 
 import org.junit.jupiter.api.Test;
 
@@ -41,9 +42,15 @@ class LoopbackClusterTest {
         assertThat(remote.finalAccuracy()).isEqualTo(local.finalAccuracy());
     }
 
-    /** One aggregator, two server and three device nodes (one device each) train {@code job}. */
+    /**
+     * One aggregator, two server and three device nodes (one device each) train {@code job}. Shards
+     * stay where they are first placed: a rebalance's hand-off may strand a micro-batch in the old
+     * incarnation until its resend, letting the device's next one train first (RebalanceTest covers
+     * hand-offs).
+     */
     static JobResult runSixNodes(Config job) throws Exception {
-        try (LoopbackCluster cluster = new LoopbackCluster(job)) {
+        Config pinned = ConfigFactory.parseString("pekko.cluster.sharding.rebalance-interval = 1h").withFallback(job);
+        try (LoopbackCluster cluster = new LoopbackCluster(pinned)) {
             cluster.start(List.of(SplitfedNode.AGGREGATOR), List.of());
             cluster.start(List.of(SplitfedNode.SERVER), List.of());
             cluster.start(List.of(SplitfedNode.SERVER), List.of());
@@ -63,7 +70,8 @@ class LoopbackClusterTest {
             for (int i = 0; i < b.length; i++) {
                 worst = Math.max(worst, Math.abs(a[i] - b[i]));
             }
-            assertThat(worst).as("largest difference in %s", e.getKey()).isLessThanOrEqualTo(1e-5f);
+            // devices step in sequence order and every link keeps its order, so the runs agree to the bit
+            assertThat(worst).as("largest difference in %s", e.getKey()).isZero();
         }
     }
 }

@@ -2,6 +2,7 @@ package io.splitfed.actors.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.metrics.TimelineEvent;
@@ -15,8 +16,15 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
-/** Devices keep the server's credit window full on slow links, never more, and nothing is lost. */
+/**
+ * Devices keep the server's credit window full on slow links, never more, and nothing is lost;
+ * and however the messages interleave, SFL devices step in the same order and train the same adapters.
+ */
 class PipeliningTest {
 
     @Test
@@ -44,5 +52,42 @@ class PipeliningTest {
             assertThat(trained).as("every micro-batch trained").isEqualTo(d.samples());
         }
         assertThat(peakOverall).as("slow links keep the window full").isEqualTo(window);
+    }
+
+    @Test
+    void sflDevicesStepInTheSameOrderHoweverMessagesInterleave() throws Exception {
+        Map<String, Object> sfl = Map.of("mode", "sfl", "server.sfl-server-model", "per-device", "federation.devices", 2,
+                "pipeline.window", 3, "federation.rounds", 2, "seed", 5);
+        Config config = TestJobs.config(sfl);
+        // on slow links every cut gradient comes back after the device's previous step let the next forward through
+        Map<String, Object> shaped = new java.util.HashMap<>(sfl);
+        shaped.putAll(Map.of("links.enabled", true, "links.uplink-mbps", 8, "links.downlink-mbps", 8, "links.latency", "15ms"));
+        JobResult undisturbed = TestJobs.run(TestJobs.config(shaped));
+
+        // no links, and device 0 slowed 6x from the first round on: its results leave late and out of
+        // step with device 1's, and its backward passes end long after the next cut gradients came back
+        PreparedJob job = TestJobs.prepare(config);
+        AtomicReference<TrainingJob.RunningJob> running = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicBoolean slowed = new AtomicBoolean();
+        running.set(TrainingJob.run(job, config, e -> {
+            try {
+                started.await();
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            if (e instanceof JobEvent.RoundStarted && slowed.compareAndSet(false, true)) {
+                running.get().control().tell(new JobControl.SlowDevice(0, 6));
+            }
+        }));
+        started.countDown();
+        JobResult slow = running.get().result().get(5, TimeUnit.MINUTES);
+
+        assertThat(slowed).isTrue();
+        assertThat(slow.deviceStats()).allSatisfy(d -> assertThat(d.samples()).isPositive());
+        assertThat(slow.deviceAdapter().tensors()).allSatisfy((name, t) ->
+                assertThat(t.data()).as(name).containsExactly(undisturbed.deviceAdapter().get(name).data()));
+        assertThat(slow.serverAdapter().tensors()).allSatisfy((name, t) ->
+                assertThat(t.data()).as(name).containsExactly(undisturbed.serverAdapter().get(name).data()));
     }
 }
