@@ -40,6 +40,9 @@ public final class DeviceState {
     /** SFL: a cut gradient that arrived, waiting for the micro-batches before it to step first. */
     record Arrived(Pending pending, DeviceActor.CutGradient gradient) {}
 
+    /** A micro-batch on the simulated uplink, and the shard it goes to. */
+    record Outbound(ActorRef<ServerShard.Command> to, ServerShard.Forward forward) {}
+
     final DeviceSettings settings;
     final DeviceData data;
     final ActivationCache cache;
@@ -88,8 +91,6 @@ public final class DeviceState {
     final DelayLine<DeviceActor.Command> held = new DelayLine<>();
     /** Micro-batches on the simulated uplink, delivered in the order they were sent. */
     final DelayLine<Outbound> onUplink = new DelayLine<>();
-
-    record Outbound(ActorRef<ServerShard.Command> to, ServerShard.Forward forward) {}
     ActorRef<ServerShard.Command> shard;
     ActorRef<RoundCoordinator.Command> coordinator;
 

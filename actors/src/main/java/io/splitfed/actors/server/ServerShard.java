@@ -138,6 +138,9 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         return stash.unstashAll(new ServerShard(ctx, state));
     }
 
+    /** For what happens off the actor's thread (its own log is the actor's alone). */
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ServerShard.class);
+
     private final Reassembler reassembler = new Reassembler(getContext().getSystem());
     private final ShardState state;
 
@@ -178,8 +181,13 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
                 })
                 .onMessage(TakeCheckpoint.class, m -> {
                     var system = getContext().getSystem();
-                    state.snapshot().thenAccept(s -> Wire.tell(system, m.replyTo(), new RoundCoordinator.ShardCheckpointed(m.roundsDone(), s),
-                            RoundCoordinator.Part::new));
+                    state.snapshot().whenComplete((s, err) -> {
+                        if (err != null) {
+                            LOG.error("shard {}: no snapshot for the checkpoint after round {}", state.settings.shard(), m.roundsDone(), err);
+                        } else {
+                            Wire.tell(system, m.replyTo(), new RoundCoordinator.ShardCheckpointed(m.roundsDone(), s), RoundCoordinator.Part::new);
+                        }
+                    });
                     return this;
                 })
                 .onMessage(Fail.class, f -> {
@@ -380,7 +388,13 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         var system = getContext().getSystem();
         var self = getContext().getSelf();
         var store = state.store;
-        state.snapshot().thenAccept(s -> Wire.tell(system, store, new ShardStore.Save(s, self), ShardStore.Part::new));
+        state.snapshot().whenComplete((s, err) -> {
+            if (err != null) {
+                LOG.error("shard {}: no snapshot to hand off", state.settings.shard(), err);
+            } else {
+                Wire.tell(system, store, new ShardStore.Save(s, self), ShardStore.Part::new);
+            }
+        });
     }
 
     private void afterStep() {
