@@ -197,11 +197,7 @@ public final class RoundCoordinator extends AbstractBehavior<RoundCoordinator.Co
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(Part.class, p -> {
-                    // handled at once, in its place, so that no message sent after it is handled first
-                    Command whole = reassembler.accept(p.chunk());
-                    return whole == null ? this : receive(getContext(), whole);
-                })
+                .onMessage(Part.class, p -> reassembler.handle(p.chunk(), this, getContext()))
                 .onMessageEquals(Start.INSTANCE, this::onStart)
                 .onMessage(DeviceProfiled.class, this::onProfiled)
                 .onMessageEquals(ProfilesDue.INSTANCE, () -> {

@@ -144,12 +144,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         this.mode = state.settings.mode();
         Duration ack = state.settings.spec().pipeline().ackTimeout();
         timers.startTimerWithFixedDelay(ResendTick.INSTANCE, ack.dividedBy(2));
-        if (!state.held.isEmpty()) {
-            arm(Line.HELD, state.held);
-        }
-        if (!state.onUplink.isEmpty()) {
-            arm(Line.UPLINK, state.onUplink);
-        }
+        arm(Line.HELD, state.held);
+        arm(Line.UPLINK, state.onUplink);
         if (state.active) {
             // restarted mid-round: the shard answers (never retrains) anything it already has
             state.pending.values().forEach(p -> resend(p.forward()));
@@ -160,11 +156,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(Part.class, p -> {
-                    // handled at once, in its place, so that no message sent after it is handled first
-                    Command whole = reassembler.accept(p.chunk());
-                    return whole == null ? this : receive(getContext(), whole);
-                })
+                .onMessage(Part.class, p -> reassembler.handle(p.chunk(), this, getContext()))
                 .onMessage(StartRound.class, this::onStartRound)
                 .onMessage(Rewind.class, this::onRewind)
                 .onMessage(Profile.class, this::onProfile)
@@ -318,23 +310,20 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         return this;
     }
 
-    /** One timer per delay line, for its head. */
+    /** One timer per delay line, for its head (none while it is empty). */
     private void arm(Line line, DelayLine<?> queue) {
-        timers.startSingleTimer(line, new LineDue(line), Duration.ofNanos(Math.max(0, queue.nextDueNanos() - System.nanoTime())));
+        if (!queue.isEmpty()) {
+            timers.startSingleTimer(line, new LineDue(line), Duration.ofNanos(Math.max(0, queue.nextDueNanos() - System.nanoTime())));
+        }
     }
 
     private Behavior<Command> onLineDue(LineDue m) {
-        long now = System.nanoTime();
         if (m.line() == Line.HELD) {
-            state.held.takeDue(now, this::release);
-            if (!state.held.isEmpty()) {
-                arm(Line.HELD, state.held);
-            }
+            state.held.takeDue(System.nanoTime(), this::release);
+            arm(Line.HELD, state.held);
         } else {
-            state.onUplink.takeDue(now, o -> o.to().tell(o.forward()));
-            if (!state.onUplink.isEmpty()) {
-                arm(Line.UPLINK, state.onUplink);
-            }
+            state.onUplink.takeDue(System.nanoTime(), o -> o.to().tell(o.forward()));
+            arm(Line.UPLINK, state.onUplink);
         }
         return this;
     }

@@ -20,6 +20,7 @@ import io.splitfed.model.tokenizer.Tokenizer;
 import io.splitfed.model.tokenizer.Tokenizers;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
@@ -105,11 +106,8 @@ public final class JobPreparation {
         var lora = spec.training().lora();
         LoraAdapter whole = LoraAdapter.init(lora, model.loraModules(0, model.numLayers(), lora.targets()),
                 head.trainableTensors(model.config()), seed, spec.training().freezeA());
-        List<Example> evalExamples = new ArrayList<>();
-        for (int idx : evalIdx) {
-            evalExamples.add(evalSet.examples().get(idx));
-        }
-        return new PreparedJob(spec, model, head, encoder, train, deviceData, evalBatches, whole, batcher, List.copyOf(evalExamples));
+        List<Example> evalExamples = Arrays.stream(evalIdx).mapToObj(evalSet.examples()::get).toList();
+        return new PreparedJob(spec, model, head, encoder, train, deviceData, evalBatches, whole, batcher, evalExamples);
     }
 
     private static int[] all(int n) {

@@ -155,11 +155,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(Part.class, p -> {
-                    // handled at once, in its place, so that no message sent after it is handled first
-                    Command whole = reassembler.accept(p.chunk());
-                    return whole == null ? this : receive(getContext(), whole);
-                })
+                .onMessage(Part.class, p -> reassembler.handle(p.chunk(), this, getContext()))
                 .onMessage(Forward.class, this::onForward)
                 .onMessage(RoundStarted.class, this::onRoundStarted)
                 .onMessage(CloseRound.class, this::onCloseRound)

@@ -53,10 +53,7 @@ public final class ShardStore {
         @Override
         public Receive<Command> createReceive() {
             return newReceiveBuilder()
-                    .onMessage(Part.class, p -> {
-                        Command whole = reassembler.accept(p.chunk());
-                        return whole == null ? this : receive(getContext(), whole);
-                    })
+                    .onMessage(Part.class, p -> reassembler.handle(p.chunk(), this, getContext()))
                     .onMessage(Save.class, m -> {
                         snapshots.put(m.snapshot().shard(), m.snapshot());
                         getContext().getLog().info("shard {} handed off in round {} after {} steps", m.snapshot().shard(), m.snapshot().round(),

@@ -1,7 +1,11 @@
 package io.splitfed.actors.wire;
 
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ExtensibleBehavior;
+import org.apache.pekko.actor.typed.TypedActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.serialization.SerializationExtension;
 
 import java.io.ByteArrayOutputStream;
@@ -33,6 +37,16 @@ public final class Reassembler {
 
     public Reassembler(ActorSystem<?> system) {
         this.system = system;
+    }
+
+    /**
+     * Takes {@code part} for {@code behavior}, the receiving actor; once it completes its message,
+     * the behavior handles that message at once, in the part's place, so that no message sent after
+     * it is handled first.
+     */
+    public <T> Behavior<T> handle(ChunkPart part, ExtensibleBehavior<T> behavior, TypedActorContext<T> context) throws Exception {
+        T whole = accept(part);
+        return whole == null ? Behaviors.same() : behavior.receive(context, whole);
     }
 
     /** The whole message once {@code part} completes it; null before, or when a part went missing. */

@@ -18,10 +18,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 
 /** Devices that stop, slow down or crash, and a shard that crashes, inside one JVM. */
 class FaultToleranceTest {
@@ -29,7 +25,7 @@ class FaultToleranceTest {
     @Test
     void aDeviceStoppedMidRoundDoesNotStopTheRound() throws Exception {
         Config config = TestJobs.config(Map.of("federation.devices", 3, "mode", "splitfrozen"));
-        JobResult r = runWithFault(config, (event, control) -> {
+        JobResult r = TestJobs.runWithFault(config, (event, control) -> {
             if (event instanceof JobEvent.Progress p && p.round() == 0 && p.device() == 1) {
                 control.tell(new JobControl.StopDevice(1));
                 return true;
@@ -49,7 +45,7 @@ class FaultToleranceTest {
         // enough micro-batches that device 0 is still at work when the slowdown reaches it
         Config config = TestJobs.config(Map.of("federation.devices", 3, "mode", "splitfrozen", "federation.round-deadline", "6s",
                 "federation.rounds", 1, "pipeline.activation-cache", false, "data.train-limit", 500));
-        JobResult r = runWithFault(config, (event, control) -> {
+        JobResult r = TestJobs.runWithFault(config, (event, control) -> {
             if (event instanceof JobEvent.RoundStarted s && s.round() == 0) {
                 control.tell(new JobControl.SlowDevice(0, 400));
                 return true;
@@ -69,7 +65,7 @@ class FaultToleranceTest {
                 "federation.epochs", 2);
         Config config = TestJobs.config(one);
         List<Float> undisturbed = serverLosses(TestJobs.run(config));
-        JobResult crashed = runWithFault(config, (event, control) -> {
+        JobResult crashed = TestJobs.runWithFault(config, (event, control) -> {
             if (event instanceof JobEvent.Progress p && p.round() == 0 && p.answered() == 3) {
                 control.tell(new JobControl.CrashShard(0));
                 return true;
@@ -86,7 +82,7 @@ class FaultToleranceTest {
                 "federation.split-points", "2");
         Config config = TestJobs.config(one);
         List<Float> undisturbed = serverLosses(TestJobs.run(config));
-        JobResult crashed = runWithFault(config, (event, control) -> {
+        JobResult crashed = TestJobs.runWithFault(config, (event, control) -> {
             if (event instanceof JobEvent.Progress p && p.round() == 1 && p.answered() == 2) {
                 control.tell(new JobControl.CrashDevice(0));
                 return true;
@@ -112,33 +108,5 @@ class FaultToleranceTest {
             r.losses().stream().sorted(Comparator.comparingLong(StepLoss::seq)).forEach(l -> out.add(l.loss()));
         }
         return out;
-    }
-
-    /** A fault to inject once: returns true when it fired. */
-    interface Fault {
-        boolean apply(JobEvent event, org.apache.pekko.actor.typed.ActorRef<JobControl> control);
-    }
-
-    private static JobResult runWithFault(Config config, Fault fault) throws Exception {
-        PreparedJob job = TestJobs.prepare(config);
-        AtomicReference<org.apache.pekko.actor.typed.ActorRef<JobControl>> control = new AtomicReference<>();
-        AtomicBoolean fired = new AtomicBoolean();
-        java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
-        Consumer<JobEvent> events = e -> {
-            try {
-                ready.await();
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-            }
-            if (!fired.get() && fault.apply(e, control.get())) {
-                fired.set(true);
-            }
-        };
-        TrainingJob.RunningJob running = TrainingJob.run(job, config, events);
-        control.set(running.control());
-        ready.countDown();
-        JobResult r = running.result().get(5, TimeUnit.MINUTES);
-        assertThat(fired).as("the fault was injected").isTrue();
-        return r;
     }
 }

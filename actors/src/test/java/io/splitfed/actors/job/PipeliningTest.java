@@ -16,10 +16,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Devices keep the server's credit window full on slow links, never more, and nothing is lost;
@@ -66,24 +62,14 @@ class PipeliningTest {
 
         // no links, and device 0 slowed 6x from the first round on: its results leave late and out of
         // step with device 1's, and its backward passes end long after the next cut gradients came back
-        PreparedJob job = TestJobs.prepare(config);
-        AtomicReference<TrainingJob.RunningJob> running = new AtomicReference<>();
-        CountDownLatch started = new CountDownLatch(1);
-        AtomicBoolean slowed = new AtomicBoolean();
-        running.set(TrainingJob.run(job, config, e -> {
-            try {
-                started.await();
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
+        JobResult slow = TestJobs.runWithFault(config, (event, control) -> {
+            if (event instanceof JobEvent.RoundStarted) {
+                control.tell(new JobControl.SlowDevice(0, 6));
+                return true;
             }
-            if (e instanceof JobEvent.RoundStarted && slowed.compareAndSet(false, true)) {
-                running.get().control().tell(new JobControl.SlowDevice(0, 6));
-            }
-        }));
-        started.countDown();
-        JobResult slow = running.get().result().get(5, TimeUnit.MINUTES);
+            return false;
+        });
 
-        assertThat(slowed).isTrue();
         assertThat(slow.deviceStats()).allSatisfy(d -> assertThat(d.samples()).isPositive());
         assertThat(slow.deviceAdapter().tensors()).allSatisfy((name, t) ->
                 assertThat(t.data()).as(name).containsExactly(undisturbed.deviceAdapter().get(name).data()));

@@ -2,8 +2,13 @@ package io.splitfed.runtime.cli;
 
 import io.splitfed.runtime.bench.BenchReport;
 import io.splitfed.runtime.bench.BenchSuite;
+import io.splitfed.runtime.bench.ChurnSuite;
 import io.splitfed.runtime.bench.Comparison;
 import io.splitfed.runtime.bench.ModelSuite;
+import io.splitfed.runtime.bench.OptimizerSuite;
+import io.splitfed.runtime.bench.PipelineSuite;
+import io.splitfed.runtime.bench.ScaleSuite;
+import io.splitfed.runtime.bench.WireSuite;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,8 +29,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     static Map<String, BenchSuite> suites() {
         Map<String, BenchSuite> all = new LinkedHashMap<>();
-        for (BenchSuite s : List.<BenchSuite>of(new ModelSuite(), new io.splitfed.runtime.bench.PipelineSuite(), new io.splitfed.runtime.bench.WireSuite(), new io.splitfed.runtime.bench.OptimizerSuite(), new io.splitfed.runtime.bench.ScaleSuite(),
-                new io.splitfed.runtime.bench.ChurnSuite())) {
+        for (BenchSuite s : List.<BenchSuite>of(new ModelSuite(), new PipelineSuite(), new WireSuite(), new OptimizerSuite(), new ScaleSuite(), new ChurnSuite())) {
             all.put(s.name(), s);
         }
         return all;

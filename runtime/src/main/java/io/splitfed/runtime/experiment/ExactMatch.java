@@ -8,6 +8,7 @@ import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.LoraWeights;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tokenizer.Tokenizer;
+import io.splitfed.runtime.job.JobRunner.AfterJob;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -28,8 +29,8 @@ public final class ExactMatch {
 
     private ExactMatch() {}
 
-    /** A {@link io.splitfed.runtime.job.JobRunner.AfterJob} scoring the first {@code questions} held-out examples. */
-    public static io.splitfed.runtime.job.JobRunner.AfterJob of(int questions, int maxNewTokens) {
+    /** An {@link AfterJob} scoring the first {@code questions} held-out examples. */
+    public static AfterJob of(int questions, int maxNewTokens) {
         return (job, result) -> score(job, result, questions, maxNewTokens);
     }
 

@@ -1,5 +1,7 @@
 package io.splitfed.runtime.experiment;
 
+import io.splitfed.runtime.job.JobRunner.AfterJob;
+
 import java.nio.file.Path;
 import java.util.List;
 
@@ -22,7 +24,7 @@ public interface Experiment {
     List<Cell> cells(boolean quick);
 
     /** What to score once a cell's job is done, while its model is loaded; null: nothing more. */
-    default io.splitfed.runtime.job.JobRunner.AfterJob afterJob(Cell cell) {
+    default AfterJob afterJob(Cell cell, boolean quick) {
         return null;
     }
 

@@ -6,6 +6,7 @@ import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.model.io.AtomicFiles;
 import io.splitfed.runtime.job.JobRunner;
 import io.splitfed.runtime.report.JobMetrics;
+import io.splitfed.runtime.report.plot.PipelineGantt;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -24,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Runs an experiment's cells one after another in this JVM, caching each cell's result under
@@ -52,7 +54,7 @@ public final class ExperimentRunner {
     }
 
     /** Runs every cell not cached; {@code after} says what to score once a cell's job is done. */
-    public List<CellResult> run(List<Cell> cells, boolean force, java.util.function.Function<Cell, JobRunner.AfterJob> after) throws Exception {
+    public List<CellResult> run(List<Cell> cells, boolean force, Function<Cell, JobRunner.AfterJob> after) throws Exception {
         List<CellResult> results = new ArrayList<>();
         int i = 0;
         for (Cell cell : cells) {
@@ -74,14 +76,20 @@ public final class ExperimentRunner {
             JobRunner.Outcome o = JobRunner.run(config, dir.resolve("metrics.json"), null, progress, null, after.apply(cell));
             CellResult r = summarize(cell, key, o.metrics(), o.scores());
             AtomicFiles.writeString(cached, JSON.writeValueAsString(r));
-            System.err.printf(Locale.ROOT, "experiment: [%d/%d] %s %s, job %.0f s, cell %.0f s%n", i, cells.size(), cell.id(),
-                    Double.isNaN(r.accuracy()) ? String.format(Locale.ROOT, "eval loss %.4f%s", r.evalLoss(),
-                            Double.isNaN(r.extra("exactMatch")) ? "" : String.format(Locale.ROOT, ", exact match %.3f", r.extra("exactMatch")))
-                            : String.format(Locale.ROOT, "accuracy %.4f", r.accuracy()),
+            System.err.printf(Locale.ROOT, "experiment: [%d/%d] %s %s, job %.0f s, cell %.0f s%n", i, cells.size(), cell.id(), score(r),
                     r.wallSeconds(), (System.nanoTime() - cellStart) / 1e9);
             results.add(r);
         }
         return results;
+    }
+
+    /** A finished cell's headline: accuracy, or (language modelling) eval loss and any exact match. */
+    private static String score(CellResult r) {
+        if (!Double.isNaN(r.accuracy())) {
+            return String.format(Locale.ROOT, "accuracy %.4f", r.accuracy());
+        }
+        String loss = String.format(Locale.ROOT, "eval loss %.4f", r.evalLoss());
+        return Double.isNaN(r.extra("exactMatch")) ? loss : loss + String.format(Locale.ROOT, ", exact match %.3f", r.extra("exactMatch"));
     }
 
     private Config configFor(Cell cell) {
@@ -156,7 +164,7 @@ public final class ExperimentRunner {
         return new CellResult(cell.id(), cell.labels(), key, m.accuracy(), m.evalLoss(), m.wallSeconds(), samples,
                 tot.deviceSecondsPerSample(), samples == 0 ? 0 : tot.deviceFlops() / samples / 1e9, tot.serverComputeSeconds(),
                 tot.bytesUp(), tot.bytesDown(), acc, secs, train, predicted, curve, extra,
-                io.splitfed.runtime.report.plot.PipelineGantt.sample(m.timeline(), ganttRound, GANTT_EVENTS));
+                PipelineGantt.sample(m.timeline(), ganttRound, GANTT_EVENTS));
     }
 
     static String digest(String s) {

@@ -4,6 +4,8 @@ import io.splitfed.runtime.job.JobRunner;
 import io.splitfed.runtime.report.plot.Charts;
 import io.splitfed.runtime.report.plot.PipelineGantt;
 
+import org.jfree.chart.JFreeChart;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -92,12 +94,11 @@ public final class PaperExperiment implements Experiment {
     }
 
     @Override
-    public JobRunner.AfterJob afterJob(Cell cell) {
+    public JobRunner.AfterJob afterJob(Cell cell, boolean quick) {
         if (!cell.label("task").equals(GSM8K.id())) {
             return null;
         }
         // greedy decoding re-runs the whole prefix per token (no KV cache): the quick grid caps the answer
-        boolean quick = cell.overrides().get("data.eval-limit") instanceof Integer n && n <= 20;
         return quick ? ExactMatch.of(20, 64) : ExactMatch.of(30, 160);
     }
 
@@ -191,12 +192,11 @@ public final class PaperExperiment implements Experiment {
             if (loss.isEmpty()) {
                 continue;
             }
-            Charts.png(Charts.curves(task.title() + ", IID: training loss (moving average)", "share of training", "loss", loss), dir.resolve("loss-" + task.id() + ".png"));
-            sb.append(image(task.title() + " training loss", "loss-" + task.id() + ".png"));
+            sb.append(figure(dir, "loss-" + task.id() + ".png", task.title() + " training loss",
+                    Charts.curves(task.title() + ", IID: training loss (moving average)", "share of training", "loss", loss)));
             if (task != GSM8K) {
-                Charts.png(Charts.curves(task.title() + ", IID: accuracy after each round", "wall seconds", "accuracy %", acc),
-                        dir.resolve("accuracy-" + task.id() + ".png"));
-                sb.append(image(task.title() + " accuracy over time", "accuracy-" + task.id() + ".png"));
+                sb.append(figure(dir, "accuracy-" + task.id() + ".png", task.title() + " accuracy over time",
+                        Charts.curves(task.title() + ", IID: accuracy after each round", "wall seconds", "accuracy %", acc)));
                 Map<String, Map<String, Double>> bars = new LinkedHashMap<>();
                 for (String p : PARTITIONS) {
                     Map<String, Double> byMethod = new LinkedHashMap<>();
@@ -205,9 +205,8 @@ public final class PaperExperiment implements Experiment {
                     }
                     bars.put(partitionTitle(p), byMethod);
                 }
-                Charts.png(Charts.bars(task.title() + ": accuracy by data partition", "partition", "accuracy %", bars),
-                        dir.resolve("partitions-" + task.id() + ".png"));
-                sb.append(image(task.title() + " accuracy by partition", "partitions-" + task.id() + ".png"));
+                sb.append(figure(dir, "partitions-" + task.id() + ".png", task.title() + " accuracy by partition",
+                        Charts.bars(task.title() + ": accuracy by data partition", "partition", "accuracy %", bars)));
             }
         }
         Map<String, Map<String, Double>> compute = new LinkedHashMap<>();
@@ -221,14 +220,13 @@ public final class PaperExperiment implements Experiment {
             }
             compute.put(task.title(), byMethod);
         }
-        Charts.png(Charts.bars("Device compute per trained sample (IID)", "task", "device ms / sample", compute), dir.resolve("device-compute.png"));
-        sb.append(image("device compute per sample", "device-compute.png"));
+        sb.append(figure(dir, "device-compute.png", "device compute per sample",
+                Charts.bars("Device compute per trained sample (IID)", "task", "device ms / sample", compute)));
         for (String method : List.of("splitfrozen", "sfl", "fedlora")) {
             CellResult r = grid.first("sst2", "iid", method);
             if (r != null && r.timeline() != null && !r.timeline().isEmpty()) {
-                Charts.png(PipelineGantt.of("Pipeline, " + method + " on SST-2 (start of round " + (r.timeline().get(0).round() + 1) + ")", r.timeline()),
-                        dir.resolve("gantt-" + method + ".png"));
-                sb.append(image(method + " pipeline timeline", "gantt-" + method + ".png"));
+                sb.append(figure(dir, "gantt-" + method + ".png", method + " pipeline timeline",
+                        PipelineGantt.of("Pipeline, " + method + " on SST-2 (start of round " + (r.timeline().get(0).round() + 1) + ")", r.timeline())));
             }
         }
         return sb.toString();
@@ -258,7 +256,9 @@ public final class PaperExperiment implements Experiment {
         };
     }
 
-    private static String image(String alt, String file) {
+    /** Writes {@code chart} to {@code dir/file} and returns the markdown that shows it. */
+    private static String figure(Path dir, String file, String alt, JFreeChart chart) {
+        Charts.png(chart, dir.resolve(file));
         return "![" + alt + "](figures/" + file + ")\n\n";
     }
 

@@ -1,5 +1,7 @@
 package io.splitfed.runtime.report.plot;
 
+import io.splitfed.model.io.AtomicFiles;
+
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -10,9 +12,6 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -68,14 +67,7 @@ public final class Charts {
 
     /** Writes {@code chart} as a PNG and returns the file. */
     public static Path png(JFreeChart chart, Path file) {
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, WIDTH, HEIGHT);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            return file;
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write the chart " + file + ": " + e.getMessage(), e);
-        }
+        AtomicFiles.write(file, out -> ChartUtils.writeChartAsPNG(out, chart, WIDTH, HEIGHT));
+        return file;
     }
 }

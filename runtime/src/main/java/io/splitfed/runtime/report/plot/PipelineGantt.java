@@ -90,13 +90,7 @@ public final class PipelineGantt {
 
     /** The events of one round, at most {@code limit} of them from its start, for a readable chart. */
     public static List<TimelineEvent> sample(List<TimelineEvent> timeline, int round, int limit) {
-        List<TimelineEvent> out = new ArrayList<>();
-        for (TimelineEvent e : timeline) {
-            if (e.round() == round && out.size() < limit) {
-                out.add(e);
-            }
-        }
-        return out;
+        return timeline.stream().filter(e -> e.round() == round).limit(limit).toList();
     }
 
     private static int number(String where) {
