@@ -4,7 +4,7 @@ import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.job.TrainingMode;
 import io.splitfed.model.head.TaskHead;
 import io.splitfed.model.lora.LoraAdapter;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.tokenizer.SequenceEncoder;
 import io.splitfed.model.train.LrSchedule;
@@ -23,7 +23,7 @@ import java.util.function.Function;
 public record DeviceSettings(
         int device,
         JobSpec spec,
-        DecoderModel model,
+        TransformerModel model,
         TaskHead head,
         int splitPoint,
         LoraAdapter initialAdapter,

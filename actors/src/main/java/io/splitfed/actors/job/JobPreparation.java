@@ -13,7 +13,7 @@ import io.splitfed.model.head.TaskHead;
 import io.splitfed.model.io.CheckpointLoader;
 import io.splitfed.model.io.LoadedWeights;
 import io.splitfed.model.lora.LoraAdapter;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tokenizer.SequenceEncoder;
 import io.splitfed.model.tokenizer.Tokenizer;
@@ -102,7 +102,7 @@ public final class JobPreparation {
             evalBatches.add(batcher.apply(evalRows.subList(i, Math.min(evalRows.size(), i + EVAL_BATCH))));
         }
 
-        DecoderModel model = TensorExecutor.shared().call(() -> DecoderModel.create(weights));
+        TransformerModel model = TensorExecutor.shared().call(() -> TransformerModel.create(weights));
         var lora = spec.training().lora();
         LoraAdapter whole = LoraAdapter.init(lora, model.loraModules(0, model.numLayers(), lora.targets()),
                 head.trainableTensors(model.config()), seed, spec.training().freezeA());

@@ -6,7 +6,7 @@ import io.splitfed.model.data.Example;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.head.TaskHead;
 import io.splitfed.model.lora.LoraAdapter;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.tokenizer.SequenceEncoder;
 
 import java.util.List;
@@ -24,7 +24,7 @@ import java.util.function.Function;
  */
 public record PreparedJob(
         JobSpec spec,
-        DecoderModel model,
+        TransformerModel model,
         TaskHead head,
         SequenceEncoder encoder,
         Dataset train,

@@ -3,7 +3,7 @@ package io.splitfed.actors.server;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.model.head.TaskHead;
 import io.splitfed.model.lora.LoraAdapter;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.train.LrSchedule;
 
 /**
@@ -17,7 +17,7 @@ import io.splitfed.model.train.LrSchedule;
 public record ShardSettings(
         int shard,
         JobSpec spec,
-        DecoderModel model,
+        TransformerModel model,
         TaskHead head,
         LoraAdapter initialAdapter,
         boolean sendsCutGradients,

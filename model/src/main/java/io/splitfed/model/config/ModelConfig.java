@@ -1,7 +1,7 @@
 package io.splitfed.model.config;
 
 /**
- * The shape of a decoder-only model, whichever file it came from.
+ * The shape of a transformer (a GPT-2 or Llama decoder, or a BERT encoder), whichever file it came from.
  *
  * @param headDim per-head width; {@code hiddenSize / numHeads} unless a checkpoint says otherwise
  * @param activation the MLP activation, in Hugging Face's names ({@code gelu_new}, {@code silu}, ...)
@@ -29,7 +29,7 @@ public record ModelConfig(
         require(numLayers > 0, "number of layers must be positive");
         require(numHeads > 0 && numKvHeads > 0, "head counts must be positive");
         require(numHeads % numKvHeads == 0, "num_attention_heads must be a multiple of num_key_value_heads");
-        require(headDim > 0 && headDim % 2 == 0 || family == ModelFamily.GPT2, "head_dim must be even for rotary positions");
+        require(headDim > 0 && headDim % 2 == 0 || family != ModelFamily.LLAMA, "head_dim must be even for rotary positions");
         require(intermediateSize > 0, "intermediate size must be positive");
     }
 
@@ -53,6 +53,16 @@ public record ModelConfig(
                 1e-5, 10000, null, tied, "silu");
     }
 
+    /**
+     * A BERT encoder: post-LayerNorm blocks with erf GELU, {@code maxPositions} learned positions and
+     * LayerNorm eps {@code normEps} (1e-12 in Hugging Face's BertConfig).
+     */
+    public static ModelConfig bert(int vocab, int hidden, int layers, int heads, int intermediate, int positions, double normEps) {
+        return new ModelConfig(
+                ModelFamily.BERT, vocab, hidden, layers, heads, heads, hidden / heads, intermediate, positions,
+                normEps, 0, null, false, "gelu");
+    }
+
     public int kvDim() {
         return numKvHeads * headDim;
     }
@@ -65,6 +75,13 @@ public record ModelConfig(
     public long parameterCount() {
         long embed = (long) vocabSize * hiddenSize;
         long perBlock;
+        if (family == ModelFamily.BERT) {
+            // q, k, v, attention output and two dense layers with biases, two LayerNorms; word,
+            // position and two token-type embeddings with their LayerNorm
+            perBlock = 4L * hiddenSize * hiddenSize + 4L * hiddenSize
+                    + 2L * hiddenSize * intermediateSize + intermediateSize + hiddenSize + 4L * hiddenSize;
+            return embed + (long) maxPositions * hiddenSize + 2L * hiddenSize + 2L * hiddenSize + numLayers * perBlock;
+        }
         if (family == ModelFamily.GPT2) {
             perBlock = 4L * hiddenSize + (long) hiddenSize * 3 * hiddenSize + 3L * hiddenSize
                     + (long) hiddenSize * hiddenSize + hiddenSize
@@ -82,7 +99,7 @@ public record ModelConfig(
     public double blockFlopsPerToken(int context) {
         double d = hiddenSize;
         double linear = d * qDim() + 2 * d * kvDim() + qDim() * d;
-        double mlp = family == ModelFamily.GPT2 ? 2 * d * intermediateSize : 3 * d * intermediateSize;
+        double mlp = family != ModelFamily.LLAMA ? 2 * d * intermediateSize : 3 * d * intermediateSize;
         double attention = 2.0 * numHeads * headDim * context;
         return 2 * (linear + mlp) + 2 * attention;
     }

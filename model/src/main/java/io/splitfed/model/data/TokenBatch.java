@@ -10,8 +10,16 @@ package io.splitfed.model.data;
  * @param targets next-token targets ({@code batch * seqLen}) for language modelling, or null
  * @param lossMask 1 where {@code targets} count towards the loss, or null
  * @param sampleIds the data set index of each row, for caching and exactly-once accounting
+ * @param tokenTypes BERT's segment ids ({@code batch * seqLen}: 0 for the first text, 1 for the
+ *     second of a pair), or null where every token is of type 0; like ids, they stay on the device
  */
-public record TokenBatch(int batch, int seqLen, int[] ids, int[] lengths, int[] labels, int[] targets, float[] lossMask, long[] sampleIds) {
+public record TokenBatch(int batch, int seqLen, int[] ids, int[] lengths, int[] labels, int[] targets, float[] lossMask, long[] sampleIds,
+        int[] tokenTypes) {
+
+    /** A batch whose tokens are all of type 0 (single texts, and every decoder batch). */
+    public TokenBatch(int batch, int seqLen, int[] ids, int[] lengths, int[] labels, int[] targets, float[] lossMask, long[] sampleIds) {
+        this(batch, seqLen, ids, lengths, labels, targets, lossMask, sampleIds, null);
+    }
 
     public TokenBatch {
         if (ids != null && ids.length != batch * seqLen) {
@@ -23,6 +31,9 @@ public record TokenBatch(int batch, int seqLen, int[] ids, int[] lengths, int[] 
         if (labels != null && labels.length != batch) {
             throw new IllegalArgumentException("labels need one entry per row");
         }
+        if (tokenTypes != null && tokenTypes.length != batch * seqLen) {
+            throw new IllegalArgumentException("tokenTypes holds " + tokenTypes.length + " entries, batch " + batch + " x " + seqLen + " needs " + batch * seqLen);
+        }
         if (targets != null && (targets.length != batch * seqLen || lossMask == null || lossMask.length != batch * seqLen)) {
             throw new IllegalArgumentException("targets and lossMask need one entry per token");
         }
@@ -30,7 +41,7 @@ public record TokenBatch(int batch, int seqLen, int[] ids, int[] lengths, int[] 
 
     /** The same batch without its token ids: what a device sends along with cut activations. */
     public TokenBatch withoutTokens() {
-        return new TokenBatch(batch, seqLen, null, lengths, labels, targets, lossMask, sampleIds);
+        return new TokenBatch(batch, seqLen, null, lengths, labels, targets, lossMask, sampleIds, null);
     }
 
     /** Number of real (unpadded) tokens. */

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 
 import io.splitfed.model.lora.LoraWeights;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.nn.ForwardPass;
 import io.splitfed.model.nn.ModelSegment;
 import io.splitfed.model.tensor.Autograd;
@@ -36,11 +36,11 @@ public final class TextGenerator {
         }
     }
 
-    private final DecoderModel model;
+    private final TransformerModel model;
     private final LoraWeights adapter;
 
     /** @param adapter an inference-mode adapter covering any blocks, or null for the base model */
-    public TextGenerator(DecoderModel model, LoraWeights adapter) {
+    public TextGenerator(TransformerModel model, LoraWeights adapter) {
         this.model = model;
         this.adapter = adapter;
     }

@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.Shape;
 
 import io.splitfed.model.config.ModelConfig;
 import io.splitfed.model.data.TokenBatch;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.nn.ForwardPass;
 import io.splitfed.model.tensor.TensorTransfer;
 
@@ -25,7 +25,7 @@ public final class CausalLmHead implements TaskHead {
     }
 
     @Override
-    public HeadOutput apply(ForwardPass pass, DecoderModel model, NDArray hidden, TokenBatch batch) {
+    public HeadOutput apply(ForwardPass pass, TransformerModel model, NDArray hidden, TokenBatch batch) {
         NDArray logits = model.lmLogits(pass, model.finalNorm(pass, hidden));
         NDArray loss = null;
         if (batch.targets() != null) {

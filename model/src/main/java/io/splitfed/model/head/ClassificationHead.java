@@ -4,20 +4,28 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
 import io.splitfed.model.config.ModelConfig;
+import io.splitfed.model.config.ModelFamily;
 import io.splitfed.model.data.TokenBatch;
-import io.splitfed.model.nn.DecoderModel;
 import io.splitfed.model.nn.ForwardPass;
+import io.splitfed.model.nn.TransformerModel;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Sequence classification as {@code GPT2ForSequenceClassification} and
- * {@code LlamaForSequenceClassification} do it: the hidden state of each row's last non-padding
- * token, the final norm, and a bias-free {@code score} layer, trained with cross-entropy.
+ * Sequence classification. The model pools each row into one vector ({@link TransformerModel#pool}):
+ * decoders take the last real token through the final norm, as {@code GPT2ForSequenceClassification}
+ * and {@code LlamaForSequenceClassification} do, scored by a bias-free {@code score} layer; BERT
+ * encoders pool over the sequence and score with {@code classifier} (weight and bias), as
+ * {@code BertForSequenceClassification} names it. Trained with cross-entropy.
  */
 public final class ClassificationHead implements TaskHead {
 
+    /** The decoders' output layer. */
     public static final String SCORE = "score.weight";
+    /** BERT's output layer, weight and bias. */
+    public static final String CLASSIFIER = "classifier.weight";
+    public static final String CLASSIFIER_BIAS = "classifier.bias";
 
     private final int numLabels;
 
@@ -32,9 +40,19 @@ public final class ClassificationHead implements TaskHead {
         return numLabels;
     }
 
+    /** The output layer's weight key for a model family. */
+    public static String weightKey(ModelFamily family) {
+        return family == ModelFamily.BERT ? CLASSIFIER : SCORE;
+    }
+
     @Override
     public Map<String, int[]> trainableTensors(ModelConfig config) {
-        return Map.of(SCORE, new int[] {numLabels, config.hiddenSize()});
+        Map<String, int[]> out = new LinkedHashMap<>();
+        out.put(weightKey(config.family()), new int[] {numLabels, config.hiddenSize()});
+        if (config.family() == ModelFamily.BERT) {
+            out.put(CLASSIFIER_BIAS, new int[] {numLabels});
+        }
+        return out;
     }
 
     @Override
@@ -43,22 +61,16 @@ public final class ClassificationHead implements TaskHead {
     }
 
     @Override
-    public HeadOutput apply(ForwardPass pass, DecoderModel model, NDArray hidden, TokenBatch batch) {
+    public HeadOutput apply(ForwardPass pass, TransformerModel model, NDArray hidden, TokenBatch batch) {
         int b = pass.batch();
-        int t = pass.seqLen();
-        // pooling by a one-hot (batch, 1, T) matmul keeps it a single differentiable op
-        float[] pick = new float[b * t];
-        for (int i = 0; i < b; i++) {
-            pick[i * t + pass.lengths()[i] - 1] = 1f;
+        NDArray pooled = model.pool(pass, hidden);
+        String key = weightKey(model.config().family());
+        NDArray weight = pass.adapter() == null ? null : pass.adapter().full(key);
+        if (weight == null) {
+            throw new IllegalStateException("classification needs the adapter's " + key);
         }
-        NDArray selector = pass.manager().create(pick, new Shape(b, 1, t));
-        NDArray pooled = selector.matMul(hidden).reshape(b, hidden.getShape().get(2));
-        NDArray normed = model.finalNorm(pass, pooled);
-        NDArray score = pass.adapter() == null ? null : pass.adapter().full(SCORE);
-        if (score == null) {
-            throw new IllegalStateException("classification needs the adapter's " + SCORE);
-        }
-        NDArray logits = normed.getNDArrayInternal().linear(normed, score, null).singletonOrThrow();
+        NDArray bias = model.config().family() == ModelFamily.BERT ? pass.adapter().full(CLASSIFIER_BIAS) : null;
+        NDArray logits = pooled.getNDArrayInternal().linear(pooled, weight, bias).singletonOrThrow();
         NDArray loss = null;
         if (batch.labels() != null) {
             float[] onehot = new float[b * numLabels];

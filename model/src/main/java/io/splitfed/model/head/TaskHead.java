@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 
 import io.splitfed.model.config.ModelConfig;
 import io.splitfed.model.data.TokenBatch;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.nn.ForwardPass;
 
 import java.util.Map;
@@ -16,7 +16,7 @@ public interface TaskHead {
     Map<String, int[]> trainableTensors(ModelConfig config);
 
     /** Loss and logits for {@code hidden} (batch, T, d), the output of the last block. */
-    HeadOutput apply(ForwardPass pass, DecoderModel model, NDArray hidden, TokenBatch batch);
+    HeadOutput apply(ForwardPass pass, TransformerModel model, NDArray hidden, TokenBatch batch);
 
     /** "SEQ_CLS" or "CAUSAL_LM", as PEFT's task_type. */
     String peftTaskType();

@@ -25,7 +25,8 @@ import java.util.Set;
  * A Hugging Face checkpoint directory: {@code config.json} plus {@code model.safetensors}, or the
  * shards listed in {@code model.safetensors.index.json}. GPT-2's Conv1D weights, stored (in, out),
  * are transposed to (out, in) here; names are normalised to the causal-LM model's module paths
- * ({@code transformer.h.N...} for GPT-2, {@code model.layers.N...} for Llama).
+ * ({@code transformer.h.N...} for GPT-2, {@code model.layers.N...} for Llama) and to
+ * {@code BertModel}'s for BERT ({@code encoder.layer.N...}).
  */
 public final class HfCheckpoint {
 
@@ -54,13 +55,14 @@ public final class HfCheckpoint {
         ConfigFields f = new ConfigFields(configFile, root);
         String type = f.text("model_type", null);
         if (type == null) {
-            throw new CheckpointFormatException(configFile, "field model_type is missing; expected \"gpt2\" or \"llama\"");
+            throw new CheckpointFormatException(configFile, "field model_type is missing; expected \"gpt2\", \"llama\" or \"bert\"");
         }
         return switch (type) {
             case "gpt2" -> gpt2(f);
             case "llama" -> llama(f);
+            case "bert" -> bert(f);
             default -> throw new CheckpointFormatException(
-                    configFile, "field model_type is \"" + type + "\"; splitfed supports \"gpt2\" and \"llama\"");
+                    configFile, "field model_type is \"" + type + "\"; splitfed supports \"gpt2\", \"llama\" and \"bert\"");
         };
     }
 
@@ -93,6 +95,30 @@ public final class HfCheckpoint {
                 null,
                 f.root().path("tie_word_embeddings").asBoolean(true),
                 act);
+    }
+
+    private static ModelConfig bert(ConfigFields f) {
+        int hidden = f.positiveInt("hidden_size", null);
+        int heads = f.positiveInt("num_attention_heads", null);
+        if (hidden % heads != 0) {
+            throw f.error("num_attention_heads", "hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
+        }
+        String act = f.text("hidden_act", "gelu");
+        if (!act.equals("gelu")) {
+            throw f.error("hidden_act", "\"" + act + "\" is not supported; BERT uses gelu (erf)");
+        }
+        String positions = f.text("position_embedding_type", "absolute");
+        if (!positions.equals("absolute")) {
+            throw f.error("position_embedding_type", "\"" + positions + "\" is not supported; expected absolute");
+        }
+        return ModelConfig.bert(
+                f.positiveInt("vocab_size", null),
+                hidden,
+                f.positiveInt("num_hidden_layers", null),
+                heads,
+                f.positiveInt("intermediate_size", null),
+                f.positiveInt("max_position_embeddings", 512),
+                f.number("layer_norm_eps", 1e-12));
     }
 
     private static ModelConfig llama(ConfigFields f) {
@@ -221,6 +247,19 @@ public final class HfCheckpoint {
                         || name.contains(".mlp.c_fc.") || name.contains(".mlp.c_proj."));
                 out.put(name, conv1d ? transpose(t, dir, name) : t);
             });
+        } else if (config.family() == ModelFamily.BERT) {
+            c.put("model_type", "bert");
+            c.putArray("architectures").add("BertModel");
+            c.put("vocab_size", config.vocabSize());
+            c.put("hidden_size", config.hiddenSize());
+            c.put("num_hidden_layers", config.numLayers());
+            c.put("num_attention_heads", config.numHeads());
+            c.put("intermediate_size", config.intermediateSize());
+            c.put("max_position_embeddings", config.maxPositions());
+            c.put("type_vocab_size", weights.get("embeddings.token_type_embeddings.weight").shape()[0]);
+            c.put("layer_norm_eps", config.normEps());
+            c.put("hidden_act", "gelu");
+            out.putAll(weights);
         } else {
             c.put("model_type", "llama");
             c.putArray("architectures").add("LlamaForCausalLM");
@@ -257,6 +296,9 @@ public final class HfCheckpoint {
 
     /** Maps a checkpoint key to the causal-LM module path, or null for buffers that are not weights. */
     static String canonicalName(ModelFamily family, String name) {
+        if (family == ModelFamily.BERT) {
+            return bertName(name);
+        }
         if (family == ModelFamily.GPT2) {
             if (name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias")) {
                 return null;
@@ -273,6 +315,25 @@ public final class HfCheckpoint {
             return name;
         }
         return "model." + name;
+    }
+
+    /**
+     * A BERT checkpoint's key as {@code BertModel} names it: without the {@code bert.} of task
+     * models, with TF-era {@code gamma}/{@code beta} as weight/bias; null for the position-id
+     * buffer and task heads (MLM's {@code cls.}, a fine-tuned {@code classifier.}), which are not
+     * part of the encoder.
+     */
+    static String bertName(String name) {
+        String n = name.startsWith("bert.") ? name.substring("bert.".length()) : name;
+        if (n.startsWith("cls.") || n.startsWith("classifier.") || n.endsWith("position_ids")) {
+            return null;
+        }
+        if (n.endsWith("LayerNorm.gamma")) {
+            n = n.substring(0, n.length() - "gamma".length()) + "weight";
+        } else if (n.endsWith("LayerNorm.beta")) {
+            n = n.substring(0, n.length() - "beta".length()) + "bias";
+        }
+        return n;
     }
 
     /** GPT-2's Conv1D stores (in, out); splitfed keeps every linear weight as (out, in). */

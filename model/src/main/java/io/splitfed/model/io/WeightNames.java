@@ -12,13 +12,37 @@ public final class WeightNames {
     private WeightNames() {}
 
     public static String blockPrefix(ModelFamily family, int layer) {
-        return family == ModelFamily.GPT2 ? "transformer.h." + layer + "." : "model.layers." + layer + ".";
+        return switch (family) {
+            case GPT2 -> "transformer.h." + layer + ".";
+            case LLAMA -> "model.layers." + layer + ".";
+            case BERT -> "encoder.layer." + layer + ".";
+        };
     }
 
     public static Map<String, int[]> expectedShapes(ModelConfig c) {
         Map<String, int[]> m = new LinkedHashMap<>();
         int d = c.hiddenSize();
-        if (c.family() == ModelFamily.GPT2) {
+        if (c.family() == ModelFamily.BERT) {
+            m.put("embeddings.word_embeddings.weight", new int[] {c.vocabSize(), d});
+            m.put("embeddings.position_embeddings.weight", new int[] {c.maxPositions(), d});
+            m.put("embeddings.LayerNorm.weight", new int[] {d});
+            m.put("embeddings.LayerNorm.bias", new int[] {d});
+            for (int l = 0; l < c.numLayers(); l++) {
+                String p = blockPrefix(c.family(), l);
+                for (String proj : new String[] {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"}) {
+                    m.put(p + proj + ".weight", new int[] {d, d});
+                    m.put(p + proj + ".bias", new int[] {d});
+                }
+                m.put(p + "attention.output.LayerNorm.weight", new int[] {d});
+                m.put(p + "attention.output.LayerNorm.bias", new int[] {d});
+                m.put(p + "intermediate.dense.weight", new int[] {c.intermediateSize(), d});
+                m.put(p + "intermediate.dense.bias", new int[] {c.intermediateSize()});
+                m.put(p + "output.dense.weight", new int[] {d, c.intermediateSize()});
+                m.put(p + "output.dense.bias", new int[] {d});
+                m.put(p + "output.LayerNorm.weight", new int[] {d});
+                m.put(p + "output.LayerNorm.bias", new int[] {d});
+            }
+        } else if (c.family() == ModelFamily.GPT2) {
             m.put("transformer.wte.weight", new int[] {c.vocabSize(), d});
             m.put("transformer.wpe.weight", new int[] {c.maxPositions(), d});
             for (int l = 0; l < c.numLayers(); l++) {

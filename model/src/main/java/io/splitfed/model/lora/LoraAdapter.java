@@ -40,7 +40,7 @@ public final class LoraAdapter {
 
     /**
      * A fresh adapter as PEFT initialises one: A from Kaiming-uniform (bound 1/sqrt(in)), B zero, and
-     * full tensors from N(0, 0.02). Each tensor's random stream depends on the seed and its key
+     * full weights from N(0, 0.02) and full biases zero. Each tensor's random stream depends on the seed and its key
      * only, so every device and server that starts from the same seed holds the same adapter.
      */
     public static LoraAdapter init(LoraConfig config, List<LoraModule> modules, Map<String, int[]> fullTensors, long seed, boolean freezeA) {
@@ -62,6 +62,10 @@ public final class LoraAdapter {
         }
         for (Map.Entry<String, int[]> e : fullTensors.entrySet()) {
             HostTensor w = HostTensor.zeros(e.getValue());
+            if (e.getKey().endsWith(".bias")) {
+                t.put(e.getKey(), w); // biases start at zero, as torch.nn.Linear's classifier is re-initialised
+                continue;
+            }
             SplittableRandom rng = new SplittableRandom(seed ^ e.getKey().hashCode() * 0x9E3779B97F4A7C15L);
             float[] wd = w.data();
             for (int i = 0; i < wd.length; i++) {

@@ -30,13 +30,18 @@ import java.util.TreeSet;
  * {@code adapter_model.safetensors} whose keys are
  * {@code base_model.model.<module path>.lora_A.weight} (rank x in) and {@code .lora_B.weight}
  * (out x rank), with fully trained modules such as the classification {@code score} saved as
- * {@code base_model.model.score.weight}. {@code PeftModel.from_pretrained(base, dir)} loads it.
+ * {@code base_model.model.score.weight}. For BERT the module paths are those of
+ * {@code BertForSequenceClassification}: {@code base_model.model.bert.encoder.layer.N...}, and the
+ * head {@code base_model.model.classifier.weight} and {@code .bias} ({@code modules_to_save:
+ * ["classifier"]}). {@code PeftModel.from_pretrained(base, dir)} loads it.
  */
 public final class PeftAdapterFormat {
 
     public static final String CONFIG_FILE = "adapter_config.json";
     public static final String WEIGHTS_FILE = "adapter_model.safetensors";
     private static final String PREFIX = "base_model.model.";
+    /** {@code BertForSequenceClassification} keeps the encoder under {@code bert.}, the classifier beside it. */
+    private static final String BERT_PREFIX = "bert.";
     private static final String FROZEN_METADATA = "splitfed.frozen";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -48,7 +53,7 @@ public final class PeftAdapterFormat {
     /** Writes both files atomically; weights first, so a config never points at missing weights. */
     public static void save(Path dir, LoraAdapter adapter, Metadata meta) {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
-        adapter.tensors().forEach((k, v) -> tensors.put(PREFIX + k, v));
+        adapter.tensors().forEach((k, v) -> tensors.put(PREFIX + peftPath(k, meta.family()), v));
         // PEFT rejects unknown config fields, so splitfed's own (which tensors stay frozen) rides in
         // the safetensors metadata, which PEFT ignores
         Map<String, String> metadata = new LinkedHashMap<>();
@@ -75,7 +80,7 @@ public final class PeftAdapterFormat {
         c.putNull("layers_to_transform");
         c.putNull("layers_pattern");
         ArrayNode targets = c.putArray("target_modules");
-        adapter.modulePaths().forEach(targets::add);
+        adapter.modulePaths().forEach(p -> targets.add(peftPath(p, meta.family())));
         List<String> full = adapter.fullKeys();
         if (full.isEmpty()) {
             c.putNull("modules_to_save");
@@ -133,6 +138,7 @@ public final class PeftAdapterFormat {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         for (String key : st.names()) {
             String k = key.startsWith(PREFIX) ? key.substring(PREFIX.length()) : key;
+            k = k.startsWith(BERT_PREFIX) ? k.substring(BERT_PREFIX.length()) : k;
             k = k.replace(".lora_A.default.weight", ".lora_A.weight").replace(".lora_B.default.weight", ".lora_B.weight")
                     .replace(".modules_to_save.default.", ".");
             tensors.put(k, st.read(key));
@@ -165,13 +171,19 @@ public final class PeftAdapterFormat {
         return new LoraAdapter(new LoraConfig(rank, alpha, dropout, targets), tensors, frozen);
     }
 
+    /** A module path or key of splitfed's as the task model names it (BERT's encoder sits under bert.). */
+    static String peftPath(String path, ModelFamily family) {
+        return family == ModelFamily.BERT && !path.startsWith("classifier.") ? BERT_PREFIX + path : path;
+    }
+
     static LoraTarget targetOf(String modulePath) {
         String leaf = modulePath.substring(modulePath.lastIndexOf('.') + 1);
         return switch (leaf) {
-            case "c_attn", "q_proj" -> LoraTarget.Q;
-            case "k_proj" -> LoraTarget.K;
-            case "v_proj" -> LoraTarget.V;
+            case "c_attn", "q_proj", "query" -> LoraTarget.Q;
+            case "k_proj", "key" -> LoraTarget.K;
+            case "v_proj", "value" -> LoraTarget.V;
             case "o_proj" -> LoraTarget.O;
+            case "dense" -> modulePath.endsWith("attention.output.dense") ? LoraTarget.O : LoraTarget.MLP;
             case "c_proj" -> modulePath.contains(".attn.") ? LoraTarget.O : LoraTarget.MLP;
             default -> LoraTarget.MLP;
         };

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
+import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraWeights;
 import io.splitfed.model.tensor.TensorExecutor;
 
@@ -31,6 +32,8 @@ public final class ForwardPass implements AutoCloseable {
     private SplittableRandom dropoutRng;
     private double dropout;
     private NDArray mask;
+    private NDArray paddingMask;
+    private int[] tokenTypes;
     private NDArray[] rotary;
     private final java.util.Map<Float, NDArray> scalars = new java.util.HashMap<>();
     private final List<Capture> captures = new ArrayList<>();
@@ -55,6 +58,18 @@ public final class ForwardPass implements AutoCloseable {
             }
         }
         return new ForwardPass(parent.newSubManager(), batch, seqLen, lengths.clone());
+    }
+
+    /** A pass over {@code batch}'s geometry, carrying its token types (BERT pairs) when it has them. */
+    public static ForwardPass create(NDManager parent, TokenBatch batch) {
+        ForwardPass pass = create(parent, batch.batch(), batch.seqLen(), batch.lengths());
+        pass.tokenTypes = batch.tokenTypes();
+        return pass;
+    }
+
+    /** Segment ids ({@code batch * seqLen}: 0 for the first text, 1 for the second), or null for all 0. */
+    public int[] tokenTypes() {
+        return tokenTypes;
     }
 
     /** Uses {@code weights} for adapted projections; the pass holds a reference until it closes. */
@@ -172,6 +187,20 @@ public final class ForwardPass implements AutoCloseable {
             mask = manager.create(m, new Shape(batch, 1, seqLen, seqLen));
         }
         return mask;
+    }
+
+    /** Additive (batch, 1, 1, T) mask for bidirectional attention: only keys past each sequence's length hidden. */
+    public NDArray paddingMask() {
+        if (paddingMask == null) {
+            float[] m = new float[batch * seqLen];
+            for (int b = 0; b < batch; b++) {
+                for (int j = lengths[b]; j < seqLen; j++) {
+                    m[b * seqLen + j] = -1e9f;
+                }
+            }
+            paddingMask = manager.create(m, new Shape(batch, 1, 1, seqLen));
+        }
+        return paddingMask;
     }
 
     @Override

@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.Set;
 
 /** GPT-2: learned positions, pre-LayerNorm blocks with fused QKV, gelu_new MLP, tied LM head. */
-final class Gpt2Model extends DecoderModel {
+final class Gpt2Model extends TransformerModel {
 
     private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 

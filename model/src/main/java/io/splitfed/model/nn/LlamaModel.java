@@ -21,7 +21,7 @@ import java.util.Set;
  * Llama: RMSNorm, rotary positions in Hugging Face's half-split layout, SwiGLU MLP and
  * grouped-query attention (queries grouped per key/value head, so keys are never copied).
  */
-final class LlamaModel extends DecoderModel {
+final class LlamaModel extends TransformerModel {
 
     private final String[][] names;
     private final double[] invFreq;

@@ -9,7 +9,7 @@ import io.splitfed.model.head.TaskHead;
  * {@code embeds} and a head on top when there is one. Cutting at block {@code k} gives a device
  * part (embeddings, [0, k)) and a server part ([k, L), head); the whole model is both together.
  */
-public record ModelSegment(DecoderModel model, boolean embeds, int from, int to, TaskHead head) {
+public record ModelSegment(TransformerModel model, boolean embeds, int from, int to, TaskHead head) {
 
     public ModelSegment {
         if (from < 0 || to > model.numLayers() || from > to) {
@@ -23,15 +23,15 @@ public record ModelSegment(DecoderModel model, boolean embeds, int from, int to,
         }
     }
 
-    public static ModelSegment devicePart(DecoderModel model, int splitPoint) {
+    public static ModelSegment devicePart(TransformerModel model, int splitPoint) {
         return new ModelSegment(model, true, 0, splitPoint, null);
     }
 
-    public static ModelSegment serverPart(DecoderModel model, int splitPoint, TaskHead head) {
+    public static ModelSegment serverPart(TransformerModel model, int splitPoint, TaskHead head) {
         return new ModelSegment(model, false, splitPoint, model.numLayers(), head);
     }
 
-    public static ModelSegment whole(DecoderModel model, TaskHead head) {
+    public static ModelSegment whole(TransformerModel model, TaskHead head) {
         return new ModelSegment(model, true, 0, model.numLayers(), head);
     }
 

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  */
 public record SplitPoint(int k) {
 
-    private static final Pattern LAYER = Pattern.compile("\\.(?:h|layers)\\.(\\d+)\\.");
+    private static final Pattern LAYER = Pattern.compile("\\.(?:h|layers|layer)\\.(\\d+)\\.");
 
     public SplitPoint {
         if (k < 0) {

@@ -17,7 +17,12 @@ public final class SequenceEncoder {
      * One example's ids. For language modelling {@code promptLength} tokens are context and the
      * rest is the target; for classification it equals the length.
      */
-    public record Encoded(long sampleId, int[] ids, int label, int promptLength) {}
+    public record Encoded(long sampleId, int[] ids, int label, int promptLength, int[] typeIds) {
+
+        public Encoded(long sampleId, int[] ids, int label, int promptLength) {
+            this(sampleId, ids, label, promptLength, null);
+        }
+    }
 
     private final Tokenizer tokenizer;
     private final int maxLength;
@@ -40,17 +45,14 @@ public final class SequenceEncoder {
         return maxLength;
     }
 
-    /** Classification input: [BOS] text [separator text_pair], cut to the maximum length. */
+    /**
+     * Classification input, cut to the maximum length: the tokenizer's own pair template where it
+     * has one (BERT: {@code [CLS] a [SEP] b [SEP]} with token types), else {@code [BOS] text
+     * [separator text_pair]}.
+     */
     public Encoded encode(long sampleId, Example e) {
-        String text = e.textPair() == null ? e.text() : e.text() + pairSeparator + e.textPair();
-        int[] ids = withBos(tokenizer.encode(text));
-        if (ids.length == 0) {
-            ids = new int[] {tokenizer.padId()};
-        }
-        if (ids.length > maxLength) {
-            ids = Arrays.copyOf(ids, maxLength);
-        }
-        return new Encoded(sampleId, ids, e.label(), ids.length);
+        Tokenizer.Input in = tokenizer.encodeInput(e.text(), e.textPair(), pairSeparator, maxLength);
+        return new Encoded(sampleId, in.ids(), e.label(), in.ids().length, in.typeIds());
     }
 
     /** Generation input: the prompt "Question: ...\nAnswer:" then the target and EOS. */
@@ -108,6 +110,11 @@ public final class SequenceEncoder {
         }
         int[] ids = new int[b * t];
         Arrays.fill(ids, tokenizer.padId());
+        boolean typed = false;
+        for (Encoded r : rows) {
+            typed |= r.typeIds() != null;
+        }
+        int[] types = typed ? new int[b * t] : null;
         int[] lengths = new int[b];
         int[] labels = lm ? null : new int[b];
         int[] targets = lm ? new int[b * t] : null;
@@ -116,6 +123,9 @@ public final class SequenceEncoder {
         for (int i = 0; i < b; i++) {
             Encoded r = rows.get(i);
             System.arraycopy(r.ids(), 0, ids, i * t, r.ids().length);
+            if (r.typeIds() != null) {
+                System.arraycopy(r.typeIds(), 0, types, i * t, r.typeIds().length);
+            }
             lengths[i] = r.ids().length;
             sampleIds[i] = r.sampleId();
             if (lm) {
@@ -129,6 +139,6 @@ public final class SequenceEncoder {
                 labels[i] = r.label();
             }
         }
-        return new TokenBatch(b, t, ids, lengths, labels, targets, mask, sampleIds);
+        return new TokenBatch(b, t, ids, lengths, labels, targets, mask, sampleIds, types);
     }
 }

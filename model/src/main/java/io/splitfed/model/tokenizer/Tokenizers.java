@@ -2,33 +2,43 @@ package io.splitfed.model.tokenizer;
 
 import io.splitfed.model.config.ModelConfig;
 import io.splitfed.model.config.ModelFamily;
+import io.splitfed.model.io.BuiltinModels;
 import io.splitfed.model.io.CheckpointFormatException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Finds the tokenizer for a model: a path the user names, files beside the model, or GPT-2's built-in BPE. */
+/**
+ * Finds the tokenizer for a model: a path the user names, a {@code tokenizer.json} beside the model
+ * (run by Hugging Face tokenizers), a built-in model's own, llama2.c's {@code .bin}, or GPT-2's BPE
+ * as jtokkit ships it.
+ */
 public final class Tokenizers {
 
     private Tokenizers() {}
 
     /**
-     * @param tokenizerPath a llama2.c {@code .bin}, a {@code tokenizer.json}, or a directory with
-     *     {@code vocab.json} + {@code merges.txt}; null to look beside the model
+     * @param tokenizerPath a llama2.c {@code .bin}, a {@code tokenizer.json} or a directory holding
+     *     one; null to look beside the model
      */
     public static Tokenizer load(Path tokenizerPath, Path modelPath, ModelConfig config) {
-        if (tokenizerPath != null) {
+        if (tokenizerPath != null && !tokenizerPath.toString().isEmpty()) {
             return fromPath(tokenizerPath);
         }
-        Path dir = Files.isDirectory(modelPath) ? modelPath : modelPath.toAbsolutePath().getParent();
-        if (Files.isRegularFile(dir.resolve("vocab.json")) && Files.isRegularFile(dir.resolve("merges.txt"))) {
-            return ByteLevelBpeTokenizer.load(dir);
+        if (BuiltinModels.isBuiltin(modelPath)) {
+            return HfTokenizer.read(modelPath, BuiltinModels.tokenizer(modelPath).orElseThrow());
         }
-        if (Files.isRegularFile(dir.resolve("tokenizer.json")) && config.family() == ModelFamily.GPT2) {
-            return ByteLevelBpeTokenizer.load(dir.resolve("tokenizer.json"));
+        Path dir = Files.isDirectory(modelPath) ? modelPath : modelPath.toAbsolutePath().getParent();
+        for (Path candidate : new Path[] {dir.resolve("tokenizer.json"), dir.getParent() == null ? null : dir.getParent().resolve("tokenizer.json")}) {
+            if (candidate != null && Files.isRegularFile(candidate)) {
+                return HfTokenizer.load(candidate);
+            }
         }
         if (config.family() == ModelFamily.GPT2) {
             return new TiktokenGpt2Tokenizer();
+        }
+        if (config.family() == ModelFamily.BERT) {
+            throw new CheckpointFormatException(dir, "has no tokenizer.json for this BERT model; pass --tokenizer (its tokenizer.json)");
         }
         // llama2.c ships tokenizer.bin (Llama 2's 32,000 pieces) beside models trained with their own
         // tok<N>.bin: take the first whose vocabulary is the model's
@@ -43,7 +53,7 @@ public final class Tokenizers {
             }
         }
         throw new CheckpointFormatException(dir, "has no tokenizer for this Llama model with " + config.vocabSize() + " pieces ("
-                + seen + "); pass --tokenizer (a llama2.c tokenizer .bin)");
+                + seen + "); pass --tokenizer (a tokenizer.json or a llama2.c tokenizer .bin)");
     }
 
     public static Tokenizer fromPath(Path path) {
@@ -54,6 +64,6 @@ public final class Tokenizers {
         if (name.equals("r50k_base") || name.equals("gpt2")) {
             return new TiktokenGpt2Tokenizer();
         }
-        return ByteLevelBpeTokenizer.load(path);
+        return HfTokenizer.load(path);
     }
 }

@@ -4,7 +4,7 @@ import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.head.TaskHead;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.LoraWeights;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.nn.ForwardPass;
 import io.splitfed.model.nn.ModelSegment;
 import io.splitfed.model.tensor.Autograd;
@@ -25,7 +25,7 @@ public final class Evaluation {
 
     private Evaluation() {}
 
-    public static Result run(DecoderModel model, TaskHead head, LoraAdapter adapter, List<TokenBatch> batches) {
+    public static Result run(TransformerModel model, TaskHead head, LoraAdapter adapter, List<TokenBatch> batches) {
         TensorExecutor.checkOnTensorThread();
         LoraWeights weights = LoraWeights.materialize(TensorExecutor.shared().rootManager(), adapter, LoraWeights.Mode.INFERENCE);
         ModelSegment whole = ModelSegment.whole(model, head);
@@ -35,7 +35,7 @@ public final class Evaluation {
         int samples = 0;
         try {
             for (TokenBatch b : batches) {
-                try (ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), b.batch(), b.seqLen(), b.lengths())) {
+                try (ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), b)) {
                     pass.withAdapter(weights);
                     float[][] out = Autograd.noGrad(() -> {
                         var h = whole.hidden(pass, TensorTransfer.longs(pass.manager(), b.ids(), b.batch(), b.seqLen()));

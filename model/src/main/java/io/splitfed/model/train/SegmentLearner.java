@@ -111,7 +111,7 @@ public final class SegmentLearner implements AutoCloseable {
     }
 
     private ForwardPass openPass(TokenBatch batch, LoraWeights version, boolean training) {
-        ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), batch.batch(), batch.seqLen(), batch.lengths())
+        ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), batch)
                 .withAdapter(version);
         if (training) {
             pass.training(loraDropout, seed * 1_000_003L + passes++);
@@ -290,7 +290,7 @@ public final class SegmentLearner implements AutoCloseable {
     /** Cut activations of a frozen device part: no graph, no adapter. */
     public static TensorPayload frozenForward(ModelSegment devicePart, TokenBatch batch, TensorPayload.Encoding encoding) {
         TensorExecutor.checkOnTensorThread();
-        try (ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), batch.batch(), batch.seqLen(), batch.lengths())) {
+        try (ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), batch)) {
             return Autograd.noGrad(() -> {
                 NDArray ids = TensorTransfer.longs(pass.manager(), batch.ids(), batch.batch(), batch.seqLen());
                 return WireCodec.encode(devicePart.hidden(pass, ids), encoding);

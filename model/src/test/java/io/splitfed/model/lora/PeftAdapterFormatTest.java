@@ -11,7 +11,7 @@ import io.splitfed.model.io.CheckpointLoader;
 import io.splitfed.model.io.HfCheckpoint;
 import io.splitfed.model.io.LoadedWeights;
 import io.splitfed.model.io.SafetensorsFile;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.nn.ModelSegment;
 import io.splitfed.model.tensor.HostTensor;
 import io.splitfed.model.tensor.TensorExecutor;
@@ -43,7 +43,7 @@ class PeftAdapterFormatTest {
         Path adapterDir = tmp.resolve("adapter");
 
         float[][] logits = TensorExecutor.shared().call(() -> {
-            try (DecoderModel model = DecoderModel.create(weights)) {
+            try (TransformerModel model = TransformerModel.create(weights)) {
                 LoraAdapter adapter = TestModels.perturbed(LoraAdapter.init(new LoraConfig(4, 16, 0.05, targets),
                         model.loraModules(0, 3, targets), head.trainableTensors(model.config()), 1, false), 0.1, 4);
                 SegmentLearner trained = learner(model, head, adapter);
@@ -92,7 +92,7 @@ class PeftAdapterFormatTest {
         Path mergedDir = tmp.resolve("merged");
         LoraAdapter[] adapter = new LoraAdapter[1];
         float[] adapted = TensorExecutor.shared().call(() -> {
-            try (DecoderModel model = DecoderModel.create(weights)) {
+            try (TransformerModel model = TransformerModel.create(weights)) {
                 adapter[0] = TestModels.perturbed(LoraAdapter.init(new LoraConfig(8, 16, 0, targets),
                         model.loraModules(0, 2, targets), head.trainableTensors(model.config()), 2, false), 0.2, 5);
                 Map<String, HostTensor> merged = LoraMerge.merge(model.hostWeights(), adapter[0]);
@@ -103,7 +103,7 @@ class PeftAdapterFormatTest {
         });
         LoadedWeights mergedWeights = CheckpointLoader.load(mergedDir);
         float[] merged = TensorExecutor.shared().call(() -> {
-            try (DecoderModel model = DecoderModel.create(mergedWeights)) {
+            try (TransformerModel model = TransformerModel.create(mergedWeights)) {
                 LoraAdapter headOnly = adapter[0].select(k -> k.equals(ClassificationHead.SCORE));
                 return learner(model, head, headOnly).evaluate(batch, null).logits();
             }
@@ -113,7 +113,7 @@ class PeftAdapterFormatTest {
         }
     }
 
-    private static SegmentLearner learner(DecoderModel model, ClassificationHead head, LoraAdapter adapter) {
+    private static SegmentLearner learner(TransformerModel model, ClassificationHead head, LoraAdapter adapter) {
         return SegmentLearner.create(ModelSegment.whole(model, head), adapter,
                 new AdamW(AdamW.Settings.defaults(), LrSchedule.constant(1e-2)), SegmentLearner.Backward.FUSED, 3);
     }

@@ -26,7 +26,7 @@ class BatchIndependenceTest {
     void rowsOfABatchDoNotSeeEachOther() {
         var weights = CheckpointLoader.load(SharedData.stories260k());
         TensorExecutor.shared().run(() -> {
-            try (DecoderModel model = DecoderModel.create(weights)) {
+            try (TransformerModel model = TransformerModel.create(weights)) {
                 var targets = LoraTarget.parse("all");
                 ClassificationHead head = new ClassificationHead(2);
                 LoraAdapter adapter = TestModels.perturbed(LoraAdapter.init(new LoraConfig(4, 8, 0, targets),

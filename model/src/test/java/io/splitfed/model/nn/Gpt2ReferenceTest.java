@@ -42,7 +42,7 @@ class Gpt2ReferenceTest {
     private void assertSameGreedy(Path dir, int[] prompt, int n) throws Exception {
         LoadedWeights weights = CheckpointLoader.load(dir);
         int[] ours = TensorExecutor.shared().call(() -> {
-            try (DecoderModel model = DecoderModel.create(weights)) {
+            try (TransformerModel model = TransformerModel.create(weights)) {
                 return new TextGenerator(model, null).generate(prompt, n, -1);
             }
         });
@@ -53,7 +53,7 @@ class Gpt2ReferenceTest {
     private void assertLogitsClose(Path dir, int[] ids) throws Exception {
         LoadedWeights weights = CheckpointLoader.load(dir);
         float[] ours = TensorExecutor.shared().call(() -> {
-            try (DecoderModel model = DecoderModel.create(weights);
+            try (TransformerModel model = TransformerModel.create(weights);
                     ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), 1, ids.length, new int[] {ids.length})) {
                 return Autograd.noGrad(() -> {
                     NDArray h = ModelSegment.whole(model, null).hidden(pass, TensorTransfer.longs(pass.manager(), ids, 1, ids.length));

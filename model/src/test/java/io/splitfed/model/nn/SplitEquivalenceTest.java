@@ -46,7 +46,7 @@ class SplitEquivalenceTest {
 
     private void checkEveryCut(LoadedWeights weights, java.util.Set<LoraTarget> targets) {
         TensorExecutor.shared().run(() -> {
-            try (DecoderModel model = DecoderModel.create(weights)) {
+            try (TransformerModel model = TransformerModel.create(weights)) {
                 int layers = model.numLayers();
                 ClassificationHead head = new ClassificationHead(3);
                 LoraConfig cfg = new LoraConfig(4, 8, 0.0, targets);

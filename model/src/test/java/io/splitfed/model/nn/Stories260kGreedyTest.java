@@ -27,7 +27,7 @@ class Stories260kGreedyTest {
         LoadedWeights weights = CheckpointLoader.load(SharedData.stories260k());
         Llama2cTokenizer tokenizer = Llama2cTokenizer.load(SharedData.stories260kTokenizer());
         int[] out = TensorExecutor.shared().call(() -> {
-            try (DecoderModel model = DecoderModel.create(weights)) {
+            try (TransformerModel model = TransformerModel.create(weights)) {
                 return new TextGenerator(model, null).generate(new int[] {1}, 40, -1);
             }
         });

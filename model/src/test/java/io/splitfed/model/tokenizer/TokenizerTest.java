@@ -6,30 +6,61 @@ import io.splitfed.model.data.Dataset;
 import io.splitfed.model.data.Example;
 import io.splitfed.model.data.GlueTsvReader;
 import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.io.BuiltinModels;
+import io.splitfed.model.io.CheckpointLoader;
 import io.splitfed.model.testing.SharedData;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.List;
 
 class TokenizerTest {
 
     @Test
-    void userSuppliedVocabAndMergesAgreeWithJtokkitOnSst2() {
-        Tokenizer files = ByteLevelBpeTokenizer.load(SharedData.path("gpt2_tokenizer"));
-        Tokenizer json = ByteLevelBpeTokenizer.load(SharedData.path("gpt2_tokenizer/tokenizer.json"));
+    void gpt2TokenizerJsonThroughHuggingFaceAgreesWithJtokkitOnSst2() {
+        Tokenizer json = Tokenizers.fromPath(SharedData.path("gpt2_tokenizer/tokenizer.json"));
+        assertThat(json).isInstanceOf(HfTokenizer.class);
         Tokenizer builtIn = new TiktokenGpt2Tokenizer();
+        assertThat(json.vocabSize()).isEqualTo(builtIn.vocabSize());
+        assertThat(json.eosId()).isEqualTo(50256);
+        assertThat(json.addsBos()).isFalse();
         Dataset sst = GlueTsvReader.read(SharedData.sst2());
         for (int i = 0; i < 2000; i += 1) {
             String text = sst.examples().get(i * 31).text();
             int[] expected = builtIn.encode(text);
-            assertThat(files.encode(text)).as(text).containsExactly(expected);
             assertThat(json.encode(text)).as(text).containsExactly(expected);
-            assertThat(files.decode(expected)).isEqualTo(text);
+            assertThat(json.decode(expected)).isEqualTo(text);
         }
         String unicode = "Ünïcödé — “quotes” 日本語 emoji 🙂 and  double  spaces\n";
-        assertThat(files.encode(unicode)).containsExactly(builtIn.encode(unicode));
-        assertThat(files.decode(files.encode(unicode))).isEqualTo(unicode);
+        assertThat(json.encode(unicode)).containsExactly(builtIn.encode(unicode));
+        assertThat(json.decode(json.encode(unicode))).isEqualTo(unicode);
+        // GPT-2's tokenizer has no pair template: pairs are joined by the separator, with no type ids
+        Tokenizer.Input pair = json.encodeInput("first", "second", "\n", 64);
+        assertThat(pair.ids()).containsExactly(builtIn.encode("first\nsecond"));
+        assertThat(pair.typeIds()).isNull();
+    }
+
+    @Test
+    void bertWordPieceMakesClsSepPairsWithTokenTypesAndTruncatesLongestFirst() {
+        Path minilm = Path.of(BuiltinModels.MINILM);
+        Tokenizer tok = Tokenizers.load(null, minilm, CheckpointLoader.load(minilm).config());
+        assertThat(tok.vocabSize()).isEqualTo(30522);
+        assertThat(tok.padId()).isEqualTo(0);
+        // uncased WordPiece: [CLS]=101, [SEP]=102; "hello" is 7592, "world" 2088
+        Tokenizer.Input single = tok.encodeInput("Hello world", null, "\n", 64);
+        assertThat(single.ids()).containsExactly(101, 7592, 2088, 102);
+        assertThat(single.typeIds()).isNull();
+        Tokenizer.Input pair = tok.encodeInput("Hello", "world", "\n", 64);
+        assertThat(pair.ids()).containsExactly(101, 7592, 102, 2088, 102);
+        assertThat(pair.typeIds()).containsExactly(0, 0, 0, 1, 1);
+        Tokenizer.Input cut = tok.encodeInput("one two three four five six seven eight", "nine ten", "\n", 8);
+        assertThat(cut.ids()).hasSize(8);
+        assertThat(cut.ids()[7]).isEqualTo(102); // the last [SEP] survives truncation
+        assertThat(cut.typeIds()).endsWith(1, 1, 1);
+        SequenceEncoder enc = new SequenceEncoder(tok, 16, "\n");
+        TokenBatch b = enc.batch(List.of(enc.encode(0, Example.single("hello", 0)), enc.encode(1, Example.pair("hello", "world", 1))));
+        assertThat(b.tokenTypes()).containsExactly(0, 0, 0, 0, 0, 0, 0, 0, 1, 1);
     }
 
     @Test

@@ -8,7 +8,7 @@ import io.splitfed.model.io.CheckpointLoader;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.LoraConfig;
 import io.splitfed.model.lora.LoraTarget;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.nn.ModelSegment;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
@@ -34,7 +34,7 @@ class NativeMemoryTest {
         Path dir = RandomGpt2.write(tmp.resolve("gpt2"), 300, 64, 2, 4, 64, 4);
         var weights = CheckpointLoader.load(dir);
         long[] samples = TensorExecutor.shared().call(() -> {
-            try (DecoderModel model = DecoderModel.create(weights)) {
+            try (TransformerModel model = TransformerModel.create(weights)) {
                 Set<LoraTarget> targets = LoraTarget.parse("all");
                 ClassificationHead head = new ClassificationHead(2);
                 LoraAdapter whole = LoraAdapter.init(new LoraConfig(4, 8, 0.1, targets), model.loraModules(0, 2, targets), head.trainableTensors(model.config()), 1, false);

@@ -11,7 +11,7 @@ import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.LoraConfig;
 import io.splitfed.model.lora.LoraTarget;
 import io.splitfed.model.lora.LoraWeights;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.nn.ForwardPass;
 import io.splitfed.model.nn.ModelSegment;
 import io.splitfed.model.tensor.Autograd;
@@ -35,7 +35,7 @@ public final class ModelThroughput implements AutoCloseable {
     public static final int SEQ = 128;
 
     private final ModelConfig config;
-    private final DecoderModel model;
+    private final TransformerModel model;
     private final LoraWeights adapter;
     private final float[] input;
     private final int[] lengths;
@@ -46,7 +46,7 @@ public final class ModelThroughput implements AutoCloseable {
         SplittableRandom rng = new SplittableRandom(1);
         Map<String, HostTensor> weights = new LinkedHashMap<>();
         WeightNames.expectedShapes(config).forEach((name, shape) -> weights.put(name, random(rng, shape, name.contains("ln_") && name.endsWith(".weight"))));
-        model = DecoderModel.create(new LoadedWeights(Path.of("random-gpt2"), config, weights));
+        model = TransformerModel.create(new LoadedWeights(Path.of("random-gpt2"), config, weights));
         Set<LoraTarget> targets = LoraTarget.parse("all");
         LoraAdapter lora = LoraAdapter.init(new LoraConfig(8, 16, 0, targets), model.loraModules(0, layers, targets), Map.of(), 1, false);
         adapter = LoraWeights.materialize(TensorExecutor.shared().rootManager(), lora, LoraWeights.Mode.FUSED);

@@ -6,7 +6,7 @@ import io.splitfed.model.io.LoadedWeights;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.LoraWeights;
 import io.splitfed.model.lora.PeftAdapterFormat;
-import io.splitfed.model.nn.DecoderModel;
+import io.splitfed.model.nn.TransformerModel;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tokenizer.Tokenizer;
 import io.splitfed.model.tokenizer.Tokenizers;
@@ -86,7 +86,7 @@ public final class GenerateCommand implements Callable<Integer> {
         TextGenerator.Strategy strategy = greedy ? TextGenerator.Strategy.greedyDecoding() : TextGenerator.Strategy.sampling(temperature, topK, seed);
         int eos = noStop ? -1 : tok.eosId();
         int[] out = TensorExecutor.shared().call(() -> {
-            try (DecoderModel m = DecoderModel.create(weights)) {
+            try (TransformerModel m = TransformerModel.create(weights)) {
                 LoraWeights w = lora == null ? null : LoraWeights.materialize(TensorExecutor.shared().rootManager(), lora, LoraWeights.Mode.INFERENCE);
                 try {
                     return new TextGenerator(m, w).generate(promptIds, maxNewTokens, eos, strategy);

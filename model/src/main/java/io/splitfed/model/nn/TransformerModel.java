@@ -2,9 +2,9 @@ package io.splitfed.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 
 import io.splitfed.model.config.ModelConfig;
-import io.splitfed.model.config.ModelFamily;
 import io.splitfed.model.io.LoadedWeights;
 import io.splitfed.model.lora.LoraModule;
 import io.splitfed.model.lora.LoraTarget;
@@ -18,18 +18,19 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Frozen base weights of a decoder-only model on the engine, and the functions that run its
- * pieces: embeddings, block {@code i}, final norm, LM head. One instance serves every device part
+ * Frozen base weights of a transformer on the engine (a GPT-2 or Llama decoder, or a BERT
+ * encoder), and the functions that run its pieces: embeddings, block {@code i}, final norm,
+ * pooling, LM head. One instance serves every device part
  * and server part in the JVM, whatever their split points, so a thousand simulated devices share
  * one copy of the weights.
  */
-public abstract class DecoderModel implements AutoCloseable {
+public abstract class TransformerModel implements AutoCloseable {
 
     protected final ModelConfig config;
     protected final NDManager manager;
     protected final Map<String, NDArray> weights = new LinkedHashMap<>();
 
-    protected DecoderModel(ModelConfig config, NDManager manager, Map<String, HostTensor> tensors) {
+    protected TransformerModel(ModelConfig config, NDManager manager, Map<String, HostTensor> tensors) {
         this.config = config;
         this.manager = manager;
         for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
@@ -40,12 +41,14 @@ public abstract class DecoderModel implements AutoCloseable {
     }
 
     /** Puts loaded weights on the engine. Tensor thread only. */
-    public static DecoderModel create(LoadedWeights loaded) {
+    public static TransformerModel create(LoadedWeights loaded) {
         TensorExecutor.checkOnTensorThread();
         NDManager m = TensorExecutor.shared().rootManager().newSubManager();
-        return loaded.config().family() == ModelFamily.GPT2
-                ? new Gpt2Model(loaded.config(), m, loaded.tensors())
-                : new LlamaModel(loaded.config(), m, loaded.tensors());
+        return switch (loaded.config().family()) {
+            case GPT2 -> new Gpt2Model(loaded.config(), m, loaded.tensors());
+            case LLAMA -> new LlamaModel(loaded.config(), m, loaded.tensors());
+            case BERT -> new BertModel(loaded.config(), m, loaded.tensors());
+        };
     }
 
     public ModelConfig config() {
@@ -72,6 +75,24 @@ public abstract class DecoderModel implements AutoCloseable {
 
     /** The final norm, on (..., d). */
     public abstract NDArray finalNorm(ForwardPass pass, NDArray x);
+
+    /**
+     * One vector per row for classification, from the last block's output (batch, T, d). Decoders
+     * take each row's last real token through the final norm: under causal attention only it has
+     * seen the whole text. Encoders override this.
+     */
+    public NDArray pool(ForwardPass pass, NDArray hidden) {
+        int b = pass.batch();
+        int t = pass.seqLen();
+        // pooling by a one-hot (batch, 1, T) matmul keeps it a single differentiable op
+        float[] pick = new float[b * t];
+        for (int i = 0; i < b; i++) {
+            pick[i * t + pass.lengths()[i] - 1] = 1f;
+        }
+        NDArray selector = pass.manager().create(pick, new Shape(b, 1, t));
+        NDArray pooled = selector.matMul(hidden).reshape(b, hidden.getShape().get(2));
+        return finalNorm(pass, pooled);
+    }
 
     /** Vocabulary logits from normed hidden states. */
     public NDArray lmLogits(ForwardPass pass, NDArray normed) {
