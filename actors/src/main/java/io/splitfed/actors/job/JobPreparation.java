@@ -6,6 +6,7 @@ import io.splitfed.model.data.Dataset;
 import io.splitfed.model.data.Example;
 import io.splitfed.model.data.StratifiedSplit;
 import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.data.WholeTextSplit;
 import io.splitfed.model.data.partition.Partitioner;
 import io.splitfed.model.head.CausalLmHead;
 import io.splitfed.model.head.ClassificationHead;
@@ -19,6 +20,9 @@ import io.splitfed.model.tokenizer.SequenceEncoder;
 import io.splitfed.model.tokenizer.Tokenizer;
 import io.splitfed.model.tokenizer.Tokenizers;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -28,6 +32,7 @@ import java.util.function.Function;
 /** Reads, splits, tokenizes and partitions a job's data, and puts its model on the engine. */
 public final class JobPreparation {
 
+    private static final Logger LOG = LoggerFactory.getLogger(JobPreparation.class);
     private static final int EVAL_BATCH = 64;
 
     private JobPreparation() {}
@@ -56,10 +61,14 @@ public final class JobPreparation {
             trainIdx = all(train.size());
             evalIdx = all(evalSet.size());
         } else {
-            StratifiedSplit.Split split = StratifiedSplit.of(labels, spec.data().validationFraction(), seed);
+            WholeTextSplit.Result split = WholeTextSplit.of(train.examples(), labels, spec.data().validationFraction(), seed);
             trainIdx = split.train();
             evalSet = train;
             evalIdx = split.validation();
+            if (split.phrases()) {
+                LOG.info("{}: most rows are phrases of other rows; validation holds {} whole texts (of {}), and the {} rows that are "
+                        + "phrases of them are left out of training", spec.data().train(), evalIdx.length, split.wholeTexts(), split.dropped());
+            }
         }
         if (spec.data().trainLimit() > 0) {
             trainIdx = StratifiedSplit.stratifiedSample(trainIdx, labels, spec.data().trainLimit(), seed + 1);
@@ -80,8 +89,9 @@ public final class JobPreparation {
             subsetLabels[i] = classify ? labels[trainIdx[i]] : 0;
         }
         int[][] parts = partitioner.partition(subsetLabels, devices, seed + 3);
-        // a SplitFrozen shard that mixes devices buckets rows by length itself; devices send them unsorted
-        boolean bucket = !(spec.mode() == TrainingMode.SPLITFROZEN && spec.server().mixDevices() > 1);
+        // devices send micro-batches of similar lengths; a SplitFrozen shard that mixes devices then takes
+        // each device's rows nearest in length to its step's first row
+        boolean bucket = true;
         List<DeviceData> deviceData = new ArrayList<>();
         for (int d = 0; d < devices; d++) {
             List<SequenceEncoder.Encoded> rows = new ArrayList<>();

@@ -16,7 +16,8 @@ import java.util.Map;
  * out progress-fairly: each row goes to the device that would be furthest behind in its round, so
  * all devices finish their rounds together. Without that, devices with smaller shards finish
  * early and, under label skew, the end of every round trains on the remaining devices' labels
- * alone, and the adapter the round publishes is biased towards them.
+ * alone, and the adapter the round publishes is biased towards them. Within a device, rows are
+ * taken nearest in length to the step's first row, so the step pads little.
  */
 record MixedBatch(TokenBatch batch, TensorPayload activations, Map<QueuedMicroBatch, Integer> taken) {
 
@@ -60,13 +61,29 @@ record MixedBatch(TokenBatch batch, TensorPayload activations, Map<QueuedMicroBa
             if (best < 0) {
                 break;
             }
-            Candidate c = byDevice.get(best).pollFirst();
+            Candidate c = picks.isEmpty() ? byDevice.get(best).pollFirst() : closest(byDevice.get(best), picks.get(0));
             c.source().reserve(c.row());
             picks.add(c);
             perDevice.merge(best, 1, Integer::sum);
             taken.merge(c.source(), 1, Integer::sum);
         }
         return new MixedBatch(build(picks), null, taken).withActivations(picks, hidden);
+    }
+
+    /**
+     * The device's free row nearest in length to the step's first row (its oldest, so nothing waits
+     * long): a step pads every row to its longest, and on SST-2 lengths run from 3 to 60 tokens.
+     */
+    private static Candidate closest(ArrayDeque<Candidate> free, Candidate anchor) {
+        int target = anchor.source().length(anchor.row());
+        Candidate best = null;
+        for (Candidate c : free) {
+            if (best == null || Math.abs(c.source().length(c.row()) - target) < Math.abs(best.source().length(best.row()) - target)) {
+                best = c;
+            }
+        }
+        free.removeFirstOccurrence(best);
+        return best;
     }
 
     /** The whole of one micro-batch, as it arrived. */

@@ -43,12 +43,22 @@ public final class PeftAdapterFormat {
     /** {@code BertForSequenceClassification} keeps the encoder under {@code bert.}, the classifier beside it. */
     private static final String BERT_PREFIX = "bert.";
     private static final String FROZEN_METADATA = "splitfed.frozen";
+    private static final String JOB_METADATA = "splitfed.job.";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private PeftAdapterFormat() {}
 
-    /** What PEFT needs to know beyond the tensors. */
-    public record Metadata(String baseModel, ModelFamily family, String taskType) {}
+    /**
+     * What PEFT needs to know beyond the tensors, and what splitfed needs to score the adapter
+     * again ({@code job}: the training job's max length, pair separator and label names), which
+     * rides in the safetensors metadata under {@code splitfed.}.
+     */
+    public record Metadata(String baseModel, ModelFamily family, String taskType, Map<String, String> job) {
+
+        public Metadata(String baseModel, ModelFamily family, String taskType) {
+            this(baseModel, family, taskType, Map.of());
+        }
+    }
 
     /** Writes both files atomically; weights first, so a config never points at missing weights. */
     public static void save(Path dir, LoraAdapter adapter, Metadata meta) {
@@ -61,6 +71,7 @@ public final class PeftAdapterFormat {
         if (!adapter.frozen().isEmpty()) {
             metadata.put(FROZEN_METADATA, String.join(",", adapter.frozen()));
         }
+        meta.job().forEach((k, v) -> metadata.put(JOB_METADATA + k, v));
         SafetensorsFile.write(dir.resolve(WEIGHTS_FILE), tensors, metadata);
 
         ObjectNode c = JSON.createObjectNode();
@@ -174,6 +185,27 @@ public final class PeftAdapterFormat {
     /** A module path or key of splitfed's as the task model names it (BERT's encoder sits under bert.). */
     static String peftPath(String path, ModelFamily family) {
         return family == ModelFamily.BERT && !path.startsWith("classifier.") ? BERT_PREFIX + path : path;
+    }
+
+    /** The training job's settings saved with an adapter (empty for adapters not saved by splitfed). */
+    public static Map<String, String> jobMetadata(Path dir) {
+        Map<String, String> out = new LinkedHashMap<>();
+        SafetensorsFile.open(dir.resolve(WEIGHTS_FILE)).metadata().forEach((k, v) -> {
+            if (k.startsWith(JOB_METADATA)) {
+                out.put(k.substring(JOB_METADATA.length()), v);
+            }
+        });
+        return out;
+    }
+
+    /** The base model named in adapter_config.json, or null. */
+    public static String baseModel(Path dir) {
+        try {
+            JsonNode c = JSON.readTree(dir.resolve(CONFIG_FILE).toFile());
+            return c.hasNonNull("base_model_name_or_path") ? c.get("base_model_name_or_path").asText() : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     static LoraTarget targetOf(String modulePath) {

@@ -20,8 +20,27 @@ import java.util.List;
  */
 public final class Evaluation {
 
-    /** Accuracy (classification; NaN otherwise) and mean loss over {@code samples}. */
-    public record Result(double accuracy, double loss, int samples) {}
+    /**
+     * Accuracy (classification; NaN otherwise) and mean loss over {@code samples}, with the
+     * confusion matrix ({@code confusion[true][predicted]}; null for language modelling).
+     */
+    public record Result(double accuracy, double loss, int samples, int[][] confusion) {
+
+        public Result(double accuracy, double loss, int samples) {
+            this(accuracy, loss, samples, null);
+        }
+
+        /** F1 of class 1 (the positive class of GLUE's binary tasks), or NaN without a 2 x 2 confusion matrix. */
+        public double binaryF1() {
+            if (confusion == null || confusion.length != 2) {
+                return Double.NaN;
+            }
+            double tp = confusion[1][1];
+            double fp = confusion[0][1];
+            double fn = confusion[1][0];
+            return tp == 0 ? 0 : 2 * tp / (2 * tp + fp + fn);
+        }
+    }
 
     private Evaluation() {}
 
@@ -31,6 +50,7 @@ public final class Evaluation {
         ModelSegment whole = ModelSegment.whole(model, head);
         boolean classify = head.peftTaskType().equals("SEQ_CLS");
         long correct = 0;
+        int[][] confusion = null;
         double lossSum = 0;
         int samples = 0;
         try {
@@ -46,6 +66,9 @@ public final class Evaluation {
                     samples += b.batch();
                     if (classify) {
                         int classes = out[0].length / b.batch();
+                        if (confusion == null) {
+                            confusion = new int[classes][classes];
+                        }
                         for (int i = 0; i < b.batch(); i++) {
                             int best = 0;
                             for (int c = 1; c < classes; c++) {
@@ -56,6 +79,7 @@ public final class Evaluation {
                             if (best == b.labels()[i]) {
                                 correct++;
                             }
+                            confusion[b.labels()[i]][best]++;
                         }
                     }
                 }
@@ -63,6 +87,6 @@ public final class Evaluation {
         } finally {
             weights.release();
         }
-        return new Result(classify ? (double) correct / Math.max(samples, 1) : Double.NaN, lossSum / Math.max(samples, 1), samples);
+        return new Result(classify ? (double) correct / Math.max(samples, 1) : Double.NaN, lossSum / Math.max(samples, 1), samples, confusion);
     }
 }

@@ -95,9 +95,18 @@ public final class SegmentLearner implements AutoCloseable {
         }
     }
 
-    private LoraWeights trainVersion() {
+    /**
+     * The adapter version a training step runs with. The decomposed B/W backward only pays off when
+     * someone waits for the input gradient (SFL's device); a step whose cut gradient nobody needs
+     * (SplitFrozen, FedLoRA, centralized) runs the fused backward, which does less work.
+     */
+    private LoraWeights trainVersion(boolean decomposed) {
+        LoraWeights.Mode mode = decomposed ? LoraWeights.Mode.DECOMPOSED : LoraWeights.Mode.FUSED;
+        if (trainVersion != null && trainVersion.mode() != mode) {
+            trainVersion.release();
+            trainVersion = null;
+        }
         if (trainVersion == null) {
-            LoraWeights.Mode mode = backward == Backward.DECOMPOSED ? LoraWeights.Mode.DECOMPOSED : LoraWeights.Mode.FUSED;
             trainVersion = LoraWeights.materialize(TensorExecutor.shared().rootManager(), adapter, mode);
         }
         return trainVersion;
@@ -166,10 +175,11 @@ public final class SegmentLearner implements AutoCloseable {
         if (segment.head() == null) {
             throw new IllegalStateException("a training step needs a segment with a head");
         }
-        LoraWeights version = trainVersion();
+        boolean wantInputGrad = inputGradientSink != null && !segment.embeds();
+        boolean decomposed = backward == Backward.DECOMPOSED && wantInputGrad;
+        LoraWeights version = trainVersion(decomposed);
         try (ForwardPass pass = openPass(batch, version, true)) {
             NDArray x = input(segment, pass, batch, activations);
-            boolean wantInputGrad = inputGradientSink != null && !segment.embeds();
             if (wantInputGrad) {
                 x.setRequiresGradient(true);
             }
@@ -183,7 +193,7 @@ public final class SegmentLearner implements AutoCloseable {
                 }
             }
             Map<String, HostTensor> grads = version.leafGradients();
-            if (backward == Backward.DECOMPOSED) {
+            if (decomposed) {
                 grads.putAll(Autograd.noGrad(() -> WeightGradients.compute(pass)));
             }
             // a version is used for one backward: its leaves' gradients must not accumulate

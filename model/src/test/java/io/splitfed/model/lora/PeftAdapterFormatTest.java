@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.head.ClassificationHead;
+import io.splitfed.model.io.BuiltinModels;
 import io.splitfed.model.io.CheckpointLoader;
 import io.splitfed.model.io.HfCheckpoint;
 import io.splitfed.model.io.LoadedWeights;
@@ -80,6 +81,48 @@ class PeftAdapterFormatTest {
         assertThat(config.get("bias").asText()).isEqualTo("none");
         assertThat(config.get("modules_to_save").get(0).asText()).isEqualTo("score");
         assertThat(config.get("target_modules").toString()).contains("transformer.h.1.attn.c_attn", "transformer.h.1.attn.c_proj", "transformer.h.1.mlp.c_fc");
+    }
+
+    @Test
+    void bertAdapterRoundTripsUnderBertForSequenceClassificationNames() throws Exception {
+        LoadedWeights weights = CheckpointLoader.load(Path.of(BuiltinModels.MINILM));
+        Set<LoraTarget> targets = LoraTarget.parse("all");
+        ClassificationHead head = new ClassificationHead(3);
+        TokenBatch batch = TestModels.classificationBatch(weights.config().vocabSize(), new int[] {6, 9, 3}, new int[] {1, 0, 2}, 2);
+        Path adapterDir = tmp.resolve("bert-adapter");
+        float[][] logits = TensorExecutor.shared().call(() -> {
+            try (TransformerModel model = TransformerModel.create(weights)) {
+                LoraAdapter adapter = TestModels.perturbed(LoraAdapter.init(new LoraConfig(4, 8, 0.0, targets),
+                        model.loraModules(0, model.numLayers(), targets), head.trainableTensors(model.config()), 1, false), 0.05, 4);
+                SegmentLearner trained = learner(model, head, adapter);
+                trained.trainStep(batch, null, null, null);
+                PeftAdapterFormat.save(adapterDir, trained.adapter(), new PeftAdapterFormat.Metadata(BuiltinModels.MINILM, model.config().family(),
+                        head.peftTaskType(), java.util.Map.of("max_length", "64")));
+                LoraAdapter reloaded = PeftAdapterFormat.load(adapterDir);
+                assertThat(reloaded.sha256()).isEqualTo(trained.adapter().sha256());
+                return new float[][] {trained.evaluate(batch, null).logits(), learner(model, head, reloaded).evaluate(batch, null).logits()};
+            }
+        });
+        assertThat(logits[1]).containsExactly(logits[0]);
+
+        SafetensorsFile st = SafetensorsFile.open(adapterDir.resolve("adapter_model.safetensors"));
+        assertThat(st.names()).contains(
+                "base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight",
+                "base_model.model.bert.encoder.layer.0.attention.self.key.lora_B.weight",
+                "base_model.model.bert.encoder.layer.0.attention.self.value.lora_A.weight",
+                "base_model.model.bert.encoder.layer.5.attention.output.dense.lora_A.weight",
+                "base_model.model.bert.encoder.layer.5.intermediate.dense.lora_B.weight",
+                "base_model.model.bert.encoder.layer.5.output.dense.lora_A.weight",
+                "base_model.model.classifier.weight",
+                "base_model.model.classifier.bias");
+        assertThat(st.entries().get("base_model.model.bert.encoder.layer.5.intermediate.dense.lora_B.weight").shape()).containsExactly(1536, 4);
+        assertThat(st.entries().get("base_model.model.classifier.weight").shape()).containsExactly(3, 384);
+        assertThat(PeftAdapterFormat.jobMetadata(adapterDir)).containsEntry("max_length", "64");
+        JsonNode config = new ObjectMapper().readTree(adapterDir.resolve("adapter_config.json").toFile());
+        assertThat(config.get("fan_in_fan_out").asBoolean()).isFalse();
+        assertThat(config.get("modules_to_save").toString()).isEqualTo("[\"classifier\"]");
+        assertThat(config.get("target_modules").toString()).contains("bert.encoder.layer.1.attention.self.query", "bert.encoder.layer.1.output.dense");
+        assertThat(PeftAdapterFormat.baseModel(adapterDir)).isEqualTo(BuiltinModels.MINILM);
     }
 
     @Test

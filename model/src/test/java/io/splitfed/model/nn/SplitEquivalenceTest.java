@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.head.ClassificationHead;
+import io.splitfed.model.io.BuiltinModels;
 import io.splitfed.model.io.CheckpointLoader;
 import io.splitfed.model.io.LoadedWeights;
 import io.splitfed.model.lora.LoraAdapter;
@@ -27,7 +28,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** Cutting the model at any block changes nothing: same logits, same LoRA gradients. */
+/**
+ * Cutting the model at any block changes nothing: same logits, same LoRA gradients, for GPT-2,
+ * Llama and BERT (whose device part carries the token types of a pair).
+ */
 class SplitEquivalenceTest {
 
     @TempDir
@@ -44,7 +48,24 @@ class SplitEquivalenceTest {
         checkEveryCut(CheckpointLoader.load(SharedData.stories260k()), LoraTarget.parse("q,k,v,o,mlp"));
     }
 
+    @Test
+    void bertSplitAtEveryLayerMatchesTheWholeModelOnATextPair() {
+        LoadedWeights minilm = CheckpointLoader.load(Path.of(BuiltinModels.MINILM));
+        TokenBatch plain = TestModels.classificationBatch(minilm.config().vocabSize(), new int[] {7, 4, 9}, new int[] {0, 2, 1}, 9);
+        // the third row is a pair: its last four tokens are of type 1
+        int[] types = new int[plain.batch() * plain.seqLen()];
+        for (int p = 5; p < 9; p++) {
+            types[2 * plain.seqLen() + p] = 1;
+        }
+        TokenBatch pair = new TokenBatch(plain.batch(), plain.seqLen(), plain.ids(), plain.lengths(), plain.labels(), null, null, plain.sampleIds(), types);
+        checkEveryCut(minilm, LoraTarget.parse("all"), pair);
+    }
+
     private void checkEveryCut(LoadedWeights weights, java.util.Set<LoraTarget> targets) {
+        checkEveryCut(weights, targets, TestModels.classificationBatch(weights.config().vocabSize(), new int[] {7, 4, 9}, new int[] {0, 2, 1}, 9));
+    }
+
+    private void checkEveryCut(LoadedWeights weights, java.util.Set<LoraTarget> targets, TokenBatch batch) {
         TensorExecutor.shared().run(() -> {
             try (TransformerModel model = TransformerModel.create(weights)) {
                 int layers = model.numLayers();
@@ -52,7 +73,6 @@ class SplitEquivalenceTest {
                 LoraConfig cfg = new LoraConfig(4, 8, 0.0, targets);
                 LoraAdapter whole = TestModels.perturbed(
                         LoraAdapter.init(cfg, model.loraModules(0, layers, targets), head.trainableTensors(model.config()), 5, false), 0.05, 3);
-                TokenBatch batch = TestModels.classificationBatch(model.config().vocabSize(), new int[] {7, 4, 9}, new int[] {0, 2, 1}, 9);
 
                 SegmentLearner mono = learner(ModelSegment.whole(model, head), whole.copy(), SegmentLearner.Backward.FUSED);
                 SegmentLearner.Gradients reference = mono.gradients(batch, null, null, TensorPayload.Encoding.F32);

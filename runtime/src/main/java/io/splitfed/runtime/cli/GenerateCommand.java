@@ -69,6 +69,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         LoadedWeights weights = CheckpointLoader.load(model);
+        if (!weights.config().family().isDecoder()) {
+            throw new UserError(model + ": a BERT encoder classifies and cannot generate text; generate takes a GPT-2 or Llama checkpoint");
+        }
         Tokenizer tok = Tokenizers.load(tokenizer, model, weights.config());
         int[] promptIds;
         if (prompt.ids != null) {

@@ -22,7 +22,7 @@ public final class JobOptions {
     @Option(names = "--mode", description = "splitfrozen | sfl | fedlora | centralized (default: splitfrozen)")
     String mode;
 
-    @Option(names = "--model", description = "Base model: Hugging Face directory, .safetensors, or llama2.c .bin (default: stories260K)")
+    @Option(names = "--model", description = "Base model: builtin:all-minilm-l6-v2 (the default), a Hugging Face directory (GPT-2, Llama, BERT), a BERT .onnx export, or llama2.c .bin")
     Path model;
 
     @Option(names = "--tokenizer", description = "Tokenizer for --model (default: beside the model)")

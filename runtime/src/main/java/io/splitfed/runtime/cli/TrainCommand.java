@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 /** Runs a training job with every device, shard and the aggregator as actors in this JVM. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tune with SplitFrozen, SFL, FedLoRA or centralized LoRA, everything in one JVM.",
-            "Defaults: SplitFrozen on SST-2, 8 devices, the pretrained stories260K Llama."})
+            "Defaults: SplitFrozen on SST-2, 8 devices, the pretrained all-MiniLM-L6-v2 encoder (built in)."})
 public final class TrainCommand implements Callable<Integer> {
 
     @Mixin

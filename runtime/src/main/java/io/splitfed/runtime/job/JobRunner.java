@@ -99,8 +99,12 @@ public final class JobRunner {
             AtomicFiles.writeString(metricsOut, json.writeValueAsString(metrics.toJson(cfg)));
         }
         if (adapterOut != null) {
+            Map<String, String> jobMeta = new java.util.LinkedHashMap<>();
+            jobMeta.put("max_length", Integer.toString(spec.data().maxLength()));
+            jobMeta.put("pair_separator", spec.data().pairSeparator());
+            jobMeta.put("labels", String.join("\t", job.train().labelNames()));
             PeftAdapterFormat.save(adapterOut, result.wholeAdapter(), new PeftAdapterFormat.Metadata(spec.model().path().toString(), job.model().config().family(),
-                    job.head().peftTaskType()));
+                    job.head().peftTaskType(), jobMeta));
         }
         return metrics;
     }
