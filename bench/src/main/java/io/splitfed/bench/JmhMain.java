@@ -35,8 +35,11 @@ public final class JmhMain {
             return;
         }
         double matmulGflops = ModelThroughput.matmulFlops() / (matmul / 1000.0) / 1e9;
-        double fwdFlops = (double) ModelThroughput.BATCH * ModelThroughput.SEQ * 12
-                * io.splitfed.model.config.ModelConfig.gpt2(8, 768, 12, 12, ModelThroughput.SEQ).blockFlopsPerToken(ModelThroughput.SEQ);
+        double fwdFlops = io.splitfed.model.tensor.TensorExecutor.shared().call(() -> {
+            try (ModelThroughput m = ModelThroughput.gpt2(12, 768, 12)) {
+                return m.forwardFlops();
+            }
+        });
         System.out.println();
         System.out.printf(Locale.ROOT, "%-26s %12s %12s %8s%n", "benchmark", "ms/op", "GFLOP/s", "ratio");
         System.out.printf(Locale.ROOT, "%-26s %12.2f %12.1f %8s%n", "matmul512x768x768", matmul, matmulGflops, "1.000");

@@ -35,7 +35,7 @@ public class ModelThroughputBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        workload = TensorExecutor.shared().call(() -> new ModelThroughput(12, 768, 12));
+        workload = TensorExecutor.shared().call(() -> ModelThroughput.gpt2(12, 768, 12));
         matmul = TensorExecutor.shared().call(ModelThroughput.Matmul::new);
     }
 

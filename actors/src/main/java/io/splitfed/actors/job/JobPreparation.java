@@ -44,9 +44,9 @@ public final class JobPreparation {
         if (tokenizer.vocabSize() > weights.config().vocabSize()) {
             throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " tokens but the model only " + weights.config().vocabSize());
         }
-        SequenceEncoder encoder = new SequenceEncoder(tokenizer, spec.data().maxLength(), spec.data().pairSeparator());
-
         Dataset train = DataSets.read(spec.data().train());
+        boolean pairs = train.examples().stream().anyMatch(e -> e.textPair() != null);
+        SequenceEncoder encoder = new SequenceEncoder(tokenizer, spec.data().maxLength(pairs), spec.data().pairSeparator());
         boolean classify = train.isClassification();
         int[] labels = train.labels();
         long seed = spec.seed();
@@ -93,6 +93,7 @@ public final class JobPreparation {
         // each device's rows nearest in length to its step's first row
         boolean bucket = true;
         List<DeviceData> deviceData = new ArrayList<>();
+        long trainTokens = 0;
         for (int d = 0; d < devices; d++) {
             List<SequenceEncoder.Encoded> rows = new ArrayList<>();
             for (int i : parts[d]) {
@@ -100,6 +101,15 @@ public final class JobPreparation {
                 rows.add(classify ? encoder.encode(idx, train.examples().get(idx)) : encoder.encodeForLm(idx, train.examples().get(idx)));
             }
             deviceData.add(new DeviceData(rows, spec.training().microBatch(), seed * 1_000_033L + d, bucket));
+            for (SequenceEncoder.Encoded r : rows) {
+                trainTokens += r.ids().length;
+            }
+        }
+        if (Double.isNaN(spec.federation().epochs())) {
+            double epochs = spec.federation().autoEpochs(trainTokens);
+            LOG.info("epochs = auto: {} passes over {} training tokens (about {} tokens in all)", epochs, trainTokens,
+                    spec.federation().autoEpochTokens());
+            spec = spec.withEpochs(epochs);
         }
 
         List<SequenceEncoder.Encoded> evalRows = new ArrayList<>();

@@ -35,18 +35,50 @@ public record JobSpec(
     /** The base model and its tokenizer. */
     public record Model(Path path, Path tokenizer) {}
 
+    /** This job with {@code federation.epochs} set (what "auto" came to). */
+    public JobSpec withEpochs(double epochs) {
+        return new JobSpec(mode, seed, model, data, federation.withEpochs(epochs), training, pipeline, links, server, planning, checkpoint, robustness);
+    }
+
     /**
      * Training and evaluation data. {@code eval} null means: carve a stratified validation split of
      * {@code validationFraction} out of {@code train}. Limits of 0 mean all.
      */
-    public record Data(Path train, Path eval, int maxLength, int trainLimit, int evalLimit, double validationFraction, String pairSeparator) {}
+    public record Data(Path train, Path eval, int maxLength, int pairMaxLength, int trainLimit, int evalLimit, double validationFraction,
+            String pairSeparator) {
+
+        /** The token limit for this data: pairs need room for two texts. */
+        public int maxLength(boolean pairs) {
+            return pairs ? pairMaxLength : maxLength;
+        }
+    }
 
     /**
      * Devices and rounds. {@code splitPoints} holds one split point for all devices or one per
-     * device; {@code epochs} is how many passes over its shard each device makes over all rounds.
+     * device; {@code epochs} is how many passes over its shard each device makes over all rounds,
+     * NaN for "auto" until the data is read: enough passes to train on about {@code autoEpochTokens}
+     * tokens in all (see {@link #autoEpochs}).
      */
     public record Federation(int devices, String partition, int[] splitPoints, int rounds, double epochs, double sampleFraction,
-            Duration roundDeadline, int minDevices, String aggregation) {
+            Duration roundDeadline, int minDevices, String aggregation, long autoEpochTokens) {
+
+        /** Fewest and most passes "auto" picks. */
+        static final double MIN_AUTO_EPOCHS = 0.25;
+        static final double MAX_AUTO_EPOCHS = 10;
+
+        /**
+         * "auto" epochs for a training set of {@code trainTokens} tokens: as many passes as make
+         * about {@code autoEpochTokens} tokens, so a small set (MRPC: 3K pairs) gets several
+         * passes and a large one (SST-2: 60K phrases) part of one, in about the same time.
+         */
+        public double autoEpochs(long trainTokens) {
+            double e = (double) autoEpochTokens / Math.max(1, trainTokens);
+            return Math.max(MIN_AUTO_EPOCHS, Math.min(MAX_AUTO_EPOCHS, Math.round(e * 100) / 100.0));
+        }
+
+        public Federation withEpochs(double newEpochs) {
+            return new Federation(devices, partition, splitPoints, rounds, newEpochs, sampleFraction, roundDeadline, minDevices, aggregation, autoEpochTokens);
+        }
 
         public int splitPoint(int device) {
             return splitPoints.length == 1 ? splitPoints[0] : splitPoints[device];
@@ -141,11 +173,11 @@ public record JobSpec(
                 mode,
                 c.getLong("seed"),
                 new Model(path(c, "model.path"), optionalPath(c, "model.tokenizer")),
-                new Data(path(d, "train"), optionalPath(d, "eval"), d.getInt("max-length"), d.getInt("train-limit"),
+                new Data(path(d, "train"), optionalPath(d, "eval"), d.getInt("max-length"), d.getInt("pair-max-length"), d.getInt("train-limit"),
                         d.getInt("eval-limit"), d.getDouble("validation-fraction"), d.getString("pair-separator")),
                 new Federation(mode == TrainingMode.CENTRALIZED ? 1 : devices, f.getString("partition"), splits, f.getInt("rounds"),
-                        f.getDouble("epochs"), f.getDouble("sample-fraction"), f.getDuration("round-deadline"), f.getInt("min-devices"),
-                        f.getString("aggregation")),
+                        epochs(f), f.getDouble("sample-fraction"), f.getDuration("round-deadline"), f.getInt("min-devices"),
+                        f.getString("aggregation"), f.getLong("auto-epoch-tokens")),
                 new Training(lora, t.getBoolean("freeze-a") || f.getString("aggregation").equalsIgnoreCase("ffa"),
                         t.getDouble("learning-rate"), LrSchedule.parseKind(t.getString("schedule")),
                         t.getDouble("warmup-fraction"), opt, t.getInt("micro-batch"),
@@ -161,6 +193,19 @@ public record JobSpec(
                 new Robustness(c.getInt("robustness.quarantine-after"), c.getInt("robustness.fail-limit"), c.getInt("robustness.ban-rounds"),
                         c.getDouble("robustness.norm-outlier-factor"), c.getString("robustness.late-updates").equalsIgnoreCase("apply"),
                         c.getDouble("robustness.staleness-exponent")));
+    }
+
+    /** {@code federation.epochs}: a positive number, or "auto" (NaN here). */
+    private static double epochs(Config f) {
+        if (f.getValue("epochs").unwrapped() instanceof String s && s.strip().equalsIgnoreCase("auto")) {
+            return Double.NaN;
+        }
+        try {
+            return f.getDouble("epochs");
+        } catch (com.typesafe.config.ConfigException.WrongType e) {
+            throw new IllegalArgumentException("splitfed.job.federation.epochs = " + f.getValue("epochs").render()
+                    + ": expected a positive number or auto");
+        }
     }
 
     private static Planning planning(Config a) {
@@ -213,8 +258,8 @@ public record JobSpec(
         if (federation.rounds < 1) {
             problems.add("federation.rounds must be at least 1");
         }
-        if (!(federation.epochs > 0)) {
-            problems.add("federation.epochs must be positive");
+        if (!(federation.epochs > 0) && !Double.isNaN(federation.epochs)) {
+            problems.add("federation.epochs must be positive or auto");
         }
         if (federation.sampleFraction <= 0 || federation.sampleFraction > 1) {
             problems.add("federation.sample-fraction must be in (0, 1]");

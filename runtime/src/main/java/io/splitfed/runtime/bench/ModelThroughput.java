@@ -25,37 +25,54 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * Forward and forward-plus-backward throughput of a GPT-2-small-shaped block stack (12 x 768,
- * random weights, LoRA rank 8 on every projection) at batch 8 x 128, against a bare
- * 512x768x768 matmul in the same process. Tensor thread only.
+ * Forward and forward-plus-backward throughput of a block stack of a given shape (random weights,
+ * LoRA rank 8 on every projection) at a given batch, against a bare 512x768x768 matmul in the same
+ * process: a GPT-2-small stack (12 x 768) at 8 x 128, and the main job's all-MiniLM-L6-v2 stack
+ * (BERT, 6 x 384) at 32 x 64. Tensor thread only.
  */
 public final class ModelThroughput implements AutoCloseable {
 
-    public static final int BATCH = 8;
-    public static final int SEQ = 128;
-
+    private final int batch;
+    private final int seq;
     private final ModelConfig config;
     private final TransformerModel model;
     private final LoraWeights adapter;
     private final float[] input;
     private final int[] lengths;
 
-    public ModelThroughput(int layers, int dim, int heads) {
+    /** A GPT-2-shaped stack at batch 8 x 128. */
+    public static ModelThroughput gpt2(int layers, int dim, int heads) {
+        return new ModelThroughput(ModelConfig.gpt2(8, dim, layers, heads, 128), 8, 128);
+    }
+
+    /** all-MiniLM-L6-v2's shape (BERT, 6 x 384, 12 heads, MLP 1536) at batch 32 x 64. */
+    public static ModelThroughput minilm() {
+        return new ModelThroughput(ModelConfig.bert(8, 384, 6, 12, 1536, 512, 1e-12), 32, 64);
+    }
+
+    private ModelThroughput(ModelConfig config, int batch, int seq) {
         TensorExecutor.checkOnTensorThread();
-        config = ModelConfig.gpt2(8, dim, layers, heads, SEQ);
+        this.config = config;
+        this.batch = batch;
+        this.seq = seq;
+        int layers = config.numLayers();
         SplittableRandom rng = new SplittableRandom(1);
         Map<String, HostTensor> weights = new LinkedHashMap<>();
-        WeightNames.expectedShapes(config).forEach((name, shape) -> weights.put(name, random(rng, shape, name.contains("ln_") && name.endsWith(".weight"))));
-        model = TransformerModel.create(new LoadedWeights(Path.of("random-gpt2"), config, weights));
+        WeightNames.expectedShapes(config).forEach((name, shape) ->
+                weights.put(name, random(rng, shape, (name.contains("ln_") || name.contains("LayerNorm")) && name.endsWith(".weight"))));
+        if (config.family() == io.splitfed.model.config.ModelFamily.BERT) {
+            weights.put("embeddings.token_type_embeddings.weight", random(rng, new int[] {2, config.hiddenSize()}, false));
+        }
+        model = TransformerModel.create(new LoadedWeights(Path.of("random-" + config.family()), config, weights));
         Set<LoraTarget> targets = LoraTarget.parse("all");
         LoraAdapter lora = LoraAdapter.init(new LoraConfig(8, 16, 0, targets), model.loraModules(0, layers, targets), Map.of(), 1, false);
         adapter = LoraWeights.materialize(TensorExecutor.shared().rootManager(), lora, LoraWeights.Mode.FUSED);
-        input = new float[BATCH * SEQ * dim];
+        input = new float[batch * seq * config.hiddenSize()];
         for (int i = 0; i < input.length; i++) {
             input[i] = (float) rng.nextGaussian();
         }
-        lengths = new int[BATCH];
-        java.util.Arrays.fill(lengths, SEQ);
+        lengths = new int[batch];
+        java.util.Arrays.fill(lengths, seq);
     }
 
     private static HostTensor random(SplittableRandom rng, int[] shape, boolean aroundOne) {
@@ -68,12 +85,12 @@ public final class ModelThroughput implements AutoCloseable {
     }
 
     public int tokens() {
-        return BATCH * SEQ;
+        return batch * seq;
     }
 
     /** Floating-point operations of one forward pass over the batch (2 per multiply-add). */
     public double forwardFlops() {
-        return (double) tokens() * config.numLayers() * config.blockFlopsPerToken(SEQ);
+        return (double) tokens() * config.numLayers() * config.blockFlopsPerToken(seq);
     }
 
     /**
@@ -87,17 +104,17 @@ public final class ModelThroughput implements AutoCloseable {
     /** One forward pass, no graph. */
     public void forward() {
         ModelSegment stack = new ModelSegment(model, false, 0, config.numLayers(), null);
-        try (ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), BATCH, SEQ, lengths)) {
-            Autograd.noGrad(() -> stack.hidden(pass, pass.manager().create(input, new Shape(BATCH, SEQ, config.hiddenSize()))).sum().getFloat());
+        try (ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), batch, seq, lengths)) {
+            Autograd.noGrad(() -> stack.hidden(pass, pass.manager().create(input, new Shape(batch, seq, config.hiddenSize()))).sum().getFloat());
         }
     }
 
     /** One forward pass recording a graph, then backward to the stack input and the LoRA weights. */
     public void forwardBackward() {
         ModelSegment stack = new ModelSegment(model, false, 0, config.numLayers(), null);
-        try (ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), BATCH, SEQ, lengths)) {
+        try (ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), batch, seq, lengths)) {
             pass.withAdapter(adapter);
-            NDArray x = pass.manager().create(input, new Shape(BATCH, SEQ, config.hiddenSize()));
+            NDArray x = pass.manager().create(input, new Shape(batch, seq, config.hiddenSize()));
             x.setRequiresGradient(true);
             NDArray loss = Autograd.recording(() -> stack.hidden(pass, x).mean());
             Autograd.backward(loss);

@@ -100,7 +100,7 @@ public final class JobRunner {
         }
         if (adapterOut != null) {
             Map<String, String> jobMeta = new java.util.LinkedHashMap<>();
-            jobMeta.put("max_length", Integer.toString(spec.data().maxLength()));
+            jobMeta.put("max_length", Integer.toString(job.encoder().maxLength()));
             jobMeta.put("pair_separator", spec.data().pairSeparator());
             jobMeta.put("labels", String.join("\t", job.train().labelNames()));
             PeftAdapterFormat.save(adapterOut, result.wholeAdapter(), new PeftAdapterFormat.Metadata(spec.model().path().toString(), job.model().config().family(),

@@ -39,9 +39,13 @@ public record JobMetrics(
         }
     }
 
-    /** Sums over devices and shards. */
+    /**
+     * Sums over devices and shards. {@code serverGflopsPerSecond} is what the server achieved: its
+     * counted FLOPs (forward and the backward through the frozen base, 2x the forward) over its
+     * compute seconds.
+     */
     public record Totals(double deviceComputeSeconds, double deviceFlops, double serverComputeSeconds, double serverFlops,
-            long bytesUp, long bytesDown, int duplicates, int rejected, double deviceSecondsPerSample) {}
+            long bytesUp, long bytesDown, int duplicates, int rejected, double deviceSecondsPerSample, double serverGflopsPerSecond) {}
 
     public static JobMetrics of(JobResult r) {
         Map<Integer, DeviceTotals> devices = new TreeMap<>();
@@ -76,7 +80,7 @@ public record JobMetrics(
         Totals totals = new Totals(devSeconds, devices.values().stream().mapToDouble(DeviceTotals::flops).sum(), serverSeconds, serverFlops,
                 devices.values().stream().mapToLong(DeviceTotals::bytesUp).sum(),
                 Math.max(serverBytesDown, devices.values().stream().mapToLong(DeviceTotals::bytesDown).sum()),
-                duplicates, rejected, samples == 0 ? 0 : devSeconds / samples);
+                duplicates, rejected, samples == 0 ? 0 : devSeconds / samples, serverSeconds <= 0 ? 0 : serverFlops / serverSeconds / 1e9);
         RoundSummary last = r.rounds().isEmpty() ? null : r.last();
         return new JobMetrics(r.spec().mode().id(), last == null ? Double.NaN : last.accuracy(), last == null ? Double.NaN : last.evalLoss(),
                 r.wallSeconds(), samples, r.rounds(), losses, devices, totals, timeline);

@@ -14,7 +14,7 @@ public final class Summary {
         StringBuilder sb = new StringBuilder();
         var f = spec.federation();
         sb.append(String.format(Locale.ROOT, "%n== splitfed %s: %s on %s ==%n", m.mode(), spec.model().path().getFileName(), spec.data().train()));
-        sb.append(String.format(Locale.ROOT, "devices %d (%s), split points %s, rounds %d, epochs %.1f, micro-batch %d, window %d, LoRA r%d on %s%n",
+        sb.append(String.format(Locale.ROOT, "devices %d (%s), split points %s, rounds %d, epochs %.2f, micro-batch %d, window %d, LoRA r%d on %s%n",
                 f.devices(), f.partition(), spec.mode().isSplit() ? java.util.Arrays.toString(f.splitPoints()) : "-", f.rounds(), f.epochs(),
                 spec.training().microBatch(), spec.pipeline().window(), spec.training().lora().rank(), spec.training().lora().targets()));
         sb.append(String.format(Locale.ROOT, "%6s %9s %9s %10s %9s %8s  %s%n", "round", "accuracy", "eval loss", "train loss", "samples", "seconds", "notes"));
@@ -27,8 +27,9 @@ public final class Summary {
         var t = m.totals();
         sb.append(String.format(Locale.ROOT, "final accuracy %.4f  |  wall time %.1f s  |  %d samples trained (%.0f samples/s)%n",
                 m.accuracy(), m.wallSeconds(), m.samplesTrained(), m.samplesTrained() / Math.max(m.wallSeconds(), 1e-9)));
-        sb.append(String.format(Locale.ROOT, "device compute %.1f s (%.3f ms/sample, %.2f GFLOP)  |  server compute %.1f s (%.2f GFLOP)%n",
-                t.deviceComputeSeconds(), 1000 * t.deviceSecondsPerSample(), t.deviceFlops() / 1e9, t.serverComputeSeconds(), t.serverFlops() / 1e9));
+        sb.append(String.format(Locale.ROOT, "device compute %.1f s (%.3f ms/sample, %.2f GFLOP)  |  server compute %.1f s (%.2f GFLOP, %.1f GFLOP/s)%n",
+                t.deviceComputeSeconds(), 1000 * t.deviceSecondsPerSample(), t.deviceFlops() / 1e9, t.serverComputeSeconds(), t.serverFlops() / 1e9,
+                t.serverGflopsPerSecond()));
         long cached = m.devices().values().stream().mapToLong(JobMetrics.DeviceTotals::cachedMicroBatches).sum();
         long mbs = m.devices().values().stream().mapToLong(JobMetrics.DeviceTotals::microBatches).sum();
         sb.append(String.format(Locale.ROOT, "bytes up %s, down %s  |  cached micro-batches %d of %d  |  duplicates %d, rejected %d%n",
