@@ -53,6 +53,7 @@ public final class JobPreparation {
         int[] trainIdx;
         Dataset evalSet;
         int[] evalIdx;
+        String evalDescription;
         if (spec.data().eval() != null) {
             evalSet = DataSets.read(spec.data().eval());
             if (classify && !evalSet.labelNames().equals(train.labelNames())) {
@@ -60,21 +61,24 @@ public final class JobPreparation {
             }
             trainIdx = all(train.size());
             evalIdx = all(evalSet.size());
+            evalDescription = spec.data().eval().toString();
         } else {
             WholeTextSplit.Result split = WholeTextSplit.of(train.examples(), labels, spec.data().validationFraction(), seed);
             trainIdx = split.train();
             evalSet = train;
             evalIdx = split.validation();
-            if (split.phrases()) {
-                LOG.info("{}: most rows are phrases of other rows; validation holds {} whole texts (of {}), and the {} rows that are "
-                        + "phrases of them are left out of training", spec.data().train(), evalIdx.length, split.wholeTexts(), split.dropped());
-            }
+            evalDescription = split.phrases()
+                    ? String.format(java.util.Locale.ROOT, "%d whole sentences held out of %d in the training file (%d rows that are their phrases left out of training)",
+                            evalIdx.length, split.wholeTexts(), split.dropped())
+                    : String.format(java.util.Locale.ROOT, "%d rows held out of the training file, stratified by label", evalIdx.length);
+            LOG.info("validation: {}", evalDescription);
         }
         if (spec.data().trainLimit() > 0) {
             trainIdx = StratifiedSplit.stratifiedSample(trainIdx, labels, spec.data().trainLimit(), seed + 1);
         }
-        if (spec.data().evalLimit() > 0) {
+        if (spec.data().evalLimit() > 0 && spec.data().evalLimit() < evalIdx.length) {
             evalIdx = StratifiedSplit.stratifiedSample(evalIdx, evalSet.labels(), spec.data().evalLimit(), seed + 2);
+            evalDescription += ", " + evalIdx.length + " of them scored (eval-limit)";
         }
         if (evalIdx.length == 0) {
             throw new IllegalArgumentException("no evaluation examples: set data.eval or a positive validation-fraction");
@@ -127,7 +131,7 @@ public final class JobPreparation {
         LoraAdapter whole = LoraAdapter.init(lora, model.loraModules(0, model.numLayers(), lora.targets()),
                 head.trainableTensors(model.config()), seed, spec.training().freezeA());
         List<Example> evalExamples = Arrays.stream(evalIdx).mapToObj(evalSet.examples()::get).toList();
-        return new PreparedJob(spec, model, head, encoder, train, deviceData, evalBatches, whole, batcher, evalExamples);
+        return new PreparedJob(spec, model, head, encoder, train, deviceData, evalBatches, whole, batcher, evalExamples, evalDescription);
     }
 
     private static int[] all(int n) {

@@ -32,7 +32,8 @@ public record PreparedJob(
         List<TokenBatch> evalBatches,
         LoraAdapter wholeAdapter,
         Function<List<SequenceEncoder.Encoded>, TokenBatch> batcher,
-        List<Example> evalExamples) {
+        List<Example> evalExamples,
+        String evalDescription) {
 
     public int devices() {
         return deviceData.size();

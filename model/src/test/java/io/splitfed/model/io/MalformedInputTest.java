@@ -82,7 +82,7 @@ class MalformedInputTest {
         assertThatThrownBy(() -> CheckpointLoader.load(dir))
                 .isInstanceOf(CheckpointFormatException.class)
                 .hasMessageContaining(config.toString())
-                .hasMessageContaining("field model_type is \"mamba\"; splitfed supports \"gpt2\" and \"llama\"");
+                .hasMessageContaining("field model_type is \"mamba\"; splitfed supports \"gpt2\", \"llama\" and \"bert\"");
         Files.writeString(config, "{ \"model_type\": \"gpt2\", \"n_embd\": ");
         assertThatThrownBy(() -> CheckpointLoader.load(dir)).hasMessageContaining("config.json").hasMessageContaining("line 1");
     }

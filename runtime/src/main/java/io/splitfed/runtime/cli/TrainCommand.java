@@ -56,7 +56,8 @@ public final class TrainCommand implements Callable<Integer> {
             }
             o = JobRunner.run(config, metrics, adapter, !noProgress, live);
         }
-        System.out.print(Summary.render(o.spec(), o.metrics(), "metrics " + metrics + "\nadapter " + adapter + " (PEFT layout)\n"));
+        System.out.print(Summary.render(o.spec(), o.metrics(), "validation " + o.evalDescription() + "\nmetrics " + metrics + "\nadapter " + adapter
+                + " (PEFT layout)\n"));
         return 0;
     }
 }

@@ -29,7 +29,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
 public final class JobRunner {
 
     /** A finished job and where its outputs went; {@code scores} are what an {@link AfterJob} added. */
-    public record Outcome(JobSpec spec, JobResult result, JobMetrics metrics, Path metricsFile, Path adapterDir, Map<String, Double> scores) {}
+    public record Outcome(JobSpec spec, JobResult result, JobMetrics metrics, Path metricsFile, Path adapterDir, Map<String, Double> scores,
+            String evalDescription) {}
 
     /** Scores a finished job while its model is still loaded (say, exact match by generation). */
     @FunctionalInterface
@@ -45,8 +46,8 @@ public final class JobRunner {
 
     public static Outcome run(Config config, Path metricsOut, Path adapterOut, boolean progress, Consumer<JobEvent> extraListener, AfterJob after)
             throws Exception {
-        JobSpec spec = JobSpec.fromConfig(config);
-        PreparedJob job = JobPreparation.prepare(spec);
+        PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
+        JobSpec spec = job.spec(); // with what "auto" settings came to
         long total = 0;
         for (int d = 0; d < job.devices(); d++) {
             total += (long) job.stepsPerRound(d) * spec.federation().rounds();
@@ -86,7 +87,7 @@ public final class JobRunner {
             io.splitfed.model.tensor.TensorExecutor.shared().run(job.model()::close);
         }
         JobMetrics metrics = writeOutputs(config, job, result, metricsOut, adapterOut);
-        return new Outcome(spec, result, metrics, metricsOut, adapterOut, scores);
+        return new Outcome(spec, result, metrics, metricsOut, adapterOut, scores, job.evalDescription());
     }
 
     /** Writes a finished job's metrics JSON and its adapter (PEFT layout); either path may be null. */
@@ -95,8 +96,21 @@ public final class JobRunner {
         JobMetrics metrics = JobMetrics.of(result);
         if (metricsOut != null) {
             Map<String, Object> cfg = new ObjectMapper().readValue(config.getConfig("splitfed.job").root().render(ConfigRenderOptions.concise()), Map.class);
+            // what "auto" came to
+            if (cfg.get("federation") instanceof Map<?, ?> federation) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> f = (Map<String, Object>) federation;
+                f.put("epochs", spec.federation().epochs());
+            }
+            if (cfg.get("data") instanceof Map<?, ?> data) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> d = (Map<String, Object>) data;
+                d.put("max-length", job.encoder().maxLength());
+            }
             ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            AtomicFiles.writeString(metricsOut, json.writeValueAsString(metrics.toJson(cfg)));
+            Map<String, Object> out = metrics.toJson(cfg);
+            out.put("validation", job.evalDescription());
+            AtomicFiles.writeString(metricsOut, json.writeValueAsString(out));
         }
         if (adapterOut != null) {
             Map<String, String> jobMeta = new java.util.LinkedHashMap<>();
