@@ -3,7 +3,6 @@ package io.splitfed.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 
 import io.splitfed.model.config.ModelConfig;
 import io.splitfed.model.io.WeightNames;
@@ -59,23 +58,10 @@ final class BertModel extends TransformerModel {
 
     @Override
     public NDArray embed(ForwardPass pass, NDArray ids) {
-        int t = pass.seqLen();
-        if (t > config.maxPositions()) {
-            throw new IllegalArgumentException("sequence of " + t + " tokens exceeds max_position_embeddings " + config.maxPositions());
-        }
-        NDArray x = lookup(ids, embeddingName());
-        int[] pos = new int[t];
-        for (int i = 0; i < t; i++) {
-            pos[i] = i;
-        }
-        x = x.add(lookup(TensorTransfer.longs(pass.manager(), pos, t), "embeddings.position_embeddings.weight"));
-        int[] types = pass.tokenTypes() != null ? pass.tokenTypes() : new int[pass.batch() * t];
-        x = x.add(lookup(TensorTransfer.longs(pass.manager(), types, pass.batch(), t), TOKEN_TYPES));
+        NDArray x = lookup(ids, embeddingName()).add(positions(pass, "embeddings.position_embeddings.weight", "max_position_embeddings"));
+        int[] types = pass.tokenTypes() != null ? pass.tokenTypes() : new int[pass.batch() * pass.seqLen()];
+        x = x.add(lookup(TensorTransfer.longs(pass.manager(), types, pass.batch(), pass.seqLen()), TOKEN_TYPES));
         return layerNorm(x, "embeddings.LayerNorm");
-    }
-
-    private NDArray lookup(NDArray ids, String table) {
-        return ids.getNDArrayInternal().embedding(ids, w(table), SparseFormat.DENSE).singletonOrThrow();
     }
 
     private NDArray layerNorm(NDArray x, String module) {

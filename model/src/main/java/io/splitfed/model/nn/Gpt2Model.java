@@ -4,14 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 
 import io.splitfed.model.config.ModelConfig;
 import io.splitfed.model.io.WeightNames;
 import io.splitfed.model.lora.LoraModule;
 import io.splitfed.model.lora.LoraTarget;
 import io.splitfed.model.tensor.HostTensor;
-import io.splitfed.model.tensor.TensorTransfer;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,18 +42,7 @@ final class Gpt2Model extends TransformerModel {
 
     @Override
     public NDArray embed(ForwardPass pass, NDArray ids) {
-        int t = pass.seqLen();
-        if (t > config.maxPositions()) {
-            throw new IllegalArgumentException("sequence of " + t + " tokens exceeds n_positions " + config.maxPositions());
-        }
-        NDArray tokens = ids.getNDArrayInternal().embedding(ids, w("transformer.wte.weight"), SparseFormat.DENSE).singletonOrThrow();
-        int[] pos = new int[t];
-        for (int i = 0; i < t; i++) {
-            pos[i] = i;
-        }
-        NDArray positions = TensorTransfer.longs(pass.manager(), pos, t);
-        NDArray posEmb = positions.getNDArrayInternal().embedding(positions, w("transformer.wpe.weight"), SparseFormat.DENSE).singletonOrThrow();
-        return tokens.add(posEmb);
+        return lookup(ids, "transformer.wte.weight").add(positions(pass, "transformer.wpe.weight", "n_positions"));
     }
 
     private NDArray layerNorm(NDArray x, String weight, String bias) {

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 
 import io.splitfed.model.config.ModelConfig;
 import io.splitfed.model.io.WeightNames;
@@ -52,7 +51,7 @@ final class LlamaModel extends TransformerModel {
 
     @Override
     public NDArray embed(ForwardPass pass, NDArray ids) {
-        return ids.getNDArrayInternal().embedding(ids, w("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow();
+        return lookup(ids, "model.embed_tokens.weight");
     }
 
     private NDArray rmsNorm(ForwardPass pass, NDArray x, String weight) {

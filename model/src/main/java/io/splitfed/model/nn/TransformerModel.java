@@ -3,6 +3,7 @@ package io.splitfed.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 
 import io.splitfed.model.config.ModelConfig;
 import io.splitfed.model.io.LoadedWeights;
@@ -69,6 +70,24 @@ public abstract class TransformerModel implements AutoCloseable {
 
     /** Token ids (batch, T) as int64 to hidden states (batch, T, d). */
     public abstract NDArray embed(ForwardPass pass, NDArray ids);
+
+    /** Rows of embedding table {@code table} for int64 {@code ids}. */
+    protected NDArray lookup(NDArray ids, String table) {
+        return ids.getNDArrayInternal().embedding(ids, w(table), SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /** Learned position embeddings of table {@code table} for positions 0..T-1, checked against its length. */
+    protected NDArray positions(ForwardPass pass, String table, String limitName) {
+        int t = pass.seqLen();
+        if (t > config.maxPositions()) {
+            throw new IllegalArgumentException("sequence of " + t + " tokens exceeds " + limitName + " " + config.maxPositions());
+        }
+        int[] pos = new int[t];
+        for (int i = 0; i < t; i++) {
+            pos[i] = i;
+        }
+        return lookup(TensorTransfer.longs(pass.manager(), pos, t), table);
+    }
 
     /** Block {@code layer} on hidden states (batch, T, d). */
     public abstract NDArray block(ForwardPass pass, int layer, NDArray x);
