@@ -31,7 +31,7 @@ public final class JobOptions {
     @Option(names = "--train", description = "Training data: GLUE .tsv, MNLI .json, GSM8K or generic .jsonl (default: SST-2)")
     Path train;
 
-    @Option(names = "--eval", description = "Evaluation data in the same format (default: a stratified split of --train)")
+    @Option(names = "--eval", description = "Evaluation data in the same format (default: a stratified split of --train; whole sentences for SST-2)")
     Path eval;
 
     @Option(names = "--devices", description = "Simulated devices (default: 8)")
@@ -46,8 +46,8 @@ public final class JobOptions {
     @Option(names = "--rounds", description = "Federated rounds (default: 6)")
     Integer rounds;
 
-    @Option(names = "--epochs", description = "Passes over each device's shard over all rounds (default: 3)")
-    Double epochs;
+    @Option(names = "--epochs", description = "Passes over each device's shard over all rounds, or auto: about 500,000 tokens in all (default: auto)")
+    String epochs;
 
     @Option(names = "--micro-batch", description = "Samples per micro-batch (default: 32)")
     Integer microBatch;
@@ -55,7 +55,7 @@ public final class JobOptions {
     @Option(names = "--window", description = "Micro-batches a device keeps in flight (default: 4)")
     Integer window;
 
-    @Option(names = "--lr", description = "Peak learning rate (default: 2e-3)")
+    @Option(names = "--lr", description = "Peak learning rate (default: 1e-3)")
     Double lr;
 
     @Option(names = "--rank", description = "LoRA rank (default: 8)")
@@ -67,13 +67,13 @@ public final class JobOptions {
     @Option(names = "--targets", description = "LoRA targets: q,k,v,o,mlp or all (default: all)")
     String targets;
 
-    @Option(names = "--train-limit", description = "Training examples used, stratified; 0 = all (default: 16000)")
+    @Option(names = "--train-limit", description = "Training examples used, stratified; 0 = all (default: 0)")
     Integer trainLimit;
 
     @Option(names = "--eval-limit", description = "Evaluation examples used, stratified; 0 = all (default: 2000)")
     Integer evalLimit;
 
-    @Option(names = "--max-length", description = "Tokens per sequence after truncation (default: 64)")
+    @Option(names = "--max-length", description = "Tokens per text after truncation (default: 64; pairs: splitfed.job.data.pair-max-length, 128)")
     Integer maxLength;
 
     @Option(names = "--aggregation", description = "fedavg | ffa (default: fedavg)")
