@@ -42,12 +42,14 @@ class FaultToleranceTest {
 
     @Test
     void aSlowDeviceDoesNotHoldTheRoundPastItsDeadline() throws Exception {
-        // enough micro-batches that device 0 is still at work when the slowdown reaches it
+        // enough micro-batches that device 0 is still at work when the slowdown reaches it, and one in
+        // flight at a time, so its delays add up: a micro-batch of stories260K computes in a
+        // millisecond or two, and 1000x that, 20 times over, is well past the deadline
         Config config = TestJobs.config(Map.of("federation.devices", 3, "mode", "splitfrozen", "federation.round-deadline", "6s",
-                "federation.rounds", 1, "pipeline.activation-cache", false, "data.train-limit", 500));
+                "federation.rounds", 1, "pipeline.activation-cache", false, "data.train-limit", 500, "pipeline.window", 1));
         JobResult r = TestJobs.runWithFault(config, (event, control) -> {
             if (event instanceof JobEvent.RoundStarted s && s.round() == 0) {
-                control.tell(new JobControl.SlowDevice(0, 400));
+                control.tell(new JobControl.SlowDevice(0, 1000));
                 return true;
             }
             return false;
