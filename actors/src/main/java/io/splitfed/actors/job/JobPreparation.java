@@ -19,13 +19,13 @@ import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tokenizer.SequenceEncoder;
 import io.splitfed.model.tokenizer.Tokenizer;
 import io.splitfed.model.tokenizer.Tokenizers;
+import io.splitfed.model.train.Evaluation;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
 
@@ -33,7 +33,6 @@ import java.util.function.Function;
 public final class JobPreparation {
 
     private static final Logger LOG = LoggerFactory.getLogger(JobPreparation.class);
-    private static final int EVAL_BATCH = 64;
 
     private JobPreparation() {}
 
@@ -120,11 +119,7 @@ public final class JobPreparation {
         for (int idx : evalIdx) {
             evalRows.add(classify ? encoder.encode(idx, evalSet.examples().get(idx)) : encoder.encodeForLm(idx, evalSet.examples().get(idx)));
         }
-        evalRows.sort(Comparator.comparingInt(e -> e.ids().length));
-        List<TokenBatch> evalBatches = new ArrayList<>();
-        for (int i = 0; i < evalRows.size(); i += EVAL_BATCH) {
-            evalBatches.add(batcher.apply(evalRows.subList(i, Math.min(evalRows.size(), i + EVAL_BATCH))));
-        }
+        List<TokenBatch> evalBatches = SequenceEncoder.byLength(evalRows, Evaluation.BATCH, batcher);
 
         TransformerModel model = TensorExecutor.shared().call(() -> TransformerModel.create(weights));
         var lora = spec.training().lora();

@@ -115,9 +115,8 @@ final class BertModel extends TransformerModel {
                 }
             }
         }
-        // a (batch, 1, T) weighting matmul: the mean over real tokens, or [CLS] alone
-        NDArray selector = pass.manager().create(weights, new Shape(b, 1, t));
-        NDArray pooled = selector.matMul(hidden).reshape(b, hidden.getShape().get(2));
+        // the mean over real tokens, or [CLS] alone
+        NDArray pooled = weightedSum(pass, hidden, weights);
         if (!hasPooler) {
             return pooled;
         }

@@ -103,14 +103,20 @@ public abstract class TransformerModel implements AutoCloseable {
     public NDArray pool(ForwardPass pass, NDArray hidden) {
         int b = pass.batch();
         int t = pass.seqLen();
-        // pooling by a one-hot (batch, 1, T) matmul keeps it a single differentiable op
         float[] pick = new float[b * t];
         for (int i = 0; i < b; i++) {
             pick[i * t + pass.lengths()[i] - 1] = 1f;
         }
-        NDArray selector = pass.manager().create(pick, new Shape(b, 1, t));
-        NDArray pooled = selector.matMul(hidden).reshape(b, hidden.getShape().get(2));
-        return finalNorm(pass, pooled);
+        return finalNorm(pass, weightedSum(pass, hidden, pick));
+    }
+
+    /**
+     * Each row's hidden states (batch, T, d) summed with its own weights over positions
+     * ({@code batch * T}), as one (batch, 1, T) matmul: pooling stays a single differentiable op.
+     */
+    protected static NDArray weightedSum(ForwardPass pass, NDArray hidden, float[] weights) {
+        NDArray selector = pass.manager().create(weights, new Shape(pass.batch(), 1, pass.seqLen()));
+        return selector.matMul(hidden).reshape(pass.batch(), hidden.getShape().get(2));
     }
 
     /** Vocabulary logits from normed hidden states. */

@@ -3,8 +3,11 @@ package io.splitfed.model.tokenizer;
 import io.splitfed.model.data.Example;
 import io.splitfed.model.data.TokenBatch;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Turns examples into token ids (BOS when the tokenizer wants one, pairs joined by a separator,
@@ -86,6 +89,20 @@ public final class SequenceEncoder {
         int[] out = new int[ids.length + 1];
         out[0] = tokenizer.bosId();
         System.arraycopy(ids, 0, out, 1, ids.length);
+        return out;
+    }
+
+    /**
+     * Batches for scoring: the rows sorted by length and cut into batches of {@code size}, so each
+     * batch pads little. The rows' order is left as it was.
+     */
+    public static List<TokenBatch> byLength(List<Encoded> rows, int size, Function<List<Encoded>, TokenBatch> batcher) {
+        List<Encoded> sorted = new ArrayList<>(rows);
+        sorted.sort(Comparator.comparingInt(e -> e.ids().length));
+        List<TokenBatch> out = new ArrayList<>();
+        for (int i = 0; i < sorted.size(); i += size) {
+            out.add(batcher.apply(sorted.subList(i, Math.min(sorted.size(), i + size))));
+        }
         return out;
     }
 

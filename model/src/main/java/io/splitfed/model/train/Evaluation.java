@@ -42,6 +42,9 @@ public final class Evaluation {
         }
     }
 
+    /** Rows per scoring batch. */
+    public static final int BATCH = 64;
+
     private Evaluation() {}
 
     public static Result run(TransformerModel model, TaskHead head, LoraAdapter adapter, List<TokenBatch> batches) {

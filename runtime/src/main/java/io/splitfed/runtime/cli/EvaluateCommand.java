@@ -28,7 +28,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -39,8 +38,6 @@ import java.util.concurrent.Callable;
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Score a trained adapter (PEFT layout) on a GLUE .tsv, MNLI .json or .jsonl file: accuracy, F1, confusion matrix.")
 public final class EvaluateCommand implements Callable<Integer> {
-
-    private static final int BATCH = 64;
 
     @Option(names = "--adapter", required = true, description = "The adapter directory (adapter_config.json + adapter_model.safetensors)")
     Path adapter;
@@ -96,11 +93,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         for (int i = 0; i < set.size(); i++) {
             rows.add(encoder.encode(i, set.examples().get(i)));
         }
-        rows.sort(Comparator.comparingInt(e -> e.ids().length));
-        List<TokenBatch> batches = new ArrayList<>();
-        for (int i = 0; i < rows.size(); i += BATCH) {
-            batches.add(encoder.batch(rows.subList(i, Math.min(rows.size(), i + BATCH))));
-        }
+        List<TokenBatch> batches = SequenceEncoder.byLength(rows, Evaluation.BATCH, encoder::batch);
         Evaluation.Result r = TensorExecutor.shared().call(() -> {
             try (TransformerModel m = TransformerModel.create(weights)) {
                 return Evaluation.run(m, head, lora, batches);
