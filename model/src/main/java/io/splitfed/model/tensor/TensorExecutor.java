@@ -23,7 +23,7 @@ public final class TensorExecutor implements Executor {
      * {@code -Dai.djl.pytorch.num_threads} / {@code num_interop_threads} say otherwise: one
      * intra-op thread per core, so a large matmul uses every core, and one inter-op thread, since
      * all tensor work comes from this one thread. Measured on 2 cores with all-MiniLM-L6-v2 (a
-     * quarter of the main job, 4,000 SST-2 samples): 60 samples/s with one intra-op thread, 91, 97
+     * 4,000-sample run of the main job): 60 samples/s with one intra-op thread, 91, 97
      * and 90 with two. (With the 260K-parameter stories model, whose ops are tiny, one thread had
      * been faster: PyTorch's workers spun against Pekko's dispatchers.)
      */
