@@ -1,8 +1,6 @@
 package io.splitfed.actors.aggregator;
 
-import io.splitfed.actors.coordinator.RoundCoordinator;
-import io.splitfed.actors.wire.ChunkPart;
-import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Inbound;
 import io.splitfed.actors.wire.Wire;
 import io.splitfed.actors.wire.WireMessage;
 import io.splitfed.model.lora.LoraAdapter;
@@ -27,18 +25,17 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
     /** What the aggregator understands. */
     public sealed interface Command extends WireMessage {}
 
-    /** A piece of a message too large for one frame (cluster only); see {@link Wire}. */
-    public record Part(ChunkPart chunk) implements Command {}
-
     /** Combine a round's updates; either list may be empty. */
     public record Aggregate(int round, List<WeightedUpdate> deviceUpdates, List<WeightedUpdate> serverReplicas,
-            ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
+            ActorRef<Result> replyTo) implements Command {}
+
+    /** The answer to {@link Aggregate}; a null side had nothing to combine. */
+    public record Result(int round, LoraAdapter deviceGlobal, LoraAdapter serverGlobal, List<String> notes) implements WireMessage {}
 
     public static Behavior<Command> create(AggregationStrategy strategy) {
-        return Behaviors.setup(ctx -> new Aggregator(ctx, strategy));
+        return Inbound.receiving(Behaviors.setup(ctx -> new Aggregator(ctx, strategy)));
     }
 
-    private final Reassembler reassembler = new Reassembler(getContext().getSystem());
     private final AggregationStrategy strategy;
 
     private Aggregator(ActorContext<Command> context, AggregationStrategy strategy) {
@@ -49,7 +46,6 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(Part.class, p -> reassembler.handle(p.chunk(), this, getContext()))
                 .onMessage(Aggregate.class, this::onAggregate)
                 .build();
     }
@@ -58,7 +54,7 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
         List<String> notes = new ArrayList<>();
         LoraAdapter device = combine("device", m.deviceUpdates(), notes);
         LoraAdapter server = combine("server", m.serverReplicas(), notes);
-        Wire.tell(getContext().getSystem(), m.replyTo(), new RoundCoordinator.Aggregated(m.round(), device, server, notes), RoundCoordinator.Part::new);
+        Wire.tell(getContext().getSystem(), m.replyTo(), new Result(m.round(), device, server, notes));
         return this;
     }
 

@@ -39,7 +39,7 @@ public final class JobHost {
             JobCheckpoint resume = plan.spec().checkpoint().resume() ? Checkpoints.latest(ctx.getSystem(), plan.spec().checkpoint().dir()) : null;
             if (resume != null) {
                 ctx.getLog().info("resuming the job from the checkpoint after round {} in {}", resume.roundsDone(), plan.spec().checkpoint().dir());
-                resume.shards().values().forEach(s -> Wire.tell(ctx.getSystem(), store, new ShardStore.Keep(s), ShardStore.Part::new));
+                resume.shards().values().forEach(s -> Wire.tell(ctx.getSystem(), store, new ShardStore.Keep(s)));
             } else if (plan.spec().checkpoint().resume()) {
                 ctx.getLog().warn("no checkpoint in {}; starting from round 0", plan.spec().checkpoint().dir());
             }

@@ -10,6 +10,7 @@ import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
@@ -37,13 +38,22 @@ public final class ServerShards {
         return ClusterSharding.get(system).init(Entity.of(TYPE_KEY, ctx -> ServerShard.create(plan.shardState(Integer.parseInt(ctx.getEntityId())).storedIn(store)))
                 .withRole(serverRole)
                 .withStopMessage(new ServerShard.HandOff())
-                .withMessageExtractor(new OneWorkerPerShard()));
+                .withMessageExtractor(new OneWorkerPerShard<ServerShard.Command>()));
     }
 
-    /** The shard id is the entity id: one worker per Pekko shard. */
-    static final class OneWorkerPerShard extends ShardingMessageExtractor<ShardingEnvelope<ServerShard.Command>, ServerShard.Command> {
+    /** {@code entity} for the parts of a chunked message, which its worker's {@code Inbound} edge puts back together. */
+    @SuppressWarnings("unchecked")
+    static EntityRef<Object> untyped(EntityRef<ServerShard.Command> entity) {
+        return (EntityRef<Object>) (EntityRef<?>) entity;
+    }
+
+    /**
+     * The shard id is the entity id: one worker per Pekko shard. Generic so that a chunk part,
+     * which is no {@code ServerShard.Command}, passes through to the worker unchecked.
+     */
+    static final class OneWorkerPerShard<M> extends ShardingMessageExtractor<ShardingEnvelope<M>, M> {
         @Override
-        public String entityId(ShardingEnvelope<ServerShard.Command> envelope) {
+        public String entityId(ShardingEnvelope<M> envelope) {
             return envelope.entityId();
         }
 
@@ -53,7 +63,7 @@ public final class ServerShards {
         }
 
         @Override
-        public ServerShard.Command unwrapMessage(ShardingEnvelope<ServerShard.Command> envelope) {
+        public M unwrapMessage(ShardingEnvelope<M> envelope) {
             return envelope.message();
         }
     }

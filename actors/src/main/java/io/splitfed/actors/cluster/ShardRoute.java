@@ -26,7 +26,8 @@ public final class ShardRoute {
                 if (parts == null) {
                     entity.tell(m);
                 } else {
-                    parts.forEach(p -> entity.tell(new ServerShard.Part(p)));
+                    EntityRef<Object> raw = ServerShards.untyped(entity); // the shard's Inbound edge takes the parts
+                    parts.forEach(raw::tell);
                 }
                 return Behaviors.same();
             });

@@ -29,5 +29,11 @@ public sealed interface JobEvent extends WireMessage {
     /** A checkpoint after {@code roundsDone} rounds is on disk, in {@code file}. */
     record Checkpointed(int roundsDone, String file) implements JobEvent {}
 
+    /**
+     * Shard {@code shard} lost its node and runs again from the start of {@code round};
+     * {@code rewound} are the devices sent back to that round's first micro-batch.
+     */
+    record ShardReplaced(int shard, int round, List<Integer> rewound) implements JobEvent {}
+
     record Failed(String reason) implements JobEvent {}
 }

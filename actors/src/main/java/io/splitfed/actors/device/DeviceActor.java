@@ -1,7 +1,6 @@
 package io.splitfed.actors.device;
 
 import io.splitfed.actors.checkpoint.DeviceSnapshot;
-import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.job.TrainingMode;
 import io.splitfed.actors.link.DelayLine;
 import io.splitfed.actors.metrics.DeviceRoundStats;
@@ -9,8 +8,7 @@ import io.splitfed.actors.metrics.JobClock;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.server.ServerShard;
-import io.splitfed.actors.wire.ChunkPart;
-import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Inbound;
 import io.splitfed.actors.wire.Wire;
 import io.splitfed.actors.wire.WireMessage;
 import io.splitfed.actors.plan.DevicePlan;
@@ -38,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
 
 /**
  * An edge device: holds its data shard and its part of the model, and streams micro-batches to
@@ -52,15 +51,12 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     /** What a device understands. */
     public sealed interface Command extends WireMessage {}
 
-    /** A piece of a message too large for one frame (cluster only); see {@link Wire}. */
-    public record Part(ChunkPart chunk) implements Command {}
-
     /**
      * Run {@code steps} micro-batches of {@code round} as {@code plan} says, starting from
      * {@code global} (null: keep yours).
      */
     public record StartRound(int round, int steps, LoraAdapter global, ActorRef<ServerShard.Command> shard,
-            ActorRef<RoundCoordinator.Command> coordinator, DevicePlan plan) implements Command {}
+            ActorRef<Report> coordinator, DevicePlan plan) implements Command {}
 
     /**
      * Its shard lost {@code round}'s work: run that round again from its first micro-batch, toward
@@ -73,37 +69,42 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
      * Measure how fast this device computes, and tell {@code replyTo}, with the padded length of
      * the {@code steps} micro-batches it will run next.
      */
-    public record Profile(int steps, ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
-
-    /** SplitFrozen's answer: micro-batch {@code seq} was trained; one more may be sent. */
-    public record Credit(int round, long seq, long sentMicros) implements Command {}
-
-    /** SFL's answer: the gradient of the loss with respect to micro-batch {@code seq}'s activations. */
-    public record CutGradient(int round, long seq, TensorPayload gradient, long sentMicros) implements Command {}
-
-    /** The shard refused micro-batch {@code seq}. */
-    public record Rejected(int round, long seq, String reason) implements Command {}
+    public record Profile(int steps, ActorRef<Report> replyTo) implements Command {}
 
     /** Before the first round of a resumed job: go on from {@code snapshot}. */
     public record Resume(DeviceSnapshot snapshot) implements Command {}
 
     /** Between rounds: reply with what this device must keep across a restart, for the job's checkpoint. */
-    public record TakeCheckpoint(int roundsDone, ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
+    public record TakeCheckpoint(int roundsDone, ActorRef<Report> replyTo) implements Command {}
 
     /** The round closed without this device (deadline): stop and drop what is in flight. */
     public record AbortRound(int round) implements Command {}
 
-    /** Fault injection: make this device {@code factor} times slower. */
-    public record SlowDown(double factor) implements Command {}
+    /** What a device reports to the job's coordinator. */
+    public sealed interface Report extends WireMessage {}
 
-    /** Fault injection: add {@code extraLatencyMillis} to every uplink message, and drop all for the next {@code cutMillis}. */
-    public record LinkFault(long extraLatencyMillis, long cutMillis) implements Command {}
+    /**
+     * A micro-batch was answered (for progress reporting): the device's round so far, the bytes it
+     * sent and received this round, its micro-batches in flight, and the loss of its last local
+     * step (NaN where the server computes the loss).
+     */
+    public record Progress(int device, int round, int answered, int steps, int samples, long bytesUp, long bytesDown, int inFlight,
+            float loss) implements Report {}
 
-    /** Fault injection: a Byzantine device, whose round results are its adapter times {@code scale} (1 is honest). */
-    public record Poison(double scale) implements Command {}
+    /**
+     * The device finished its round; {@code update} is its adapter (null in SplitFrozen), {@code from}
+     * the device's actor (the coordinator refuses a result from any other).
+     */
+    public record RoundDone(int device, int round, DeviceRoundStats stats, LoraAdapter update, ActorRef<Command> from) implements Report {}
 
-    /** Fault injection: throw while handling this message, as a bug would. */
-    public record Fail(String reason) implements Command {}
+    /** The device's compute profile, answering {@link Profile}. */
+    public record Profiled(DeviceProfile profile) implements Report {}
+
+    /** The device's snapshot for the checkpoint after {@code roundsDone} rounds, answering {@link TakeCheckpoint}. */
+    public record Checkpointed(int roundsDone, DeviceSnapshot snapshot) implements Report {}
+
+    /** A shard's answer to a micro-batch, adapted. */
+    private record FromShard(ServerShard.Reply reply) implements Command, NoSerializationVerificationNeeded {}
 
     private record Computed(int round, long seq, TokenBatch batch, TensorPayload activations, SegmentLearner.InFlight graph,
             double seconds, double flops, boolean cached) implements Command, NoSerializationVerificationNeeded {}
@@ -112,7 +113,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
     private record LocalStep(int round, long seq, int samples, float loss, double seconds, double flops) implements Command, NoSerializationVerificationNeeded {}
 
-    private record Profiled(DeviceProfile profile, ActorRef<RoundCoordinator.Command> replyTo, Throwable error)
+    private record ProfileTaken(DeviceProfile profile, ActorRef<Report> replyTo, Throwable error)
             implements Command, NoSerializationVerificationNeeded {}
 
     private record ComputeFailed(int round, long seq, Throwable error) implements Command, NoSerializationVerificationNeeded {}
@@ -128,11 +129,16 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
     /** Restarts on failure; {@code state} survives the restart. */
     public static Behavior<Command> create(DeviceState state) {
-        return Behaviors.supervise(Behaviors.<Command>setup(ctx -> Behaviors.<Command>withTimers(timers -> new DeviceActor(ctx, timers, state))))
-                .onFailure(Supervision.BACKOFF);
+        return create(state, b -> b);
     }
 
-    private final Reassembler reassembler = new Reassembler(getContext().getSystem());
+    /** As {@link #create(DeviceState)}, with {@code inside} wrapped around the behavior within its supervisor (fault injection). */
+    public static Behavior<Command> create(DeviceState state, UnaryOperator<Behavior<Command>> inside) {
+        Behavior<Command> device = Behaviors.setup(ctx -> Behaviors.<Command>withTimers(timers -> new DeviceActor(ctx, timers, state)));
+        return Inbound.receiving(Behaviors.supervise(inside.apply(device)).onFailure(Supervision.BACKOFF),
+                Inbound.adapt(ServerShard.Reply.class, FromShard::new));
+    }
+
     private final DeviceState state;
     private final TimerScheduler<Command> timers;
     private final TrainingMode mode;
@@ -156,7 +162,6 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(Part.class, p -> reassembler.handle(p.chunk(), this, getContext()))
                 .onMessage(StartRound.class, this::onStartRound)
                 .onMessage(Rewind.class, this::onRewind)
                 .onMessage(Profile.class, this::onProfile)
@@ -168,10 +173,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                     }
                     return this;
                 })
-                .onMessage(Profiled.class, this::onProfiled)
-                .onMessage(Credit.class, this::onCredit)
-                .onMessage(CutGradient.class, this::onCutGradient)
-                .onMessage(Rejected.class, this::onRejected)
+                .onMessage(ProfileTaken.class, this::onProfiled)
+                .onMessage(FromShard.class, this::onShardReply)
                 .onMessage(AbortRound.class, this::onAbort)
                 .onMessage(Computed.class, this::onComputed)
                 .onMessage(Backpropagated.class, this::onBackpropagated)
@@ -179,22 +182,6 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 .onMessage(ComputeFailed.class, this::onComputeFailed)
                 .onMessage(Release.class, r -> release(r.delayed()))
                 .onMessage(LineDue.class, this::onLineDue)
-                .onMessage(SlowDown.class, s -> {
-                    state.slowdown = Math.max(1.0, s.factor());
-                    return this;
-                })
-                .onMessage(LinkFault.class, l -> {
-                    state.linkExtraNanos = Math.max(0, l.extraLatencyMillis()) * 1_000_000L;
-                    state.linkCutUntilNanos = l.cutMillis() > 0 ? System.nanoTime() + l.cutMillis() * 1_000_000L : 0;
-                    return this;
-                })
-                .onMessage(Poison.class, p -> {
-                    state.poison = p.scale();
-                    return this;
-                })
-                .onMessage(Fail.class, f -> {
-                    throw new IllegalStateException("injected fault: " + f.reason());
-                })
                 .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
                 .build();
     }
@@ -294,7 +281,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
     /** A slowed device holds each result back for the extra time its slower hardware would take. */
     private Duration extraDelay(double seconds) {
-        return state.slowdown > 1.0 ? Duration.ofNanos((long) ((state.slowdown - 1.0) * seconds * 1e9)) : Duration.ZERO;
+        return state.conditions.slowdown() > 1.0 ? Duration.ofNanos((long) ((state.conditions.slowdown() - 1.0) * seconds * 1e9)) : Duration.ZERO;
     }
 
     private Behavior<Command> onComputed(Computed c) {
@@ -347,7 +334,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
             closeGraph(c.graph());
             return;
         }
-        state.computeSeconds += c.seconds() * state.slowdown;
+        state.computeSeconds += c.seconds() * state.conditions.slowdown();
         state.flops += c.flops();
         if (c.cached()) {
             state.cachedMicroBatches++;
@@ -366,7 +353,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.COMPUTED, now, "device-" + state.settings.device(),
                 (long) (c.seconds() * 1e6)));
         ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.splitPoint(), c.round(), c.seq(),
-                state.steps, c.batch().withoutTokens(), acts, now, getContext().getSelf());
+                state.steps, c.batch().withoutTokens(), acts, now, Inbound.replyTo(getContext().getSelf()));
         state.pending.put(c.seq(), new DeviceState.Pending(f, System.nanoTime(), c.graph()));
         state.bytesUp += acts.wireBytes();
         deliver(f);
@@ -375,13 +362,13 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
     private void deliver(ServerShard.Forward f) {
         long now = System.nanoTime();
-        if (now < state.linkCutUntilNanos) {
+        if (state.conditions.cutAt(now)) {
             return; // the link is down: lost, and sent again after the ack timeout
         }
         // a slowed device's link is slowed as much as its compute
-        long bytes = (long) (f.activations().wireBytes() * state.slowdown);
+        long bytes = (long) (f.activations().wireBytes() * state.conditions.slowdown());
         Duration delay = state.uplink == null ? Duration.ZERO : state.uplink.send(bytes, now);
-        delay = delay.plusNanos(state.linkExtraNanos);
+        delay = delay.plusNanos(state.conditions.extraLatencyNanos());
         if (delay.isZero() && state.onUplink.isEmpty()) {
             state.shard.tell(f);
         } else if (state.onUplink.add(now + delay.toNanos(), new DeviceState.Outbound(state.shard, f))) {
@@ -394,7 +381,17 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         deliver(f);
     }
 
-    private Behavior<Command> onCredit(Credit m) {
+    private Behavior<Command> onShardReply(FromShard m) {
+        if (m.reply() instanceof ServerShard.Credit c) {
+            return onCredit(c);
+        }
+        if (m.reply() instanceof ServerShard.CutGradient g) {
+            return onCutGradient(g);
+        }
+        return onRejected((ServerShard.Rejected) m.reply());
+    }
+
+    private Behavior<Command> onCredit(ServerShard.Credit m) {
         DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
         if (p == null) {
             return this; // an answer to a resend, or to a round already over
@@ -403,7 +400,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         return this;
     }
 
-    private Behavior<Command> onCutGradient(CutGradient m) {
+    private Behavior<Command> onCutGradient(ServerShard.CutGradient m) {
         DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
         if (p == null) {
             return this;
@@ -454,7 +451,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         if (b.round() != state.round || !state.active) {
             return;
         }
-        state.computeSeconds += b.seconds() * state.slowdown;
+        state.computeSeconds += b.seconds() * state.conditions.slowdown();
         state.flops += b.flops();
         state.timeline.add(new TimelineEvent(state.settings.device(), b.round(), b.seq(), TimelineEvent.Stage.BACKWARD, JobClock.micros(),
                 "device-" + state.settings.device(), (long) (b.seconds() * 1e6)));
@@ -477,7 +474,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         if (s.round() != state.round || !state.active) {
             return;
         }
-        state.computeSeconds += s.seconds() * state.slowdown;
+        state.computeSeconds += s.seconds() * state.conditions.slowdown();
         state.flops += s.flops();
         state.localLosses.add(new StepLoss(s.round(), state.settings.device(), s.seq(), s.loss(), JobClock.micros()));
         state.timeline.add(new TimelineEvent(state.settings.device(), s.round(), s.seq(), TimelineEvent.Stage.COMPUTED, JobClock.micros(),
@@ -492,13 +489,13 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         state.bytesDown += bytes;
         state.timeline.add(new TimelineEvent(state.settings.device(), round, seq, TimelineEvent.Stage.ANSWERED, JobClock.micros(), "device-" + state.settings.device()));
         float loss = state.localLosses.isEmpty() ? Float.NaN : state.localLosses.get(state.localLosses.size() - 1).loss();
-        state.coordinator.tell(new RoundCoordinator.DeviceProgress(state.settings.device(), round, state.answered, state.steps, samples,
+        state.coordinator.tell(new Progress(state.settings.device(), round, state.answered, state.steps, samples,
                 state.bytesUp, state.bytesDown, state.pending.size(), loss));
         pump();
         finishIfDone();
     }
 
-    private Behavior<Command> onRejected(Rejected m) {
+    private Behavior<Command> onRejected(ServerShard.Rejected m) {
         DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
         if (p == null) {
             return this;
@@ -519,15 +516,15 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         }
         state.active = false;
         LoraAdapter update = state.learner == null ? null : state.learner.adapter();
-        if (update != null && state.poison != 1.0) {
-            update = update.scaled((float) state.poison);
+        if (update != null && state.conditions.poison() != 1.0) {
+            update = update.scaled((float) state.conditions.poison());
         }
         DeviceRoundStats stats = new DeviceRoundStats(state.settings.device(), state.round, state.samples, state.answered, state.cachedMicroBatches,
                 state.computeSeconds, state.flops, state.bytesUp + (update == null ? 0 : 4 * update.parameterCount()), state.bytesDown,
                 state.resent, state.localLosses, state.timeline, upcomingTokens(state.steps));
         // every step of the round has completed on the tensor thread, so the adapter is settled
-        Wire.tell(getContext().getSystem(), state.coordinator, new RoundCoordinator.DeviceDone(state.settings.device(), state.round, stats, update == null ? null : update.copy(),
-                getContext().getSelf()), RoundCoordinator.Part::new);
+        Wire.tell(getContext().getSystem(), state.coordinator, new RoundDone(state.settings.device(), state.round, stats, update == null ? null : update.copy(),
+                getContext().getSelf()));
     }
 
     private Behavior<Command> onTakeCheckpoint(TakeCheckpoint m) {
@@ -542,7 +539,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                 new DeviceSnapshot(device, round, cursor, seq, learner == null ? null : learner.optimizer().state().copy()));
         snap.whenComplete((s, err) -> {
             if (err == null) {
-                Wire.tell(system, m.replyTo(), new RoundCoordinator.DeviceCheckpointed(m.roundsDone(), s), RoundCoordinator.Part::new);
+                Wire.tell(system, m.replyTo(), new Checkpointed(m.roundsDone(), s));
             }
         });
         return this;
@@ -560,7 +557,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         TokenBatch batch = state.settings.batcher().apply(state.data.upcoming(1).get(0));
         long nextTokens = upcomingTokens(Math.max(1, m.steps()));
         int device = state.settings.device();
-        double slowdown = state.slowdown;
+        double slowdown = state.conditions.slowdown();
         CompletableFuture<DeviceProfile> work = TensorExecutor.shared().submit(() -> {
             double fastest = Double.POSITIVE_INFINITY;
             for (int i = 0; i < 5; i++) {
@@ -573,7 +570,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
             double seconds = fastest * slowdown;
             return new DeviceProfile(device, seconds, batch.batch(), k, batch.seqLen(), nextTokens);
         });
-        getContext().pipeToSelf(work, (ok, err) -> new Profiled(ok, m.replyTo(), err));
+        getContext().pipeToSelf(work, (ok, err) -> new ProfileTaken(ok, m.replyTo(), err));
         return this;
     }
 
@@ -586,13 +583,13 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         return tokens;
     }
 
-    private Behavior<Command> onProfiled(Profiled p) {
+    private Behavior<Command> onProfiled(ProfileTaken p) {
         if (p.error() != null) {
             getContext().getLog().error("device {}: profiling failed: {}", state.settings.device(), p.error().toString());
             return this;
         }
         getContext().getLog().debug("device {}: {}", state.settings.device(), p.profile());
-        p.replyTo().tell(new RoundCoordinator.DeviceProfiled(p.profile()));
+        p.replyTo().tell(new Profiled(p.profile()));
         return this;
     }
 

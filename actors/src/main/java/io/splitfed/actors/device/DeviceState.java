@@ -1,6 +1,6 @@
 package io.splitfed.actors.device;
 
-import io.splitfed.actors.coordinator.RoundCoordinator;
+import io.splitfed.actors.link.DeviceConditions;
 import io.splitfed.actors.link.DelayLine;
 import io.splitfed.actors.link.LinkShaper;
 import io.splitfed.actors.metrics.StepLoss;
@@ -38,7 +38,7 @@ public final class DeviceState {
     record Pending(ServerShard.Forward forward, long sentNanos, SegmentLearner.InFlight graph) {}
 
     /** SFL: a cut gradient that arrived, waiting for the micro-batches before it to step first. */
-    record Arrived(Pending pending, DeviceActor.CutGradient gradient) {}
+    record Arrived(Pending pending, ServerShard.CutGradient gradient) {}
 
     /** A micro-batch on the simulated uplink, and the shard it goes to. */
     record Outbound(ActorRef<ServerShard.Command> to, ServerShard.Forward forward) {}
@@ -54,14 +54,10 @@ public final class DeviceState {
     TensorPayload.Encoding uplinkEncoding;
 
     long nextSeq;
-    double slowdown = 1.0;
-    /** Fault injection: extra uplink latency, and the time until which the uplink drops everything. */
-    long linkExtraNanos;
-    long linkCutUntilNanos;
+    /** What the simulation imposes: slower compute, a worse uplink, a Byzantine scale (fault injection sets it). */
+    final DeviceConditions conditions = new DeviceConditions();
     /** Where the current round began in the data, to run it again if its shard loses it. */
     DeviceData.Cursor roundStart;
-    /** Fault injection: results are the adapter times this (1: honest). */
-    double poison = 1.0;
 
     int round = -1;
     boolean active;
@@ -92,7 +88,7 @@ public final class DeviceState {
     /** Micro-batches on the simulated uplink, delivered in the order they were sent. */
     final DelayLine<Outbound> onUplink = new DelayLine<>();
     ActorRef<ServerShard.Command> shard;
-    ActorRef<RoundCoordinator.Command> coordinator;
+    ActorRef<DeviceActor.Report> coordinator;
 
     int samples;
     int cachedMicroBatches;
@@ -103,6 +99,11 @@ public final class DeviceState {
     int resent;
     List<StepLoss> localLosses = new ArrayList<>();
     List<TimelineEvent> timeline = new ArrayList<>();
+
+    /** What fault injection may change about this device. */
+    public DeviceConditions conditions() {
+        return conditions;
+    }
 
     public DeviceState(DeviceSettings settings, DeviceData data) {
         this.settings = settings;

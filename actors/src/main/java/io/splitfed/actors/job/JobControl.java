@@ -1,5 +1,6 @@
 package io.splitfed.actors.job;
 
+import io.splitfed.actors.chaos.Malformed;
 import io.splitfed.actors.wire.WireMessage;
 
 /** Commands a running job's guardian takes: fault injection for tests and the churn tool. */

@@ -123,7 +123,7 @@ public record JobSpec(
      * rounds, and at the first boundary after {@code interval} since the last (zero: off), keeping
      * the newest {@code keep}. {@code resume}: start from the newest checkpoint in {@code dir}.
      */
-    public record Checkpointing(Path dir, int everyRounds, Duration interval, int keep, boolean resume) {
+    public record Checkpointing(Path dir, int everyRounds, Duration interval, int keep, boolean resume, Duration gatherTimeout) {
 
         public boolean enabled() {
             return dir != null;
@@ -189,7 +189,7 @@ public record JobSpec(
                 new Server(s.getInt("shards"), s.getString("sfl-server-model").equalsIgnoreCase("per-device"), s.getInt("mix-devices")),
                 planning(a),
                 new Checkpointing(optionalPath(c, "checkpoint.dir"), c.getInt("checkpoint.every-rounds"), c.getDuration("checkpoint.interval"),
-                        c.getInt("checkpoint.keep"), c.getBoolean("checkpoint.resume")),
+                        c.getInt("checkpoint.keep"), c.getBoolean("checkpoint.resume"), c.getDuration("checkpoint.gather-timeout")),
                 new Robustness(c.getInt("robustness.quarantine-after"), c.getInt("robustness.fail-limit"), c.getInt("robustness.ban-rounds"),
                         c.getDouble("robustness.norm-outlier-factor"), c.getString("robustness.late-updates").equalsIgnoreCase("apply"),
                         c.getDouble("robustness.staleness-exponent")));

@@ -1,5 +1,9 @@
 package io.splitfed.actors.job;
 
+import io.splitfed.actors.chaos.Fault;
+import io.splitfed.actors.chaos.Faults;
+import io.splitfed.actors.chaos.Malformed;
+
 import io.splitfed.actors.aggregator.AggregationStrategy;
 import io.splitfed.actors.aggregator.Aggregator;
 import io.splitfed.actors.coordinator.CoordinatorSettings;
@@ -75,14 +79,14 @@ public final class TrainingJob {
                     shard.resumedFrom(resume.shards().get(s));
                 }
                 shardStates.add(shard);
-                shards.add(ctx.spawn(ServerShard.create(shard), "server-shard-" + s));
+                shards.add(ctx.spawn(ServerShard.create(shard, Faults.shard()), "server-shard-" + s));
             }
             Map<Integer, ActorRef<DeviceActor.Command>> deviceRefs = new LinkedHashMap<>();
             Map<Integer, DeviceState> deviceStates = new LinkedHashMap<>();
             for (int d = 0; d < devices; d++) {
                 DeviceState state = plan.deviceState(d); // resumed by the coordinator's first message, as in a cluster
                 deviceStates.put(d, state);
-                deviceRefs.put(d, ctx.spawn(DeviceActor.create(state), "device-" + d));
+                deviceRefs.put(d, ctx.spawn(DeviceActor.create(state, Faults.device(state.conditions())), "device-" + d));
             }
             ActorRef<RoundCoordinator.Command> coordinator = ctx.spawn(RoundCoordinator.create(new CoordinatorSettings(
                     spec, deviceRefs, shards, plan.shardOf(), aggregator, plan.stepsPerRound(), plan.initialDeviceAdapter(),
@@ -104,22 +108,23 @@ public final class TrainingJob {
                     .onMessage(JobControl.RestartDevice.class, m -> {
                         DeviceState state = deviceStates.get(m.device());
                         if (state != null) {
-                            ActorRef<DeviceActor.Command> ref = ctx.spawn(DeviceActor.create(state), "device-" + m.device() + "-r" + (++restarts[m.device()]));
+                            ActorRef<DeviceActor.Command> ref = ctx.spawn(DeviceActor.create(state, Faults.device(state.conditions())),
+                                    "device-" + m.device() + "-r" + (++restarts[m.device()]));
                             deviceRefs.put(m.device(), ref);
                             coordinator.tell(new RoundCoordinator.DeviceRejoined(m.device(), ref));
                         }
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.SlowDevice.class, m -> {
-                        deviceRefs.get(m.device()).tell(new DeviceActor.SlowDown(m.factor()));
+                        Faults.inject(deviceRefs.get(m.device()), new Fault.SlowDown(m.factor()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.CrashDevice.class, m -> {
-                        deviceRefs.get(m.device()).tell(new DeviceActor.Fail("crash injected into device " + m.device()));
+                        Faults.inject(deviceRefs.get(m.device()), new Fault.Crash("crash injected into device " + m.device()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.CrashShard.class, m -> {
-                        shards.get(m.shard()).tell(new ServerShard.Fail("crash injected into shard " + m.shard()));
+                        Faults.inject(shards.get(m.shard()), new Fault.Crash("crash injected into shard " + m.shard()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.KillShard.class, m -> {
@@ -139,18 +144,18 @@ public final class TrainingJob {
                         if (boundary != null) {
                             fresh.resumedFrom(boundary);
                         }
-                        ActorRef<ServerShard.Command> ref = ctx.spawn(ServerShard.create(fresh), "server-shard-" + m.shard() + "-r" + (++shardRestarts[m.shard()]));
+                        ActorRef<ServerShard.Command> ref = ctx.spawn(ServerShard.create(fresh, Faults.shard()), "server-shard-" + m.shard() + "-r" + (++shardRestarts[m.shard()]));
                         shards.set(m.shard(), ref);
                         shardStates.set(m.shard(), fresh);
                         coordinator.tell(new RoundCoordinator.ShardReplaced(m.shard(), ref));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.LinkFault.class, m -> {
-                        deviceRefs.get(m.device()).tell(new DeviceActor.LinkFault(m.extraLatencyMillis(), m.cutMillis()));
+                        Faults.inject(deviceRefs.get(m.device()), new Fault.LinkFault(m.extraLatencyMillis(), m.cutMillis()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.PoisonDevice.class, m -> {
-                        deviceRefs.get(m.device()).tell(new DeviceActor.Poison(m.scale()));
+                        Faults.inject(deviceRefs.get(m.device()), new Fault.Poison(m.scale()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.SendMalformed.class, m -> {

@@ -10,6 +10,7 @@ import java.util.Map;
  * @param duplicates micro-batches that arrived again and were acknowledged without training
  * @param rejected micro-batches refused (closed round, bad payload), with reasons
  * @param strikes micro-batches refused for what they held (unknown device, shape, NaN...), by device
+ * @param node the address of the node the shard closed the round on
  */
 public record ShardRoundReport(
         int shard,
@@ -22,4 +23,5 @@ public record ShardRoundReport(
         double flops,
         long bytesDown,
         List<TimelineEvent> timeline,
-        Map<Integer, Integer> strikes) {}
+        Map<Integer, Integer> strikes,
+        String node) {}

@@ -1,14 +1,11 @@
 package io.splitfed.actors.server;
 
-import io.splitfed.actors.coordinator.RoundCoordinator;
-import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.link.LinkShaper;
 import io.splitfed.actors.metrics.JobClock;
 import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
-import io.splitfed.actors.wire.ChunkPart;
-import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Inbound;
 import io.splitfed.actors.wire.Wire;
 import io.splitfed.actors.wire.WireMessage;
 import io.splitfed.model.data.TokenBatch;
@@ -48,43 +45,58 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     /** What a shard understands. */
     public sealed interface Command extends WireMessage {}
 
-    /** A piece of a message too large for one frame (cluster only); see {@link Wire}. */
-    public record Part(ChunkPart chunk) implements Command {}
-
     /**
      * A device's micro-batch: labels and lengths (no token ids) and the cut activations.
      * {@code roundSteps} is how many micro-batches the device runs this round, so the shard can
      * keep every device's progress in step.
      */
     public record Forward(int device, int splitPoint, int round, long seq, int roundSteps, TokenBatch batch, TensorPayload activations,
-            long sentMicros, ActorRef<DeviceActor.Command> replyTo) implements Command {}
+            long sentMicros, ActorRef<Reply> replyTo) implements Command {}
 
     /** Micro-batches of {@code round} are now accepted. */
     public record RoundStarted(int round) implements Command {}
 
     /** Stop accepting {@code round}; report it, with the adapters, once the step in progress ends. */
-    public record CloseRound(int round, ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
+    public record CloseRound(int round, ActorRef<Report> replyTo) implements Command {}
 
     /** Replace every replica's adapter with the round's aggregate. */
     public record LoadAdapter(int round, LoraAdapter adapter) implements Command {}
 
-    /** Fault injection: throw while handling this message, as a bug would. */
-    public record Fail(String reason) implements Command {}
-
     /** Between rounds: reply with a snapshot of this shard for the job's checkpoint. */
-    public record TakeCheckpoint(int roundsDone, ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
+    public record TakeCheckpoint(int roundsDone, ActorRef<Report> replyTo) implements Command {}
 
     /** Cluster Sharding's stop message: finish the step in progress, save a snapshot, stop. */
     public record HandOff() implements Command {}
 
     /** Asks for the shard's load now (queued micro-batches, steps, last loss), for live metrics. */
-    public record ReportLoad(ActorRef<RoundCoordinator.Command> replyTo) implements Command {}
+    public record ReportLoad(ActorRef<Report> replyTo) implements Command {}
 
-    /** The store kept this shard's snapshot: the hand-off is complete. */
-    public record Saved(int shard) implements Command {}
+    /** What a shard answers a device's micro-batch with. */
+    public sealed interface Reply extends WireMessage {}
 
-    /** The snapshot a previous incarnation left, or null: the answer to {@link ShardStore.Load}. */
-    public record Restored(ShardSnapshot snapshot) implements Command {}
+    /** SplitFrozen's answer: micro-batch {@code seq} was trained; one more may be sent. */
+    public record Credit(int round, long seq, long sentMicros) implements Reply {}
+
+    /** SFL's answer: the gradient of the loss with respect to micro-batch {@code seq}'s activations. */
+    public record CutGradient(int round, long seq, TensorPayload gradient, long sentMicros) implements Reply {}
+
+    /** The shard refused micro-batch {@code seq}. */
+    public record Rejected(int round, long seq, String reason) implements Reply {}
+
+    /** What a shard reports to the job's coordinator. */
+    public sealed interface Report extends WireMessage {}
+
+    /** The report of a closed round, with the shard's adapter replicas and their sample weights. */
+    public record Closed(ShardRoundReport report, Map<Integer, LoraAdapter> replicas, Map<Integer, Double> weights) implements Report {}
+
+    /** The shard's snapshot for the checkpoint after {@code roundsDone} rounds. */
+    public record Checkpointed(int roundsDone, ShardSnapshot snapshot) implements Report {}
+
+    /** The shard's load, answering {@link ReportLoad}. */
+    public record Load(int shard, int queued, long steps, float loss) implements Report {}
+
+    /** The store's answer, adapted. */
+    private record Stored(ShardStore.Reply reply) implements Command, NoSerializationVerificationNeeded {}
 
     /** One optimizer step's rows: how many it takes from each queued micro-batch. */
     record Step(Map<QueuedMicroBatch, Integer> taken, int rows) {
@@ -100,27 +112,22 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
 
     /** Restarts on failure; {@code state} survives the restart. */
     public static Behavior<Command> create(ShardState state) {
-        return Behaviors.supervise(Behaviors.<Command>setup(ctx -> state.store == null || state.restored ? new ServerShard(ctx, state) : restoring(ctx, state)))
-                .onFailure(Supervision.BACKOFF);
+        return create(state, b -> b);
+    }
+
+    /** As {@link #create(ShardState)}, with {@code inside} wrapped around the behavior within its supervisor (fault injection). */
+    public static Behavior<Command> create(ShardState state, java.util.function.UnaryOperator<Behavior<Command>> inside) {
+        Behavior<Command> shard = Behaviors.setup(ctx -> state.store == null || state.restored ? new ServerShard(ctx, state) : restoring(ctx, state));
+        return Inbound.receiving(Behaviors.supervise(inside.apply(shard)).onFailure(Supervision.BACKOFF),
+                Inbound.adapt(ShardStore.Reply.class, Stored::new));
     }
 
     /** A shard with a store first asks it for the snapshot a previous incarnation left, holding everything else. */
     private static Behavior<Command> restoring(ActorContext<Command> ctx, ShardState state) {
         return Behaviors.withStash(100_000, stash -> {
-            Reassembler parts = new Reassembler(ctx.getSystem());
-            state.store.tell(new ShardStore.Load(state.settings.shard(), ctx.getSelf()));
+            state.store.tell(new ShardStore.Load(state.settings.shard(), Inbound.replyTo(ctx.getSelf())));
             return Behaviors.receive(Command.class)
-                    .onMessage(Part.class, p -> {
-                        Command whole = parts.accept(p.chunk());
-                        if (whole instanceof Restored r) {
-                            return restored(ctx, state, stash, r);
-                        }
-                        if (whole != null) {
-                            stash.stash(whole); // in its place among the messages held
-                        }
-                        return Behaviors.same();
-                    })
-                    .onMessage(Restored.class, r -> restored(ctx, state, stash, r))
+                    .onMessage(Stored.class, s -> s.reply() instanceof ShardStore.Restored r ? restored(ctx, state, stash, r) : Behaviors.same())
                     .onAnyMessage(m -> {
                         stash.stash(m);
                         return Behaviors.same();
@@ -129,7 +136,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         });
     }
 
-    private static Behavior<Command> restored(ActorContext<Command> ctx, ShardState state, StashBuffer<Command> stash, Restored r) {
+    private static Behavior<Command> restored(ActorContext<Command> ctx, ShardState state, StashBuffer<Command> stash, ShardStore.Restored r) {
         if (r.snapshot() != null) {
             state.restore(r.snapshot());
             ctx.getLog().info("shard {} resumed from its hand-off in round {} after {} steps", state.settings.shard(), state.round, state.stepsTotal);
@@ -141,7 +148,6 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     /** For what happens off the actor's thread (its own log is the actor's alone). */
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ServerShard.class);
 
-    private final Reassembler reassembler = new Reassembler(getContext().getSystem());
     private final ShardState state;
 
     private ServerShard(ActorContext<Command> context, ShardState state) {
@@ -155,7 +161,6 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(Part.class, p -> reassembler.handle(p.chunk(), this, getContext()))
                 .onMessage(Forward.class, this::onForward)
                 .onMessage(RoundStarted.class, this::onRoundStarted)
                 .onMessage(CloseRound.class, this::onCloseRound)
@@ -169,10 +174,10 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
                     }
                     return this;
                 })
-                .onMessage(Saved.class, m -> Behaviors.stopped())
+                .onMessage(Stored.class, m -> m.reply() instanceof ShardStore.Saved ? Behaviors.stopped() : this)
                 .onMessage(ReportLoad.class, m -> {
                     float loss = state.losses.isEmpty() ? Float.NaN : state.losses.get(state.losses.size() - 1).loss();
-                    m.replyTo().tell(new RoundCoordinator.ShardLoad(state.settings.shard(), state.queue.size(), state.stepsTotal, loss));
+                    m.replyTo().tell(new Load(state.settings.shard(), state.queue.size(), state.stepsTotal, loss));
                     return this;
                 })
                 .onMessage(TakeCheckpoint.class, m -> {
@@ -181,13 +186,10 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
                         if (err != null) {
                             LOG.error("shard {}: no snapshot for the checkpoint after round {}", state.settings.shard(), m.roundsDone(), err);
                         } else {
-                            Wire.tell(system, m.replyTo(), new RoundCoordinator.ShardCheckpointed(m.roundsDone(), s), RoundCoordinator.Part::new);
+                            Wire.tell(system, m.replyTo(), new Checkpointed(m.roundsDone(), s));
                         }
                     });
                     return this;
-                })
-                .onMessage(Fail.class, f -> {
-                    throw new IllegalStateException("injected fault: " + f.reason());
                 })
                 .build();
     }
@@ -249,7 +251,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         String line = "device " + f.device() + " micro-batch " + f.seq() + " (round " + f.round() + ") rejected: " + reason;
         getContext().getLog().warn(line);
         state.rejected.add(line);
-        f.replyTo().tell(new DeviceActor.Rejected(f.round(), f.seq(), reason));
+        f.replyTo().tell(new Rejected(f.round(), f.seq(), reason));
     }
 
     /** A micro-batch seen before: answer it again, never train it twice. */
@@ -257,11 +259,11 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         if (state.settings.sendsCutGradients()) {
             TensorPayload g = state.recentGradients.getOrDefault(f.device(), Map.of()).get(f.seq());
             if (g != null) {
-                send(f, new DeviceActor.CutGradient(f.round(), f.seq(), g, JobClock.micros()), g.wireBytes());
+                send(f, new CutGradient(f.round(), f.seq(), g, JobClock.micros()), g.wireBytes());
             }
             // otherwise the step is still running and its gradient will be sent when it ends
         } else if (state.trained(f.device()).contains(f.seq())) {
-            send(f, new DeviceActor.Credit(f.round(), f.seq(), JobClock.micros()), 16);
+            send(f, new Credit(f.round(), f.seq(), JobClock.micros()), 16);
         }
     }
 
@@ -310,13 +312,13 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
                 // sent from the tensor thread the moment the input gradient exists, before the weight pass
                 gradient.set(g);
                 gradientBytes.set(g.wireBytes());
-                DeviceActor.CutGradient msg = new DeviceActor.CutGradient(f.round(), f.seq(), g, JobClock.micros());
+                CutGradient msg = new CutGradient(f.round(), f.seq(), g, JobClock.micros());
                 Duration delay = shaper == null ? Duration.ZERO : shaper.send(g.wireBytes(), System.nanoTime());
                 if (delay.isZero()) {
                     // in a cluster the send serializes the gradient: off the tensor thread, so the weight pass starts now
-                    dispatcher.execute(() -> Wire.tell(system, f.replyTo(), msg, DeviceActor.Part::new));
+                    dispatcher.execute(() -> Wire.tell(system, f.replyTo(), msg));
                 } else {
-                    scheduler.scheduleOnce(delay, () -> Wire.tell(system, f.replyTo(), msg, DeviceActor.Part::new), dispatcher);
+                    scheduler.scheduleOnce(delay, () -> Wire.tell(system, f.replyTo(), msg), dispatcher);
                 }
             }, downlink);
             return new Trained(step, r.loss(), (System.nanoTime() - t0) / 1e9, flops, gradientBytes.get(), gradient.get());
@@ -353,7 +355,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
             state.timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.TRAINED, now, "shard-" + state.settings.shard(),
                     (long) (t.seconds() * 1e6)));
             if (t.gradient() == null) {
-                send(f, new DeviceActor.Credit(f.round(), f.seq(), now), 16);
+                send(f, new Credit(f.round(), f.seq(), now), 16);
             }
         });
         if (t.gradient() != null) {
@@ -388,7 +390,7 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
             if (err != null) {
                 LOG.error("shard {}: no snapshot to hand off", state.settings.shard(), err);
             } else {
-                Wire.tell(system, store, new ShardStore.Save(s, self), ShardStore.Part::new);
+                Wire.tell(system, store, new ShardStore.Save(s, Inbound.replyTo(self)));
             }
         });
     }
@@ -404,11 +406,11 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
         }
     }
 
-    private void send(Forward f, DeviceActor.Command msg, long bytes) {
+    private void send(Forward f, Reply msg, long bytes) {
         LinkShaper shaper = state.downlink(f.device());
         Duration delay = shaper == null ? Duration.ZERO : shaper.send(bytes, System.nanoTime());
         if (delay.isZero()) {
-            Wire.tell(getContext().getSystem(), f.replyTo(), msg, DeviceActor.Part::new);
+            Wire.tell(getContext().getSystem(), f.replyTo(), msg);
         } else {
             getContext().scheduleOnce(delay, f.replyTo(), msg);
         }
@@ -443,8 +445,9 @@ public final class ServerShard extends AbstractBehavior<ServerShard.Command> {
             weights.put(key, (double) state.replicaSamples.getOrDefault(key, 0));
         });
         ShardRoundReport report = new ShardRoundReport(state.settings.shard(), state.round, state.trainedSamples, state.duplicates,
-                state.rejected, state.losses, state.trainSeconds, state.flops, state.bytesDown, state.timeline, new java.util.LinkedHashMap<>(state.strikes));
-        Wire.tell(getContext().getSystem(), m.replyTo(), new RoundCoordinator.ShardClosed(report, replicas, weights), RoundCoordinator.Part::new);
+                state.rejected, state.losses, state.trainSeconds, state.flops, state.bytesDown, state.timeline, new java.util.LinkedHashMap<>(state.strikes),
+                getContext().getSystem().address().toString());
+        Wire.tell(getContext().getSystem(), m.replyTo(), new Closed(report, replicas, weights));
     }
 
     private Behavior<Command> onLoadAdapter(LoadAdapter m) {

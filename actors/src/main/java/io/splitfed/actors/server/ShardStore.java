@@ -1,7 +1,6 @@
 package io.splitfed.actors.server;
 
-import io.splitfed.actors.wire.ChunkPart;
-import io.splitfed.actors.wire.Reassembler;
+import io.splitfed.actors.wire.Inbound;
 import io.splitfed.actors.wire.Wire;
 import io.splitfed.actors.wire.WireMessage;
 
@@ -25,40 +24,44 @@ public final class ShardStore {
 
     public sealed interface Command extends WireMessage {}
 
-    /** Keep {@code snapshot}; answered with {@link ServerShard.Saved}. */
-    public record Save(ShardSnapshot snapshot, ActorRef<ServerShard.Command> replyTo) implements Command {}
+    /** Keep {@code snapshot}; answered with {@link Saved}. */
+    public record Save(ShardSnapshot snapshot, ActorRef<Reply> replyTo) implements Command {}
 
     /** Keep {@code snapshot} as the one its shard starts from (a resumed job's checkpoint); no answer. */
     public record Keep(ShardSnapshot snapshot) implements Command {}
 
-    /** The snapshot of {@code shard}, if any; answered with {@link ServerShard.Restored}. */
-    public record Load(int shard, ActorRef<ServerShard.Command> replyTo) implements Command {}
+    /** The snapshot of {@code shard}, if any; answered with {@link Restored}. */
+    public record Load(int shard, ActorRef<Reply> replyTo) implements Command {}
 
-    public record Part(ChunkPart chunk) implements Command {}
+    /** What the store answers a shard with. */
+    public sealed interface Reply extends WireMessage {}
+
+    /** The store kept the shard's snapshot: the hand-off is complete. */
+    public record Saved(int shard) implements Reply {}
+
+    /** The snapshot a previous incarnation left, or null: the answer to {@link Load}. */
+    public record Restored(ShardSnapshot snapshot) implements Reply {}
 
     public static Behavior<Command> create() {
-        return Behaviors.setup(Store::new);
+        return Inbound.receiving(Behaviors.setup(Store::new));
     }
 
     private static final class Store extends AbstractBehavior<Command> {
 
         private final Map<Integer, ShardSnapshot> snapshots = new HashMap<>();
-        private final Reassembler reassembler;
 
         Store(ActorContext<Command> context) {
             super(context);
-            reassembler = new Reassembler(context.getSystem());
         }
 
         @Override
         public Receive<Command> createReceive() {
             return newReceiveBuilder()
-                    .onMessage(Part.class, p -> reassembler.handle(p.chunk(), this, getContext()))
                     .onMessage(Save.class, m -> {
                         snapshots.put(m.snapshot().shard(), m.snapshot());
                         getContext().getLog().info("shard {} handed off in round {} after {} steps", m.snapshot().shard(), m.snapshot().round(),
                                 m.snapshot().stepsTotal());
-                        m.replyTo().tell(new ServerShard.Saved(m.snapshot().shard()));
+                        m.replyTo().tell(new Saved(m.snapshot().shard()));
                         return this;
                     })
                     .onMessage(Keep.class, m -> {
@@ -66,7 +69,7 @@ public final class ShardStore {
                         return this;
                     })
                     .onMessage(Load.class, m -> {
-                        Wire.tell(getContext().getSystem(), m.replyTo(), new ServerShard.Restored(snapshots.get(m.shard())), ServerShard.Part::new);
+                        Wire.tell(getContext().getSystem(), m.replyTo(), new Restored(snapshots.get(m.shard())));
                         return this;
                     })
                     .build();

@@ -1,11 +1,7 @@
 package io.splitfed.actors.wire;
 
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.ExtensibleBehavior;
-import org.apache.pekko.actor.typed.TypedActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.serialization.SerializationExtension;
 
 import java.io.ByteArrayOutputStream;
@@ -14,7 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Puts chunked messages back together, one per receiving actor. Parts of one transfer arrive in
+ * Puts chunked messages back together, one per receiving actor (see {@link Chunked}). Parts of one transfer arrive in
  * order (one sender, one association). The receiving actor handles a whole message the moment its
  * last part arrives, in that part's place, so chunking keeps Pekko's per-sender order. A transfer
  * left incomplete (a part dropped by a full queue) is evicted once {@link #MAX_OPEN} newer ones
@@ -37,16 +33,6 @@ public final class Reassembler {
 
     public Reassembler(ActorSystem<?> system) {
         this.system = system;
-    }
-
-    /**
-     * Takes {@code part} for {@code behavior}, the receiving actor; once it completes its message,
-     * the behavior handles that message at once, in the part's place, so that no message sent after
-     * it is handled first.
-     */
-    public <T> Behavior<T> handle(ChunkPart part, ExtensibleBehavior<T> behavior, TypedActorContext<T> context) throws Exception {
-        T whole = accept(part);
-        return whole == null ? Behaviors.same() : behavior.receive(context, whole);
     }
 
     /** The whole message once {@code part} completes it; null before, or when a part went missing. */

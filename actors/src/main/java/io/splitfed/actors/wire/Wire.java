@@ -10,23 +10,24 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Function;
 
 /**
  * Sends messages that may be larger than an Artery frame. In a cluster, a message goes as
- * {@link ChunkPart}s of at most {@code splitfed.wire.chunk-bytes} wrapped in the recipient's own
- * protocol (one part when it fits); in a single-JVM ActorSystem it is a plain {@code tell}.
+ * {@link ChunkPart}s of at most {@code splitfed.wire.chunk-bytes} (one part when it fits), which the
+ * recipient's {@link Chunked} wrapper puts back together; in a single-JVM ActorSystem it is a plain
+ * {@code tell}. No protocol mentions parts.
  */
 public final class Wire {
 
     private Wire() {}
 
-    public static <T> void tell(ActorSystem<?> system, ActorRef<T> to, T message, Function<ChunkPart, T> wrap) {
+    public static <T> void tell(ActorSystem<?> system, ActorRef<T> to, T message) {
         List<ChunkPart> parts = split(system, message);
         if (parts == null) {
             to.tell(message);
         } else {
-            parts.forEach(p -> to.tell(wrap.apply(p)));
+            ActorRef<Object> raw = to.unsafeUpcast(); // the recipient's Chunked wrapper takes parts
+            parts.forEach(raw::tell);
         }
     }
 

@@ -44,15 +44,21 @@ public final class WireRegistry {
 
     private static final List<String> ROOTS = List.of(
             "io.splitfed.actors.device.DeviceActor$Command",
+            "io.splitfed.actors.device.DeviceActor$Report",
             "io.splitfed.actors.server.ServerShard$Command",
+            "io.splitfed.actors.server.ServerShard$Reply",
+            "io.splitfed.actors.server.ServerShard$Report",
             "io.splitfed.actors.coordinator.RoundCoordinator$Command",
             "io.splitfed.actors.aggregator.Aggregator$Command",
+            "io.splitfed.actors.aggregator.Aggregator$Result",
             "io.splitfed.actors.coordinator.JobEvent",
             "io.splitfed.actors.coordinator.JobResult",
             "io.splitfed.actors.job.JobControl",
             "io.splitfed.actors.cluster.ClusterProtocol",
             "io.splitfed.actors.server.ShardStore$Command",
-            "io.splitfed.actors.checkpoint.JobCheckpoint");
+            "io.splitfed.actors.server.ShardStore$Reply",
+            "io.splitfed.actors.checkpoint.JobCheckpoint",
+            "io.splitfed.actors.wire.ChunkPart");
 
     private static final List<Class<?>> CLASSES = discover();
 

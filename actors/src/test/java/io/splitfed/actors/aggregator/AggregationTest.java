@@ -99,12 +99,12 @@ class AggregationTest {
     @Test
     void theAggregatorLeavesOutAnUpdateWithNaN() {
         ActorRef<Aggregator.Command> agg = KIT.spawn(Aggregator.create(new WeightedFedAvg()));
-        TestProbe<RoundCoordinator.Command> probe = KIT.createTestProbe();
+        TestProbe<Aggregator.Result> probe = KIT.createTestProbe();
         LoraAdapter good = adapter(1, false);
         LoraAdapter bad = adapter(2, false);
         bad.get("score.weight").data()[3] = Float.NaN;
         agg.tell(new Aggregator.Aggregate(4, List.of(new WeightedUpdate(0, good, 1), new WeightedUpdate(1, bad, 1)), List.of(), probe.getRef()));
-        RoundCoordinator.Aggregated reply = probe.expectMessageClass(RoundCoordinator.Aggregated.class);
+        Aggregator.Result reply = probe.expectMessageClass(Aggregator.Result.class);
         assertThat(reply.deviceGlobal().sha256()).isEqualTo(good.sha256());
         assertThat(reply.serverGlobal()).isNull();
         assertThat(reply.notes()).singleElement().asString().contains("from 1").contains("NaN");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.metrics.RoundSummary;
+import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.actors.testing.TestJobs;
 
 import com.typesafe.config.Config;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,10 +30,12 @@ class RebalanceTest {
                 "federation.epochs", 2, "data.train-limit", 1200, "pipeline.ack-timeout", "3s", "training.lora.dropout", 0.0, "seed", 5));
         JobResult local = TestJobs.run(job);
         JobResult remote;
+        String leavingNode;
         try (LoopbackCluster cluster = new LoopbackCluster(job)) {
             cluster.start(List.of(SplitfedNode.AGGREGATOR), List.of());
             cluster.start(List.of(SplitfedNode.SERVER), List.of());
             ActorSystem<Void> leaving = cluster.start(List.of(SplitfedNode.SERVER), List.of());
+            leavingNode = leaving.address().toString();
             for (int d = 0; d < 3; d++) {
                 cluster.start(List.of(SplitfedNode.DEVICE), List.of(d));
             }
@@ -50,6 +54,21 @@ class RebalanceTest {
         assertThat(seen).as("samples the aggregator saw").isEqualTo(expected);
         long trained = remote.shardReports().stream().flatMap(r -> r.trainedSamples().values().stream()).mapToLong(Integer::longValue).sum();
         assertThat(trained).as("samples the shards trained").isEqualTo(expected);
+
+        // the leaving node ran a shard before it left; in the last round that shard closed on another node
+        Map<Integer, String> firstNode = new TreeMap<>();
+        Map<Integer, String> lastNode = new TreeMap<>();
+        for (ShardRoundReport r : remote.shardReports()) {
+            System.out.printf("round %d shard %d on %s%n", r.round() + 1, r.shard(), r.node());
+            if (r.round() == 0) {
+                firstNode.put(r.shard(), r.node());
+            } else if (r.round() == 3) {
+                lastNode.put(r.shard(), r.node());
+            }
+        }
+        assertThat(lastNode).as("every shard reported the last round").hasSize(3);
+        assertThat(lastNode.values()).as("no shard on the node that left").doesNotContain(leavingNode);
+        assertThat(firstNode).as("a shard that ran on the leaving node in round 1").containsValue(leavingNode);
     }
 
     private static void waitForRound(LoopbackCluster cluster, int closed) throws InterruptedException {

@@ -2,6 +2,7 @@ package io.splitfed.actors.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.splitfed.actors.chaos.Malformed;
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.metrics.RoundSummary;
@@ -90,6 +91,36 @@ class BadInputTest {
         assertThat(attacked.rounds().get(0).benched()).isEmpty();
         assertThat(attacked.rounds().get(1).benched()).containsExactly(1);
         assertThat(logged).contains("device 1 is benched for 2 rounds");
+    }
+
+    /**
+     * A device whose own actor sends an adapter full of NaN (a diverged local step) is refused by
+     * the finite-value check, not by the sender check, and quarantined; the global adapter stays finite.
+     */
+    @Test
+    void aNanUpdateFromTheDevicesOwnActorIsRefusedByTheNanCheck() throws Exception {
+        Config config = job(Map.of("mode", "fedlora", "federation.devices", 4, "robustness.quarantine-after", 1,
+                "federation.rounds", 2, "federation.min-devices", 2));
+        AtomicReference<ActorRef<JobControl>> control = new AtomicReference<>();
+        TrainingJob.RunningJob running = TrainingJob.run(TestJobs.prepare(config), config, e -> {
+            if (e instanceof JobEvent.RoundStarted s && s.round() == 0) {
+                control.get().tell(new JobControl.PoisonDevice(2, Double.NaN));
+            }
+        });
+        control.set(running.control());
+        JobResult r = running.result().get(5, TimeUnit.MINUTES);
+
+        assertThat(r.rounds()).hasSize(2);
+        String logged = String.join("\n", log.list.stream().map(ILoggingEvent::getFormattedMessage).toList());
+        assertThat(logged).containsPattern("device 2: adapter update for round 1 refused: \\S+ holds NaN at 0");
+        assertThat(logged).as("it came from the device's own actor").doesNotContain("did not come from the device's actor");
+        assertThat(r.rounds().get(0).benched()).containsExactly(2);
+        assertThat(r.rounds().get(1).sampled()).doesNotContain(2);
+        r.deviceAdapter().tensors().forEach((k, t) -> {
+            for (float v : t.data()) {
+                assertThat(Float.isFinite(v)).as(k).isTrue();
+            }
+        });
     }
 
     /** A device that sends a poisoned adapter is refused for its distance, and quarantined. */

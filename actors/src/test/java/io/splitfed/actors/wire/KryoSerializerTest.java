@@ -1,5 +1,7 @@
 package io.splitfed.actors.wire;
 
+import io.splitfed.actors.aggregator.Aggregator;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitfed.actors.coordinator.RoundCoordinator;
@@ -63,7 +65,7 @@ class KryoSerializerTest {
 
     @Test
     void aForwardWithActivationsAndARefRoundTrips() {
-        TestProbe<DeviceActor.Command> device = kit.createTestProbe();
+        TestProbe<ServerShard.Reply> device = kit.createTestProbe();
         float[] v = new float[4 * 7 * 16];
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) Math.sin(i);
@@ -78,20 +80,20 @@ class KryoSerializerTest {
         assertThat(back.batch().ids()).isNull();
         assertThat(WireCodec.toFloats(back.activations())).containsExactly(v);
         assertThat(back.replyTo()).isEqualTo(device.getRef());
-        back.replyTo().tell(new DeviceActor.Credit(2, 41L, 5L));
-        assertThat(device.receiveMessage()).isEqualTo(new DeviceActor.Credit(2, 41L, 5L));
+        back.replyTo().tell(new ServerShard.Credit(2, 41L, 5L));
+        assertThat(device.receiveMessage()).isEqualTo(new ServerShard.Credit(2, 41L, 5L));
     }
 
     @Test
     void adaptersStatsAndTheJobSpecRoundTrip() {
-        TestProbe<RoundCoordinator.Command> coordinator = kit.createTestProbe();
+        TestProbe<DeviceActor.Report> coordinator = kit.createTestProbe();
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         tensors.put("layers.0.q.lora_A", new HostTensor(new int[] {2, 8}, new float[16]));
         tensors.put("layers.0.q.lora_B", new HostTensor(new int[] {8, 2}, new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}));
         LoraAdapter adapter = new LoraAdapter(new LoraConfig(2, 4, 0.0, Set.of(LoraTarget.Q)), tensors, Set.of("layers.0.q.lora_A"));
         var stats = new DeviceRoundStats(1, 2, 64, 2, 1, 0.5, 1e9, 100, 200, 0,
                 List.of(new StepLoss(2, 1, 0, 0.7f, 10)), List.of(new TimelineEvent(1, 2, 0, TimelineEvent.Stage.SENT, 99, "device-1")), 4150L);
-        var done = (RoundCoordinator.DeviceDone) roundTrip(new RoundCoordinator.DeviceDone(1, 2, stats, adapter, null));
+        var done = (DeviceActor.RoundDone) roundTrip(new DeviceActor.RoundDone(1, 2, stats, adapter, null));
         assertThat(done.stats()).isEqualTo(stats);
         assertThat(done.update().tensors().get("layers.0.q.lora_B").data()).containsExactly(tensors.get("layers.0.q.lora_B").data());
         assertThat(done.update().frozen()).containsExactly("layers.0.q.lora_A");
@@ -136,7 +138,8 @@ class KryoSerializerTest {
 
     @Test
     void everyWireClassIsARecordOrEnumAndInternalMessagesStayOut() {
-        assertThat(WireRegistry.classes()).contains(ServerShard.Forward.class, DeviceActor.CutGradient.class, JobSpec.class, TensorPayload.Encoding.class);
+        assertThat(WireRegistry.classes()).contains(ServerShard.Forward.class, ServerShard.CutGradient.class, DeviceActor.RoundDone.class,
+                Aggregator.Result.class, ChunkPart.class, JobSpec.class, TensorPayload.Encoding.class);
         assertThat(WireRegistry.classes()).allMatch(c -> c.isRecord() || c.isEnum());
         assertThat(WireRegistry.classes()).noneMatch(c -> c.getSimpleName().equals("Trained") || c.getSimpleName().equals("Computed"));
     }

@@ -113,15 +113,13 @@ public final class WireSuite implements BenchSuite {
     /** Messages per second from {@code a} to a second node's guardian, each sent in parts. */
     private static double loopback(ActorSystem<Void> a, ServerShard.Forward f, int count) throws Exception {
         CountDownLatch done = new CountDownLatch(count + 2);
-        Behavior<ServerShard.Command> sink = Behaviors.setup(ctx -> {
-            io.splitfed.actors.wire.Reassembler parts = new io.splitfed.actors.wire.Reassembler(ctx.getSystem());
-            return Behaviors.receiveMessage(m -> {
-                if (m instanceof ServerShard.Part p && parts.accept(p.chunk()) != null) {
-                    done.countDown();
-                }
-                return Behaviors.same();
-            });
-        });
+        // a worker's receiving edge: the parts become the whole micro-batch again
+        Behavior<ServerShard.Command> sink = io.splitfed.actors.wire.Inbound.receiving(Behaviors.receiveMessage(m -> {
+            if (m instanceof ServerShard.Forward) {
+                done.countDown();
+            }
+            return Behaviors.same();
+        }));
         ActorSystem<ServerShard.Command> b = ActorSystem.create(sink, "splitfed", node(0));
         try {
             return send(a, b, f, count, done);
@@ -136,14 +134,14 @@ public final class WireSuite implements BenchSuite {
         String path = b.path().toStringWithAddress(b.address());
         ActorRef<ServerShard.Command> remote = org.apache.pekko.actor.typed.ActorRefResolver.get(a).resolveActorRef(path);
         for (int i = 0; i < 2; i++) {
-            Wire.tell(a, remote, f, ServerShard.Part::new); // warm-up: connection and JIT
+            Wire.tell(a, remote, f); // warm-up: connection and JIT
         }
         while (done.getCount() > count) {
             Thread.sleep(10);
         }
         long t0 = System.nanoTime();
         for (int i = 0; i < count; i++) {
-            Wire.tell(a, remote, f, ServerShard.Part::new);
+            Wire.tell(a, remote, f);
             // keep at most two messages queued, as a device's credit window would
             while (done.getCount() > count - i + 1) {
                 Thread.sleep(1);

@@ -1,7 +1,7 @@
 package io.splitfed.runtime.cli;
 
-import io.splitfed.actors.churn.ChurnPlan;
-import io.splitfed.actors.churn.ChurnRun;
+import io.splitfed.actors.chaos.ChurnPlan;
+import io.splitfed.actors.chaos.ChurnRun;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.job.JobPreparation;
 import io.splitfed.actors.job.JobSpec;

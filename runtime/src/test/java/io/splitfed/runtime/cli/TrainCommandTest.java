@@ -37,7 +37,10 @@ class TrainCommandTest {
 
         JsonNode m = new ObjectMapper().readTree(tmp.resolve("metrics.json").toFile());
         assertThat(m.get("mode").asText()).isEqualTo("sfl");
-        assertThat(m.get("accuracy").asDouble()).isBetween(0.0, 1.0);
+        double accuracy = m.get("accuracy").asDouble();
+        assertThat(accuracy).as("the last round's score").isEqualTo(m.get("rounds").get(1).get("accuracy").asDouble());
+        assertThat(accuracy * 48).as("a share of the 48 validation rows").isCloseTo(Math.rint(accuracy * 48), org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(r.out).contains(String.format(java.util.Locale.ROOT, "final accuracy %.4f", accuracy));
         assertThat(m.get("wall_seconds").asDouble()).isPositive();
         assertThat(m.get("loss_per_step").size()).isGreaterThan(5);
         assertThat(m.get("rounds").size()).isEqualTo(2);

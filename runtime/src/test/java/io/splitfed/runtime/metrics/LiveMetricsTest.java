@@ -77,7 +77,8 @@ class LiveMetricsTest {
         assertThat(last.get("splitfed_rounds_completed_total")).isEqualTo(4.0);
         assertThat(last.get("splitfed_round")).isEqualTo(4.0);
         assertThat(last.get("splitfed_job_finished")).isEqualTo(1.0);
-        assertThat(last.get("splitfed_eval_accuracy")).isBetween(0.0, 1.0);
+        assertThat(last.get("splitfed_eval_accuracy")).as("the last round's score").isEqualTo(done.accuracy());
+        assertThat(last.get("splitfed_eval_accuracy") * 64).as("a share of the 64 validation rows").isCloseTo(Math.rint(last.get("splitfed_eval_accuracy") * 64), org.assertj.core.data.Offset.offset(1e-9));
         assertThat(last.get("splitfed_bytes_total{direction=\"up\"}")).isPositive();
         assertThat(last.get("splitfed_bytes_total{direction=\"down\"}")).as("SFL's cut gradients").isPositive();
         assertThat(last.get("splitfed_device_bytes_total{device=\"1\",direction=\"up\"}")).isPositive();

@@ -1,8 +1,8 @@
-package io.splitfed.actors.churn;
+package io.splitfed.actors.chaos;
 
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.job.JobControl;
-import io.splitfed.actors.job.Malformed;
+
 
 import org.apache.pekko.actor.typed.ActorRef;
 
@@ -18,7 +18,9 @@ import java.util.function.Consumer;
 /**
  * Plays a {@link ChurnPlan} against a running job: when a round starts, its faults are scheduled
  * at their offsets and sent to the job's control channel. Every fault is reported, with the time
- * since the job started, to {@code out} and kept in {@link #done}, so a run can be replayed.
+ * since the job started, to {@code out} and kept in {@link #done}, so a run can be replayed. A fault
+ * whose round closed before its time is not sent; it is reported as skipped and kept in
+ * {@link #skipped}.
  */
 public final class ChurnInjector implements AutoCloseable {
 
@@ -30,6 +32,7 @@ public final class ChurnInjector implements AutoCloseable {
         return t;
     });
     private final List<String> done = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> skipped = Collections.synchronizedList(new ArrayList<>());
     private final long start = System.nanoTime();
     private volatile ActorRef<JobControl> control;
     private volatile int currentRound = -1;
@@ -57,7 +60,11 @@ public final class ChurnInjector implements AutoCloseable {
     private void fire(ChurnEvent e) {
         ActorRef<JobControl> c = control;
         if (c == null || currentRound != e.round()) {
-            return; // the round ended before this fault's time
+            String line = String.format(Locale.ROOT, "churn %8.3f s  skipped (round %d is over): %s", (System.nanoTime() - start) / 1e9,
+                    e.round() + 1, e);
+            skipped.add(line);
+            out.accept(line);
+            return;
         }
         JobControl msg = switch (e.action()) {
             case "kill-device" -> new JobControl.StopDevice(e.target());
@@ -82,6 +89,13 @@ public final class ChurnInjector implements AutoCloseable {
     public List<String> done() {
         synchronized (done) {
             return List.copyOf(done);
+        }
+    }
+
+    /** Faults not sent because their round had closed, in order. */
+    public List<String> skipped() {
+        synchronized (skipped) {
+            return List.copyOf(skipped);
         }
     }
 

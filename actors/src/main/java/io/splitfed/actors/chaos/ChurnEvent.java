@@ -1,4 +1,4 @@
-package io.splitfed.actors.churn;
+package io.splitfed.actors.chaos;
 
 /**
  * One fault, {@code atMillis} after round {@code round} starts.

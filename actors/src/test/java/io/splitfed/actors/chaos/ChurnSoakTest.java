@@ -1,4 +1,4 @@
-package io.splitfed.actors.churn;
+package io.splitfed.actors.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -51,6 +51,13 @@ class ChurnSoakTest {
         System.out.printf("churn soak: devices lost %d, rounds closed by deadline %d, late results applied %d, accuracy %.1f%% vs %.1f%% calm (%+.1f points)%n",
                 o.devicesLost(), o.deadlineRounds(), o.lateApplied(), 100 * o.result().finalAccuracy(), 100 * calm.finalAccuracy(), diff);
         assertThat(o.result().rounds()).hasSize(5);
+        ChurnEvent killShard = plan.events().stream().filter(e -> e.action().equals("kill-shard")).findFirst().orElseThrow();
+        assertThat(o.actions()).as("the kill-shard fault was sent, not skipped").anyMatch(a -> a.contains("kill shard " + killShard.target()));
+        assertThat(o.shardsReplaced()).as("the killed shard came back in its round and rewound its devices").anySatisfy(s -> {
+            assertThat(s.shard()).isEqualTo(killShard.target());
+            assertThat(s.round()).isEqualTo(killShard.round());
+            assertThat(s.rewound()).isNotEmpty();
+        });
         assertThat(o.devicesLost()).isPositive();
         assertThat(o.answered()).as("micro-batches the devices were answered for").isGreaterThan(100);
         assertThat(o.trainedTwice()).as("micro-batches trained twice").isZero();

@@ -1,9 +1,12 @@
-package io.splitfed.actors.job;
+package io.splitfed.actors.chaos;
 
 import io.splitfed.actors.coordinator.RoundCoordinator;
+import io.splitfed.actors.device.DeviceActor;
+import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.wire.ChunkPart;
+import io.splitfed.actors.wire.Inbound;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.tensor.HostTensor;
@@ -58,7 +61,7 @@ public enum Malformed {
      * to {@code shard}, update kinds to {@code coordinator}. {@code template} gives the adapter's
      * shape (null outside SFL and FedLoRA, where update kinds have nothing to forge).
      */
-    void send(ActorSystem<?> system, JobSpec spec, int hidden, int device, int round, ActorRef<ServerShard.Command> shard,
+    public void send(ActorSystem<?> system, JobSpec spec, int hidden, int device, int round, ActorRef<ServerShard.Command> shard,
             ActorRef<RoundCoordinator.Command> coordinator, LoraAdapter template, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         int k = spec.federation().minSplitPoint();
@@ -68,7 +71,7 @@ public enum Malformed {
             values[i] = (float) rnd.nextGaussian();
         }
         long seq = Long.MAX_VALUE - rnd.nextInt(1 << 20);
-        ActorRef<io.splitfed.actors.device.DeviceActor.Command> nobody = system.ignoreRef();
+        ActorRef<ServerShard.Reply> nobody = system.ignoreRef();
         switch (this) {
             case NAN -> {
                 values[values.length / 2] = Float.NaN;
@@ -102,18 +105,19 @@ public enum Malformed {
                 }
                 LoraAdapter forged = new LoraAdapter(template.config(), t, template.frozen());
                 DeviceRoundStats stats = new DeviceRoundStats(device, round, 64, 2, 0, 0.1, 1e6, 0, 0, 0, List.of(), List.of(), 0);
-                coordinator.tell(new RoundCoordinator.DeviceDone(device, round, stats, forged, nobody));
+                ActorRef<DeviceActor.Report> asDevice = Inbound.replyTo(coordinator);
+                asDevice.tell(new DeviceActor.RoundDone(device, round, stats, forged, system.ignoreRef()));
             }
             case GARBAGE_FRAME -> {
                 byte[] junk = new byte[4096];
                 rnd.nextBytes(junk);
-                shard.tell(new ServerShard.Part(new ChunkPart(rnd.nextLong(), 0, 1, junk)));
+                shard.<Object>unsafeUpcast().tell(new ChunkPart(rnd.nextLong(), 0, 1, junk));
             }
             case TRUNCATED_FRAME -> {
                 ServerShard.Forward f = new ServerShard.Forward(device, k, round, seq, 1, batch, WireCodec.f32(values, 2, 4, hidden), 0, nobody);
                 byte[] whole = org.apache.pekko.serialization.SerializationExtension.get(
                         org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system)).serialize(f).get();
-                shard.tell(new ServerShard.Part(new ChunkPart(rnd.nextLong(), 0, 1, java.util.Arrays.copyOf(whole, whole.length / 2))));
+                shard.<Object>unsafeUpcast().tell(new ChunkPart(rnd.nextLong(), 0, 1, java.util.Arrays.copyOf(whole, whole.length / 2)));
             }
         }
     }

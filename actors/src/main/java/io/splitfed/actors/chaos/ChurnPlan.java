@@ -1,4 +1,4 @@
-package io.splitfed.actors.churn;
+package io.splitfed.actors.chaos;
 
 import java.util.ArrayList;
 import java.util.Comparator;

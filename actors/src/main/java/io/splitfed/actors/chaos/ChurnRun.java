@@ -1,5 +1,6 @@
-package io.splitfed.actors.churn;
+package io.splitfed.actors.chaos;
 
+import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.job.PreparedJob;
 import io.splitfed.actors.job.TrainingJob;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -35,9 +37,11 @@ public final class ChurnRun {
      * @param trainedOnce of those, the ones the shards' reports show trained exactly once
      * @param trainedTwice micro-batches any shard trained more than once
      * @param actions the faults injected, as printed
+     * @param skipped the faults not injected because their round closed first
+     * @param shardsReplaced each shard that came back after losing its node, as the coordinator announced it
      */
     public record Outcome(JobResult result, int devicesLost, int deadlineRounds, int lateApplied, long answered, long trainedOnce,
-            long trainedTwice, List<String> actions) {
+            long trainedTwice, List<String> actions, List<String> skipped, List<JobEvent.ShardReplaced> shardsReplaced) {
 
         /** Whether every micro-batch a device was answered for was trained exactly once. */
         public boolean exactlyOnce() {
@@ -47,15 +51,21 @@ public final class ChurnRun {
 
     public static Outcome run(PreparedJob job, Config config, ChurnPlan plan, Consumer<String> out) throws Exception {
         try (ChurnInjector injector = new ChurnInjector(plan, out)) {
-            TrainingJob.RunningJob running = TrainingJob.run(job, config, injector::onEvent);
+            List<JobEvent.ShardReplaced> replaced = new CopyOnWriteArrayList<>();
+            TrainingJob.RunningJob running = TrainingJob.run(job, config, e -> {
+                if (e instanceof JobEvent.ShardReplaced s) {
+                    replaced.add(s);
+                }
+                injector.onEvent(e);
+            });
             injector.attach(running.control());
             JobResult r = running.result().get(60, TimeUnit.MINUTES);
-            return outcome(r, injector.done());
+            return outcome(r, injector.done(), injector.skipped(), List.copyOf(replaced));
         }
     }
 
     /** Counts, micro-batch by micro-batch, what the devices were answered for against what the shards trained. */
-    static Outcome outcome(JobResult r, List<String> actions) {
+    static Outcome outcome(JobResult r, List<String> actions, List<String> skipped, List<JobEvent.ShardReplaced> replaced) {
         TreeSet<Integer> lost = new TreeSet<>();
         int deadline = 0;
         int late = 0;
@@ -82,6 +92,6 @@ public final class ChurnRun {
         }
         long once = answered.stream().filter(k -> trained.getOrDefault(k, 0) == 1).count();
         long twice = trained.values().stream().filter(n -> n > 1).count();
-        return new Outcome(r, lost.size(), deadline, late, answered.size(), once, twice, actions);
+        return new Outcome(r, lost.size(), deadline, late, answered.size(), once, twice, actions, skipped, replaced);
     }
 }

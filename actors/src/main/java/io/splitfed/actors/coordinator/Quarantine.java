@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * way it sits out {@code ban-rounds}, twice as long at each repeat (exponential backoff), and is
  * then tried again. The coordinator's bookkeeping, kept apart from its messages.
  */
-final class DeviceBench {
+final class Quarantine {
 
     private final JobSpec.Robustness rules;
     private final Logger log;
@@ -27,7 +27,7 @@ final class DeviceBench {
     private final Map<Integer, Integer> failedInARow = new HashMap<>();
     private final Map<Integer, Integer> strikes = new TreeMap<>();
 
-    DeviceBench(JobSpec.Robustness rules, Logger log, Map<Integer, Integer> restored) {
+    Quarantine(JobSpec.Robustness rules, Logger log, Map<Integer, Integer> restored) {
         this.rules = rules;
         this.log = log;
         until.putAll(restored);

@@ -1,0 +1,248 @@
+package io.splitfed.actors.coordinator;
+
+import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.metrics.RoundSummary;
+import io.splitfed.actors.metrics.StepLoss;
+import io.splitfed.actors.plan.RoundPlan;
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.train.Evaluation;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One round's books, kept apart from the coordinator's messages: who was sampled and where each
+ * device stands (running, done, late, gone), their results and updates, the shards' reports, the
+ * progress counters, and SplitLoRA's turns.
+ */
+final class RoundLedger {
+
+    /** REFUSED: the device finished, but its update failed the checks; it is not waited for, and not used. */
+    enum Status { RUNNING, DONE, LATE, GONE, REFUSED }
+
+    private int round = -1;
+    private final Map<Integer, Status> status = new LinkedHashMap<>();
+    private final Map<Integer, LoraAdapter> updates = new LinkedHashMap<>();
+    private final Map<Integer, DeviceRoundStats> stats = new LinkedHashMap<>();
+    private final Map<Integer, ServerShard.Closed> shardsClosed = new LinkedHashMap<>();
+    private final Map<Integer, Integer> answered = new LinkedHashMap<>();
+    private final ArrayDeque<Integer> turns = new ArrayDeque<>();
+    private final Map<Integer, Integer> steps = new LinkedHashMap<>();
+    private RoundPlan plan;
+    private long microBatches;
+    private long samples;
+    private boolean closing;
+    private boolean closedByDeadline;
+    private long startNanos;
+    private double trainSeconds = Double.NaN;
+
+    /** Opens {@code r} for {@code sampled}, each running its {@code steps}; with {@code inTurns}, one after another. */
+    void open(int r, List<Integer> sampled, RoundPlan plan, Map<Integer, Integer> steps, boolean inTurns) {
+        round = r;
+        this.plan = plan;
+        status.clear();
+        updates.clear();
+        stats.clear();
+        shardsClosed.clear();
+        answered.clear();
+        turns.clear();
+        this.steps.clear();
+        this.steps.putAll(steps);
+        microBatches = steps.values().stream().mapToLong(Integer::longValue).sum();
+        samples = 0;
+        closing = false;
+        closedByDeadline = false;
+        startNanos = System.nanoTime();
+        trainSeconds = Double.NaN;
+        for (int d : sampled) {
+            status.put(d, Status.RUNNING);
+            if (inTurns) {
+                turns.add(d);
+            }
+        }
+    }
+
+    int round() {
+        return round;
+    }
+
+    RoundPlan plan() {
+        return plan;
+    }
+
+    int steps(int device) {
+        return steps.get(device);
+    }
+
+    long microBatches() {
+        return microBatches;
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    boolean closedByDeadline() {
+        return closedByDeadline;
+    }
+
+    boolean running(int device) {
+        return status.get(device) == Status.RUNNING;
+    }
+
+    boolean sampled(int device) {
+        return status.containsKey(device);
+    }
+
+    /** A device's progress in the open round; the round's answered micro-batches so far, or -1 when it does not count. */
+    long progress(int device, int round, int deviceAnswered, int deviceSamples) {
+        if (round != this.round || closing) {
+            return -1;
+        }
+        answered.put(device, deviceAnswered);
+        samples += deviceSamples;
+        return answered.values().stream().mapToLong(Integer::longValue).sum();
+    }
+
+    long samplesSoFar() {
+        return samples;
+    }
+
+    /** Takes a running device's result; false when the round or the device is past taking it. */
+    boolean done(int device, int round, DeviceRoundStats result, LoraAdapter update) {
+        if (round != this.round || status.get(device) != Status.RUNNING || closing) {
+            return false;
+        }
+        status.put(device, Status.DONE);
+        stats.put(device, result);
+        if (update != null) {
+            updates.put(device, update);
+        }
+        return true;
+    }
+
+    /** A running device's result was refused; false when the round or the device is past it. */
+    boolean refused(int device, int round) {
+        if (round != this.round || status.get(device) != Status.RUNNING || closing) {
+            return false;
+        }
+        status.put(device, Status.REFUSED);
+        return true;
+    }
+
+    /** A running device left; false when it was not running in the open round. */
+    boolean gone(int device) {
+        if (status.get(device) != Status.RUNNING || closing) {
+            return false;
+        }
+        status.put(device, Status.GONE);
+        return true;
+    }
+
+    /** At the deadline: every device still running is late; returns them. */
+    List<Integer> late() {
+        List<Integer> late = new ArrayList<>();
+        status.forEach((d, s) -> {
+            if (s == Status.RUNNING) {
+                late.add(d);
+            }
+        });
+        late.forEach(d -> status.put(d, Status.LATE));
+        return late;
+    }
+
+    /** The next device whose turn it is and that still runs, or null. */
+    Integer nextTurn() {
+        while (!turns.isEmpty()) {
+            int d = turns.poll();
+            if (status.get(d) == Status.RUNNING) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    boolean waitingForTurn(int device) {
+        return turns.contains(device);
+    }
+
+    /**
+     * A shard lost the round's work: the devices it serves that were running or done run again;
+     * returns them, their results and progress forgotten.
+     */
+    List<Integer> rewind(int shard, Map<Integer, Integer> shardOf) {
+        List<Integer> out = new ArrayList<>();
+        for (Map.Entry<Integer, Status> e : status.entrySet()) {
+            int d = e.getKey();
+            if (shardOf.get(d) == shard && (e.getValue() == Status.RUNNING || e.getValue() == Status.DONE)) {
+                out.add(d);
+            }
+        }
+        for (int d : out) {
+            status.put(d, Status.RUNNING);
+            stats.remove(d);
+            updates.remove(d);
+            answered.remove(d);
+        }
+        return out;
+    }
+
+    boolean allAnswered() {
+        return status.values().stream().noneMatch(s -> s == Status.RUNNING);
+    }
+
+    void close(boolean byDeadline) {
+        closing = true;
+        closedByDeadline = byDeadline;
+        trainSeconds = (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    /** A shard's report of the open round; true once {@code shards} have reported. */
+    boolean shardClosed(ServerShard.Closed report, int shards) {
+        shardsClosed.put(report.report().shard(), report);
+        return shardsClosed.size() == shards;
+    }
+
+    boolean hasShardReport(int shard) {
+        return shardsClosed.containsKey(shard);
+    }
+
+    Map<Integer, LoraAdapter> updates() {
+        return updates;
+    }
+
+    Map<Integer, DeviceRoundStats> stats() {
+        return stats;
+    }
+
+    List<ServerShard.Closed> shardReports() {
+        return List.copyOf(shardsClosed.values());
+    }
+
+    List<Integer> with(Status s) {
+        List<Integer> out = new ArrayList<>();
+        status.forEach((d, st) -> {
+            if (st == s) {
+                out.add(d);
+            }
+        });
+        return out;
+    }
+
+    /** The round's summary, once it is scored: its devices by status, losses, samples and times. */
+    RoundSummary summary(Evaluation.Result eval, List<Integer> benched, int lateApplied) {
+        List<StepLoss> losses = new ArrayList<>();
+        shardsClosed.values().forEach(sc -> losses.addAll(sc.report().losses()));
+        stats.values().forEach(s -> losses.addAll(s.localLosses()));
+        double trainLoss = losses.stream().mapToDouble(StepLoss::loss).average().orElse(Double.NaN);
+        long samples = stats.values().stream().mapToLong(DeviceRoundStats::samples).sum();
+        List<Integer> done = with(Status.DONE);
+        return new RoundSummary(round, new ArrayList<>(status.keySet()), done, with(Status.LATE), with(Status.GONE), closedByDeadline,
+                !done.isEmpty(), eval.accuracy(), eval.loss(), trainLoss, samples, (System.nanoTime() - startNanos) / 1e9, trainSeconds,
+                plan.predictedSeconds(), benched, lateApplied);
+    }
+}
