@@ -29,12 +29,10 @@ final class RoundLedger {
     private final Map<Integer, LoraAdapter> updates = new LinkedHashMap<>();
     private final Map<Integer, DeviceRoundStats> stats = new LinkedHashMap<>();
     private final Map<Integer, ServerShard.Closed> shardsClosed = new LinkedHashMap<>();
-    private final Map<Integer, Integer> answered = new LinkedHashMap<>();
     private final ArrayDeque<Integer> turns = new ArrayDeque<>();
     private final Map<Integer, Integer> steps = new LinkedHashMap<>();
     private RoundPlan plan;
     private long microBatches;
-    private long samples;
     private boolean closing;
     private boolean closedByDeadline;
     private long startNanos;
@@ -48,12 +46,10 @@ final class RoundLedger {
         updates.clear();
         stats.clear();
         shardsClosed.clear();
-        answered.clear();
         turns.clear();
         this.steps.clear();
         this.steps.putAll(steps);
         microBatches = steps.values().stream().mapToLong(Integer::longValue).sum();
-        samples = 0;
         closing = false;
         closedByDeadline = false;
         startNanos = System.nanoTime();
@@ -96,20 +92,6 @@ final class RoundLedger {
 
     boolean sampled(int device) {
         return status.containsKey(device);
-    }
-
-    /** A device's progress in the open round; the round's answered micro-batches so far, or -1 when it does not count. */
-    long progress(int device, int round, int deviceAnswered, int deviceSamples) {
-        if (round != this.round || closing) {
-            return -1;
-        }
-        answered.put(device, deviceAnswered);
-        samples += deviceSamples;
-        return answered.values().stream().mapToLong(Integer::longValue).sum();
-    }
-
-    long samplesSoFar() {
-        return samples;
     }
 
     /** Takes a running device's result; false when the round or the device is past taking it. */
@@ -186,7 +168,6 @@ final class RoundLedger {
             status.put(d, Status.RUNNING);
             stats.remove(d);
             updates.remove(d);
-            answered.remove(d);
         }
         return out;
     }

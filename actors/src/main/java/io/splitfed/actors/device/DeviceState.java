@@ -89,6 +89,8 @@ public final class DeviceState {
     final DelayLine<Outbound> onUplink = new DelayLine<>();
     ActorRef<ServerShard.Command> shard;
     ActorRef<DeviceActor.Report> coordinator;
+    /** Where answered micro-batches are reported; null when nobody watches the job. */
+    ActorRef<DeviceActor.Report> progress;
 
     int samples;
     int cachedMicroBatches;

@@ -3,7 +3,6 @@ package io.splitfed.actors.aggregator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.LoraConfig;
 import io.splitfed.model.lora.LoraModule;

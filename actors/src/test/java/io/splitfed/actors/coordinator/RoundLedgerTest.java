@@ -38,9 +38,6 @@ class RoundLedgerTest {
         RoundLedger ledger = new RoundLedger();
         ledger.open(2, List.of(0, 1, 2, 3), plan(List.of(0, 1, 2, 3)), Map.of(0, 3, 1, 3, 2, 3, 3, 3), false);
         assertThat(ledger.microBatches()).isEqualTo(12);
-        assertThat(ledger.progress(0, 2, 1, 8)).isEqualTo(1);
-        assertThat(ledger.progress(1, 2, 2, 8)).isEqualTo(3);
-        assertThat(ledger.progress(1, 1, 3, 8)).as("another round's progress").isEqualTo(-1);
 
         assertThat(ledger.done(0, 2, stats(0, 24, 1.0f), null)).isTrue();
         assertThat(ledger.done(0, 2, stats(0, 24, 1.0f), null)).as("a second result").isFalse();

@@ -51,7 +51,7 @@ class DeviceActorProtocolTest {
         assertThat(profiled.profile().blocks()).isEqualTo(2);
         assertThat(profiled.profile().seconds()).isPositive();
 
-        device.tell(new DeviceActor.StartRound(0, 3, null, shard.getRef(), coordinator.getRef(), new DevicePlan(2, 8, 32, 0)));
+        device.tell(new DeviceActor.StartRound(0, 3, null, shard.getRef(), coordinator.getRef(), coordinator.getRef(), new DevicePlan(2, 8, 32, 0)));
         ServerShard.Forward first = shard.expectMessageClass(ServerShard.Forward.class, WAIT);
         ServerShard.Forward second = shard.expectMessageClass(ServerShard.Forward.class, WAIT);
         assertThat(first.round()).isZero();

@@ -4,7 +4,6 @@ import io.splitfed.actors.aggregator.Aggregator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.job.JobConfig;
 import io.splitfed.actors.job.JobSpec;
@@ -101,7 +100,7 @@ class KryoSerializerTest {
 
         JobSpec spec = JobSpec.fromConfig(JobConfig.load(ConfigFactory.empty()));
         var plan = new io.splitfed.actors.plan.DevicePlan(2, 16, 8, 3.25);
-        var start = new DeviceActor.StartRound(1, 10, adapter, null, coordinator.getRef(), plan);
+        var start = new DeviceActor.StartRound(1, 10, adapter, null, coordinator.getRef(), coordinator.getRef(), plan);
         var back = (DeviceActor.StartRound) roundTrip(start);
         assertThat(back.plan()).isEqualTo(plan);
         assertThat(back.coordinator()).isEqualTo(coordinator.getRef());

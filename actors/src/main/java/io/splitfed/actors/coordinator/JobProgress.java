@@ -1,0 +1,87 @@
+package io.splitfed.actors.coordinator;
+
+import io.splitfed.actors.device.DeviceActor;
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.wire.Inbound;
+
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Live progress, kept off the coordinator: devices send their {@link DeviceActor.Progress} here,
+ * and the shards are polled for their load here, and both go to the job's listener as
+ * {@link JobEvent}s. The coordinator only says when a round opens and closes, and where the shards
+ * are. Spawned only when someone listens; without a listener, devices send no progress at all.
+ */
+final class JobProgress {
+
+    private JobProgress() {}
+
+    sealed interface Command extends NoSerializationVerificationNeeded {}
+
+    /** Round {@code round} opened with {@code microBatches} to run in all, on {@code shards}. */
+    record RoundOpened(int round, long microBatches, List<ActorRef<ServerShard.Command>> shards) implements Command {}
+
+    /** The open round is closing: later progress for it is not counted. */
+    record RoundClosing(int round) implements Command {}
+
+    private record FromDevice(DeviceActor.Report report) implements Command {}
+
+    private record FromShard(ServerShard.Report report) implements Command {}
+
+    private enum Poll implements Command { INSTANCE }
+
+    static Behavior<Command> create(ActorRef<JobEvent> listener, Duration loadInterval) {
+        return Inbound.receiving(Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+            timers.startTimerWithFixedDelay(Poll.INSTANCE, loadInterval);
+            Map<Integer, Integer> answered = new LinkedHashMap<>();
+            List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
+            long[] round = {-1, 0, 0}; // round, its micro-batches, its samples so far
+            boolean[] closing = {false};
+            return Behaviors.receive(Command.class)
+                    .onMessage(RoundOpened.class, m -> {
+                        round[0] = m.round();
+                        round[1] = m.microBatches();
+                        round[2] = 0;
+                        closing[0] = false;
+                        answered.clear();
+                        shards.clear();
+                        shards.addAll(m.shards());
+                        return Behaviors.same();
+                    })
+                    .onMessage(RoundClosing.class, m -> {
+                        closing[0] = m.round() == round[0] || closing[0];
+                        return Behaviors.same();
+                    })
+                    .onMessage(FromDevice.class, m -> {
+                        if (m.report() instanceof DeviceActor.Progress p && p.round() == round[0] && !closing[0]) {
+                            answered.put(p.device(), p.answered());
+                            round[2] += p.samples();
+                            long done = answered.values().stream().mapToLong(Integer::longValue).sum();
+                            listener.tell(new JobEvent.Progress(p.round(), done, round[1], round[2], p.device(), p.answered(), p.steps(),
+                                    p.bytesUp(), p.bytesDown(), p.inFlight(), p.loss()));
+                        }
+                        return Behaviors.same();
+                    })
+                    .onMessageEquals(Poll.INSTANCE, () -> {
+                        shards.forEach(s -> s.tell(new ServerShard.ReportLoad(Inbound.replyTo(ctx.getSelf()))));
+                        return Behaviors.same();
+                    })
+                    .onMessage(FromShard.class, m -> {
+                        if (m.report() instanceof ServerShard.Load l) {
+                            listener.tell(new JobEvent.ShardLoad(l.shard(), l.queued(), l.steps(), l.loss()));
+                        }
+                        return Behaviors.same();
+                    })
+                    .build();
+        })), Inbound.adapt(DeviceActor.Report.class, FromDevice::new), Inbound.adapt(ServerShard.Report.class, FromShard::new));
+    }
+}

@@ -1,0 +1,453 @@
+package io.splitfed.actors.coordinator;
+
+import io.splitfed.actors.aggregator.Aggregator;
+import io.splitfed.actors.aggregator.WeightedUpdate;
+import io.splitfed.actors.checkpoint.JobCheckpoint;
+import io.splitfed.actors.coordinator.RoundCoordinator.Command;
+import io.splitfed.actors.coordinator.RoundCoordinator.Deadline;
+import io.splitfed.actors.coordinator.RoundCoordinator.DeviceRejoined;
+import io.splitfed.actors.coordinator.RoundCoordinator.DeviceTerminated;
+import io.splitfed.actors.coordinator.RoundCoordinator.Evaluated;
+import io.splitfed.actors.coordinator.RoundCoordinator.FromAggregator;
+import io.splitfed.actors.coordinator.RoundCoordinator.FromCollector;
+import io.splitfed.actors.coordinator.RoundCoordinator.FromDevice;
+import io.splitfed.actors.coordinator.RoundCoordinator.FromShard;
+import io.splitfed.actors.coordinator.RoundCoordinator.ShardReplaced;
+import io.splitfed.actors.coordinator.RoundCoordinator.WaitOver;
+import io.splitfed.actors.device.DeviceActor;
+import io.splitfed.actors.metrics.RoundSummary;
+import io.splitfed.actors.plan.DeviceProfile;
+import io.splitfed.actors.plan.RoundPlan;
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.wire.Inbound;
+import io.splitfed.actors.wire.Wire;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.tensor.TensorExecutor;
+import io.splitfed.model.train.Evaluation;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The coordinator once its devices have profiled themselves: runs the rounds. Each round is
+ * <b>running</b> (devices train; SplitLoRA devices take turns), <b>closing</b> (when no sampled
+ * device runs, or at the deadline; every shard reports), <b>aggregating</b>, <b>evaluating</b> (on
+ * the tensor thread) and, when due, <b>checkpointing</b> (the next round waits for the snapshots,
+ * not for the write). Its books are {@link RoundLedger}, {@link LateWork}, {@link Quarantine} and
+ * {@link UpdateAdmission}; {@link RoundOpening} samples and plans each round.
+ */
+final class RoundCycle extends AbstractBehavior<Command> {
+
+    private final CoordinatorSettings settings;
+    private final TimerScheduler<Command> timers;
+    private final Map<Integer, ActorRef<DeviceActor.Command>> devices;
+    private final List<ActorRef<ServerShard.Command>> shards;
+    private final ActorRef<CheckpointCollector.Command> collector;
+    /** Null when nobody listens to the job. */
+    private final ActorRef<JobProgress.Command> progress;
+    private final Set<Integer> gone = new TreeSet<>();
+    private final JobHistory history;
+    private final RoundOpening opening;
+    private final Map<Integer, DeviceProfile> profiles = new LinkedHashMap<>();
+    private final int firstRound;
+    private final Quarantine quarantine;
+    private final RoundLedger ledger = new RoundLedger();
+    private final LateWork late = new LateWork();
+    private LoraAdapter globalDevice;
+    private LoraAdapter globalServer;
+    private long lastCheckpointNanos = System.nanoTime();
+    private int round = -1;
+    private int waitingToStart = -1;
+
+    RoundCycle(ActorContext<Command> context, TimerScheduler<Command> timers, CoordinatorSettings settings, Map<Integer, DeviceProfile> profiles) {
+        super(context);
+        this.profiles.putAll(profiles);
+        this.settings = settings;
+        this.timers = timers;
+        JobCheckpoint resume = settings.resume();
+        this.globalDevice = resume != null ? resume.globalDevice() : settings.initialDeviceAdapter();
+        this.globalServer = resume != null ? resume.globalServer() : settings.initialServerAdapter();
+        this.firstRound = resume != null ? resume.roundsDone() : 0;
+        this.history = new JobHistory(resume != null ? resume.rounds() : List.of());
+        if (resume != null) {
+            gone.addAll(resume.gone());
+            context.getLog().info("resuming from the checkpoint after round {}", resume.roundsDone());
+        }
+        this.quarantine = new Quarantine(settings.spec().robustness(), context.getLog(), resume != null ? resume.quarantined() : Map.of());
+        this.devices = new LinkedHashMap<>(settings.devices());
+        this.shards = new ArrayList<>(settings.shards());
+        this.opening = new RoundOpening(settings, context.getLog());
+        this.collector = context.spawn(CheckpointCollector.create(settings.spec().checkpoint(), resume != null ? resume.devices() : Map.of(),
+                context.messageAdapter(CheckpointCollector.Reply.class, FromCollector::new)), "checkpoints");
+        devices.forEach((id, ref) -> context.watchWith(ref, new DeviceTerminated(id, ref)));
+        this.progress = settings.listener() == null ? null : context.spawn(JobProgress.create(settings.listener(),
+                context.getSystem().settings().config().getDuration("splitfed.coordinator.shard-load-interval")), "progress");
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(FromDevice.class, m -> onDevice(m.report()))
+                .onMessage(FromShard.class, m -> onShard(m.report()))
+                .onMessage(FromAggregator.class, m -> onAggregated(m.result()))
+                .onMessage(FromCollector.class, m -> onCollector(m.reply()))
+                .onMessage(WaitOver.class, m -> {
+                    if (m.round() == waitingToStart) {
+                        startWaitingRound(); // with whoever is free
+                    }
+                    return this;
+                })
+                .onMessage(DeviceTerminated.class, this::onTerminated)
+                .onMessage(DeviceRejoined.class, this::onRejoined)
+                .onMessage(ShardReplaced.class, this::onShardReplaced)
+                .onMessage(Deadline.class, this::onDeadline)
+                .onMessage(Evaluated.class, this::onEvaluated)
+                .build();
+    }
+
+    private Behavior<Command> onDevice(DeviceActor.Report report) {
+        if (report instanceof DeviceActor.RoundDone d) {
+            onRoundDone(d);
+        } else if (report instanceof DeviceActor.Profiled p) {
+            profiles.put(p.profile().device(), p.profile()); // a device that rejoined
+        }
+        return this;
+    }
+
+    /** The first round: 0, or the one after the checkpoint the job resumed from; or the end, when none is left. */
+    Behavior<Command> begin() {
+        if (firstRound >= settings.spec().federation().rounds()) {
+            round = firstRound - 1;
+            return finish();
+        }
+        startRound(firstRound);
+        return this;
+    }
+
+    // ---- running
+
+    private void startRound(int r) {
+        round = r;
+        late.roundOpened();
+        List<Integer> sampled = opening.sample(r, devices.keySet(), d -> canSample(d, r));
+        RoundPlan plan = opening.plan(r, sampled, profiles);
+        ledger.open(r, sampled, plan, opening.steps(sampled, plan), takesTurns());
+        if (progress != null) {
+            progress.tell(new JobProgress.RoundOpened(r, ledger.microBatches(), List.copyOf(shards)));
+        }
+        for (ActorRef<ServerShard.Command> shard : shards) {
+            shard.tell(new ServerShard.RoundStarted(r));
+        }
+        if (takesTurns()) {
+            nextTurn();
+        } else {
+            sampled.forEach(this::startDevice);
+        }
+        timers.startSingleTimer("deadline", new Deadline(r), settings.spec().federation().roundDeadline());
+        getContext().getLog().info("round {}/{} started with devices {}", r + 1, settings.spec().federation().rounds(), sampled);
+        emit(new JobEvent.RoundStarted(r, settings.spec().federation().rounds(), sampled, ledger.microBatches()));
+        if (sampled.isEmpty()) {
+            closeRound(false);
+        }
+    }
+
+    /** SplitLoRA (SFL with one shared server adapter): devices train against the server one after another. */
+    private boolean takesTurns() {
+        var spec = settings.spec();
+        return spec.mode() == io.splitfed.actors.job.TrainingMode.SFL && !spec.server().perDeviceReplicas();
+    }
+
+    private void startDevice(int d) {
+        ActorRef<ServerShard.Command> shard = shards.isEmpty() ? null : shards.get(settings.shardOf().get(d));
+        Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.StartRound(round, ledger.steps(d), globalDevice, shard,
+                Inbound.replyTo(getContext().getSelf()), progress == null ? null : Inbound.replyTo(progress), ledger.plan().of(d)));
+    }
+
+    private void nextTurn() {
+        Integer d = ledger.nextTurn();
+        if (d != null) {
+            startDevice(d);
+        }
+    }
+
+    /** Here, not still at work on an earlier round, and not benched. */
+    private boolean canSample(int d, int r) {
+        return !gone.contains(d) && !late.busy(d) && !quarantine.sitsOut(d, r);
+    }
+
+    private int available(int r) {
+        return (int) devices.keySet().stream().filter(d -> canSample(d, r)).count();
+    }
+
+    private void onRoundDone(DeviceActor.RoundDone m) {
+        UpdateAdmission.Refusal refused = UpdateAdmission.check(m, devices, globalDevice);
+        if (refused != null) {
+            getContext().getLog().warn(refused.reason());
+            if (refused.strike()) {
+                quarantine.strike(m.device());
+                if (ledger.refused(m.device(), m.round())) {
+                    advance(); // its own actor answered: the round does not wait for it
+                }
+            }
+            return;
+        }
+        if (settings.spec().robustness().asynchronous() && late.arrive(m.device(), m.round(), round, m.update(), m.stats().samples())) {
+            history.late(m.stats());
+            getContext().getLog().info("device {}: late result for round {} arrived in round {}; applied{}", m.device(), m.round() + 1, round + 1,
+                    m.update() != null ? " at the next aggregation with a staleness weight" : " (its micro-batches were trained as they came)");
+            if (waitingToStart >= 0 && available(waitingToStart) >= settings.spec().federation().minDevices()) {
+                startWaitingRound();
+            }
+            return;
+        }
+        if (!ledger.done(m.device(), m.round(), m.stats(), m.update())) {
+            getContext().getLog().info("device {}: result for round {} arrived after it closed; not used", m.device(), m.round() + 1);
+            return;
+        }
+        advance();
+    }
+
+    /** A device stopped running: the next one takes its turn, and the round closes when none runs. */
+    private void advance() {
+        if (takesTurns()) {
+            nextTurn();
+        }
+        maybeClose();
+    }
+
+    private Behavior<Command> onTerminated(DeviceTerminated m) {
+        if (!m.ref().equals(devices.get(m.device()))) {
+            return this; // an incarnation the device has already replaced by rejoining
+        }
+        gone.add(m.device());
+        late.forget(m.device()); // its late work died with it
+        if (ledger.gone(m.device())) {
+            getContext().getLog().warn("device {} is gone; round {} goes on without it", m.device(), round);
+            if (takesTurns() && !ledger.waitingForTurn(m.device())) {
+                nextTurn();
+            }
+            maybeClose();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onShardReplaced(ShardReplaced m) {
+        shards.set(m.shard(), m.ref());
+        getContext().getLog().warn("shard {} is back from the start of round {}; its devices run the round again", m.shard(), round + 1);
+        if (round < 0) {
+            return this;
+        }
+        m.ref().tell(new ServerShard.RoundStarted(round));
+        List<Integer> rewound = ledger.rewind(m.shard(), settings.shardOf());
+        for (int d : rewound) {
+            Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.Rewind(round, m.ref(), globalDevice, true));
+        }
+        // late devices of this shard run their own round again too (its global adapter is gone: they keep theirs)
+        late.forEachBusy((d, theirs) -> {
+            if (settings.shardOf().get(d) == m.shard()) {
+                Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.Rewind(theirs, m.ref(), null, false));
+            }
+        });
+        if (ledger.closing() && !ledger.hasShardReport(m.shard())) {
+            m.ref().tell(new ServerShard.CloseRound(round, Inbound.replyTo(getContext().getSelf())));
+        }
+        emit(new JobEvent.ShardReplaced(m.shard(), round, rewound));
+        return this;
+    }
+
+    private Behavior<Command> onRejoined(DeviceRejoined m) {
+        devices.put(m.device(), m.ref());
+        gone.remove(m.device());
+        late.forget(m.device());
+        getContext().watchWith(m.ref(), new DeviceTerminated(m.device(), m.ref()));
+        m.ref().tell(new DeviceActor.Profile(settings.stepsPerRound().get(m.device()), Inbound.replyTo(getContext().getSelf())));
+        getContext().getLog().info("device {} rejoined; it is sampled from the next round", m.device());
+        return this;
+    }
+
+    // ---- closing
+
+    private void maybeClose() {
+        if (!ledger.closing() && ledger.allAnswered()) {
+            closeRound(false);
+        }
+    }
+
+    private Behavior<Command> onDeadline(Deadline m) {
+        if (m.round() == round && !ledger.closing()) {
+            List<Integer> lateNow = ledger.late();
+            getContext().getLog().warn("round {} reached its deadline; closing without late devices {}", round, lateNow);
+            for (int d : lateNow) {
+                if (settings.spec().robustness().asynchronous()) {
+                    late.stillWorking(d, round); // it goes on; what it sends is applied when it arrives
+                } else {
+                    devices.get(d).tell(new DeviceActor.AbortRound(round));
+                }
+            }
+            closeRound(true);
+        }
+        return this;
+    }
+
+    private void closeRound(boolean byDeadline) {
+        ledger.close(byDeadline);
+        if (progress != null) {
+            progress.tell(new JobProgress.RoundClosing(round));
+        }
+        timers.cancel("deadline");
+        if (shards.isEmpty()) {
+            aggregate();
+            return;
+        }
+        for (ActorRef<ServerShard.Command> shard : shards) {
+            shard.tell(new ServerShard.CloseRound(round, Inbound.replyTo(getContext().getSelf())));
+        }
+    }
+
+    private Behavior<Command> onShard(ServerShard.Report report) {
+        if (report instanceof ServerShard.Closed c && c.report().round() == round && ledger.shardClosed(c, shards.size())) {
+            aggregate();
+        }
+        return this;
+    }
+
+    // ---- aggregating
+
+    private void aggregate() {
+        List<WeightedUpdate> device = RoundScoring.deviceUpdates(round, ledger, late, quarantine, globalDevice, settings.spec().robustness(),
+                getContext().getLog());
+        List<WeightedUpdate> server = RoundScoring.serverReplicas(ledger);
+        int done = ledger.with(RoundLedger.Status.DONE).size();
+        if (done < settings.spec().federation().minDevices()) {
+            getContext().getLog().warn("round {}: {} devices finished, fewer than min-devices {}; the global adapters stay as they were",
+                    round, done, settings.spec().federation().minDevices());
+            getContext().getSelf().tell(new FromAggregator(new Aggregator.Result(round, null, null, List.of("too few devices"))));
+            return;
+        }
+        Wire.tell(getContext().getSystem(), settings.aggregator(), new Aggregator.Aggregate(round, device, server, Inbound.replyTo(getContext().getSelf())));
+    }
+
+    private Behavior<Command> onAggregated(Aggregator.Result m) {
+        if (m.round() != round) {
+            return this;
+        }
+        if (m.deviceGlobal() != null) {
+            globalDevice = m.deviceGlobal();
+        }
+        if (m.serverGlobal() != null) {
+            globalServer = m.serverGlobal();
+            long replicas = ledger.shardReports().stream().mapToLong(sc -> sc.replicas().size()).sum();
+            if (replicas > 1) {
+                for (ActorRef<ServerShard.Command> shard : shards) {
+                    shard.tell(new ServerShard.LoadAdapter(round, globalServer));
+                }
+            }
+        }
+        LoraAdapter dev = globalDevice;
+        LoraAdapter srv = globalServer;
+        int r = round;
+        CompletableFuture<Evaluation.Result> eval = TensorExecutor.shared().submit(() -> settings.evaluator().evaluate(dev, srv));
+        getContext().pipeToSelf(eval, (ok, err) -> new Evaluated(r, ok, err));
+        return this;
+    }
+
+    // ---- evaluating
+
+    private Behavior<Command> onEvaluated(Evaluated m) {
+        if (m.round() != round) {
+            return this;
+        }
+        if (m.error() != null) {
+            getContext().getLog().error("round {}: evaluation failed", round, m.error());
+        }
+        Evaluation.Result eval = m.result() == null ? new Evaluation.Result(Double.NaN, Double.NaN, 0) : m.result();
+        RoundSummary summary = RoundScoring.summarize(round, eval, ledger, late, quarantine, devices.keySet(), opening.planner(), getContext().getLog());
+        history.closed(summary, ledger.stats().values(), ledger.shardReports());
+        emit(new JobEvent.RoundClosed(summary));
+        int roundsDone = round + 1;
+        if (CheckpointCollector.due(settings.spec().checkpoint(), roundsDone, settings.spec().federation().rounds(), lastCheckpointNanos)) {
+            lastCheckpointNanos = System.nanoTime();
+            Map<Integer, ActorRef<DeviceActor.Command>> here = new LinkedHashMap<>(devices);
+            here.keySet().removeAll(gone);
+            collector.tell(new CheckpointCollector.Collect(new JobCheckpoint(roundsDone, globalDevice, globalServer, Map.of(), Map.of(),
+                    history.summaries(), new TreeSet<>(gone), quarantine.snapshot()), List.copyOf(shards), here));
+            return this; // the next round waits for the snapshots
+        }
+        return next(roundsDone);
+    }
+
+    /** After {@code done} rounds: the next round, or the end of the job. */
+    private Behavior<Command> next(int done) {
+        if (done < settings.spec().federation().rounds()) {
+            int free = available(done);
+            if (settings.spec().robustness().asynchronous() && free < settings.spec().federation().minDevices() && late.anyBusy()) {
+                // every device still at work on an earlier round: wait for results rather than run an empty round
+                waitingToStart = done;
+                getContext().getLog().info("round {} waits for late devices {} ({} free, min-devices {})", done + 1, late.busyDevices(), free,
+                        settings.spec().federation().minDevices());
+                timers.startSingleTimer("wait", new WaitOver(done), settings.spec().federation().roundDeadline());
+                return this;
+            }
+            startRound(done);
+            return this;
+        }
+        return finish();
+    }
+
+    private void startWaitingRound() {
+        int r = waitingToStart;
+        waitingToStart = -1;
+        timers.cancel("wait");
+        startRound(r);
+    }
+
+    private Behavior<Command> finish() {
+        JobResult result = history.result(settings.spec(), globalDevice, globalServer);
+        emit(new JobEvent.Finished(result));
+        settings.replyTo().tell(result);
+        return Behaviors.stopped();
+    }
+
+    // ---- checkpointing
+
+    /**
+     * The snapshots are in: the next round starts at once (they are copies); the job's end waits
+     * for the last write.
+     */
+    private Behavior<Command> onCollector(CheckpointCollector.Reply reply) {
+        if (reply instanceof CheckpointCollector.Gathered g) {
+            if (g.roundsDone() < settings.spec().federation().rounds()) {
+                next(g.roundsDone());
+            }
+            return this;
+        }
+        CheckpointCollector.Written w = (CheckpointCollector.Written) reply;
+        if (w.error() != null) {
+            getContext().getLog().error("checkpoint after round {} could not be written: {}; training goes on, the previous checkpoint stays",
+                    w.roundsDone(), w.error().toString());
+        } else {
+            getContext().getLog().info("checkpoint after round {} written to {}", w.roundsDone(), w.file());
+            emit(new JobEvent.Checkpointed(w.roundsDone(), w.file().toString()));
+        }
+        return w.roundsDone() >= settings.spec().federation().rounds() ? finish() : this;
+    }
+
+    private void emit(JobEvent e) {
+        if (settings.listener() != null) {
+            settings.listener().tell(e);
+        }
+    }
+}

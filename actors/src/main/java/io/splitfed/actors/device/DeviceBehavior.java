@@ -1,0 +1,259 @@
+package io.splitfed.actors.device;
+
+import io.splitfed.actors.checkpoint.DeviceSnapshot;
+import io.splitfed.actors.device.DeviceActor.AbortRound;
+import io.splitfed.actors.device.DeviceActor.Checkpointed;
+import io.splitfed.actors.device.DeviceActor.Command;
+import io.splitfed.actors.device.DeviceActor.Profile;
+import io.splitfed.actors.device.DeviceActor.Profiled;
+import io.splitfed.actors.device.DeviceActor.Progress;
+import io.splitfed.actors.device.DeviceActor.Report;
+import io.splitfed.actors.device.DeviceActor.Resume;
+import io.splitfed.actors.device.DeviceActor.RoundDone;
+import io.splitfed.actors.device.DeviceActor.StartRound;
+import io.splitfed.actors.device.DeviceActor.TakeCheckpoint;
+import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.metrics.JobClock;
+import io.splitfed.actors.metrics.TimelineEvent;
+import io.splitfed.actors.plan.DeviceProfile;
+import io.splitfed.actors.wire.Wire;
+import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.nn.ModelSegment;
+import io.splitfed.model.tensor.TensorExecutor;
+import io.splitfed.model.tensor.TensorPayload;
+import io.splitfed.model.tokenizer.SequenceEncoder;
+import io.splitfed.model.train.SegmentLearner;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What every device does, whichever way it trains: starts and aborts rounds, profiles itself,
+ * answers checkpoints and resumes from one, counts what was answered, and reports its round to the
+ * coordinator from its own actor. {@link SplitDevice} streams cut activations to a server worker;
+ * {@link LocalTrainer} trains the whole model in place.
+ */
+abstract class DeviceBehavior extends AbstractBehavior<Command> {
+
+    record ProfileTaken(DeviceProfile profile, ActorRef<Report> replyTo, Throwable error) implements DeviceActor.Internal {}
+
+    record ComputeFailed(int round, long seq, Throwable error) implements DeviceActor.Internal {}
+
+    /** A result held back for the extra time a slowed device's hardware would take. */
+    record Release(Command delayed) implements DeviceActor.Internal {}
+
+    final DeviceState state;
+    final TimerScheduler<Command> timers;
+
+    DeviceBehavior(ActorContext<Command> context, TimerScheduler<Command> timers, DeviceState state) {
+        super(context);
+        this.state = state;
+        this.timers = timers;
+    }
+
+    /** Issues micro-batches while the round has some left and the window has room. */
+    abstract void pump();
+
+    /** Handles a result that a slowdown held back. */
+    abstract Behavior<Command> release(Command delayed);
+
+    /** A micro-batch was settled without an answer (failed): whatever waited on it may go on. */
+    void settled() {}
+
+    /** The handlers every device has; a subclass adds its own and builds. */
+    ReceiveBuilder<Command> commonReceive() {
+        return newReceiveBuilder()
+                .onMessage(StartRound.class, this::onStartRound)
+                .onMessage(Profile.class, this::onProfile)
+                .onMessage(ProfileTaken.class, this::onProfiled)
+                .onMessage(TakeCheckpoint.class, this::onTakeCheckpoint)
+                .onMessage(Resume.class, m -> {
+                    if (!state.active) {
+                        state.resumedFrom(m.snapshot());
+                        getContext().getLog().info("device {}: resumed after round {}", state.settings.device(), m.snapshot().round() + 1);
+                    }
+                    return this;
+                })
+                .onMessage(AbortRound.class, this::onAbort)
+                .onMessage(ComputeFailed.class, this::onComputeFailed)
+                .onMessage(Release.class, r -> release(r.delayed()));
+    }
+
+    final Behavior<Command> onStartRound(StartRound m) {
+        if (m.round() <= state.round && state.active) {
+            return this;
+        }
+        dropInFlight();
+        state.apply(m.plan(), getContext().getLog());
+        state.roundStart = state.data.cursor();
+        state.resetRound(m.round(), m.steps());
+        state.shard = state.route != null ? state.route : m.shard();
+        state.coordinator = m.coordinator();
+        state.progress = m.progress();
+        if (m.global() != null && state.learner != null) {
+            SegmentLearner learner = state.learner;
+            TensorExecutor.shared().execute(() -> learner.load(m.global())); // ahead of this round's steps
+        }
+        pump();
+        finishIfDone();
+        return this;
+    }
+    final double blockFlops(TokenBatch b) {
+        var c = state.settings.model().config();
+        return (double) b.batch() * b.seqLen() * c.blockFlopsPerToken(b.seqLen());
+    }
+    /** A slowed device holds each result back for the extra time its slower hardware would take. */
+    final Duration extraDelay(double seconds) {
+        return state.conditions.slowdown() > 1.0 ? Duration.ofNanos((long) ((state.conditions.slowdown() - 1.0) * seconds * 1e9)) : Duration.ZERO;
+    }
+    final void answered(int round, long seq, int samples, long bytes) {
+        state.open.remove(seq);
+        state.answered++;
+        state.samples += samples;
+        state.bytesDown += bytes;
+        state.timeline.add(new TimelineEvent(state.settings.device(), round, seq, TimelineEvent.Stage.ANSWERED, JobClock.micros(), "device-" + state.settings.device()));
+        float loss = state.localLosses.isEmpty() ? Float.NaN : state.localLosses.get(state.localLosses.size() - 1).loss();
+        if (state.progress != null) {
+            state.progress.tell(new Progress(state.settings.device(), round, state.answered, state.steps, samples,
+                    state.bytesUp, state.bytesDown, state.pending.size(), loss));
+        }
+        pump();
+        finishIfDone();
+    }
+    final void finishIfDone() {
+        if (!state.active || state.answered < state.steps) {
+            return;
+        }
+        state.active = false;
+        LoraAdapter update = state.learner == null ? null : state.learner.adapter();
+        if (update != null && state.conditions.poison() != 1.0) {
+            update = update.scaled((float) state.conditions.poison());
+        }
+        DeviceRoundStats stats = new DeviceRoundStats(state.settings.device(), state.round, state.samples, state.answered, state.cachedMicroBatches,
+                state.computeSeconds, state.flops, state.bytesUp + (update == null ? 0 : 4 * update.parameterCount()), state.bytesDown,
+                state.resent, state.localLosses, state.timeline, upcomingTokens(state.steps));
+        // every step of the round has completed on the tensor thread, so the adapter is settled
+        Wire.tell(getContext().getSystem(), state.coordinator, new RoundDone(state.settings.device(), state.round, stats, update == null ? null : update.copy(),
+                getContext().getSelf()));
+    }
+    final Behavior<Command> onTakeCheckpoint(TakeCheckpoint m) {
+        var cursor = state.data.cursor();
+        long seq = state.nextSeq;
+        int device = state.settings.device();
+        int round = state.round;
+        SegmentLearner learner = state.learner;
+        var system = getContext().getSystem();
+        // the optimizer's moments are the tensor thread's: copied there, after every step this device queued
+        CompletableFuture<DeviceSnapshot> snap = TensorExecutor.shared().submit(() ->
+                new DeviceSnapshot(device, round, cursor, seq, learner == null ? null : learner.optimizer().state().copy()));
+        snap.whenComplete((s, err) -> {
+            if (err == null) {
+                Wire.tell(system, m.replyTo(), new Checkpointed(m.roundsDone(), s));
+            }
+        });
+        return this;
+    }
+    /**
+     * Times a frozen forward pass of one micro-batch of this device's own data through its blocks
+     * (the whole model outside the split modes): the fastest of three, after two untimed passes to
+     * warm up. A slowed device reports the speed it was slowed to.
+     */
+    final Behavior<Command> onProfile(Profile m) {
+        var model = state.settings.model();
+        int k = state.settings.mode().isSplit() ? Math.max(1, state.splitPoint()) : model.numLayers();
+        ModelSegment part = state.devicePart != null && state.splitPoint() == k ? state.devicePart : ModelSegment.devicePart(model, k);
+        TokenBatch batch = state.settings.batcher().apply(state.data.upcoming(1).get(0));
+        long nextTokens = upcomingTokens(Math.max(1, m.steps()));
+        int device = state.settings.device();
+        double slowdown = state.conditions.slowdown();
+        CompletableFuture<DeviceProfile> work = TensorExecutor.shared().submit(() -> {
+            double fastest = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < 5; i++) {
+                long t0 = System.nanoTime();
+                SegmentLearner.frozenForward(part, batch, TensorPayload.Encoding.F32);
+                if (i >= 2) {
+                    fastest = Math.min(fastest, (System.nanoTime() - t0) / 1e9);
+                }
+            }
+            double seconds = fastest * slowdown;
+            return new DeviceProfile(device, seconds, batch.batch(), k, batch.seqLen(), nextTokens);
+        });
+        getContext().pipeToSelf(work, (ok, err) -> new ProfileTaken(ok, m.replyTo(), err));
+        return this;
+    }
+    /** Padded tokens in the next {@code steps} micro-batches: what sets the next round's bytes and compute. */
+    final long upcomingTokens(int steps) {
+        long tokens = 0;
+        for (List<SequenceEncoder.Encoded> rows : state.data.upcoming(steps)) {
+            tokens += (long) rows.size() * state.settings.batcher().apply(rows).seqLen();
+        }
+        return tokens;
+    }
+    final Behavior<Command> onProfiled(ProfileTaken p) {
+        if (p.error() != null) {
+            getContext().getLog().error("device {}: profiling failed: {}", state.settings.device(), p.error().toString());
+            return this;
+        }
+        getContext().getLog().debug("device {}: {}", state.settings.device(), p.profile());
+        p.replyTo().tell(new Profiled(p.profile()));
+        return this;
+    }
+    final Behavior<Command> onAbort(AbortRound m) {
+        if (m.round() == state.round && state.active) {
+            getContext().getLog().info("device {}: round {} closed without it; dropping {} micro-batches in flight", state.settings.device(), m.round(), state.pending.size());
+            state.active = false;
+            dropInFlight();
+        }
+        return this;
+    }
+    final void dropInFlight() {
+        List<SegmentLearner.InFlight> graphs = new ArrayList<>();
+        state.pending.values().forEach(p -> {
+            if (p.graph() != null) {
+                graphs.add(p.graph());
+            }
+        });
+        state.arrived.values().forEach(a -> {
+            if (a.pending().graph() != null) {
+                graphs.add(a.pending().graph());
+            }
+        });
+        state.pending.clear();
+        state.arrived.clear();
+        state.open.clear();
+        if (!graphs.isEmpty()) {
+            TensorExecutor.shared().execute(() -> graphs.forEach(SegmentLearner.InFlight::close));
+        }
+    }
+    final void closeGraph(SegmentLearner.InFlight graph) {
+        if (graph != null) {
+            TensorExecutor.shared().execute(graph::close);
+        }
+    }
+    final Behavior<Command> onComputeFailed(ComputeFailed f) {
+        state.computing--;
+        if (f.seq() == state.backwardSeq) {
+            state.backwardSeq = -1;
+        }
+        Throwable cause = f.error().getCause() != null ? f.error().getCause() : f.error();
+        getContext().getLog().error("device {}: micro-batch {} failed on the device: {}", state.settings.device(), f.seq(), cause.toString());
+        if (f.round() == state.round && state.active) {
+            state.open.remove(f.seq());
+            state.answered++;
+            pump();
+            settled();
+            finishIfDone();
+        }
+        return this;
+    }
+}

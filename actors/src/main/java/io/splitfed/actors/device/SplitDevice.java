@@ -1,0 +1,339 @@
+package io.splitfed.actors.device;
+
+import io.splitfed.actors.device.DeviceActor.Command;
+import io.splitfed.actors.device.DeviceActor.Rewind;
+import io.splitfed.actors.job.TrainingMode;
+import io.splitfed.actors.link.DelayLine;
+import io.splitfed.actors.metrics.JobClock;
+import io.splitfed.actors.metrics.TimelineEvent;
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.wire.Inbound;
+import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.lora.LoraAdapter;
+import io.splitfed.model.nn.ModelSegment;
+import io.splitfed.model.tensor.TensorExecutor;
+import io.splitfed.model.tensor.TensorPayload;
+import io.splitfed.model.tensor.WireCodec;
+import io.splitfed.model.tokenizer.SequenceEncoder;
+import io.splitfed.model.train.SegmentLearner;
+
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A device in the split modes: streams micro-batches to its server worker, keeping up to
+ * {@code window} in flight so it computes micro-batch i+1 while the link carries i and the server
+ * trains i-1. In SplitFrozen it runs its frozen blocks forward only (from the activation cache
+ * after the first epoch); in SFL it keeps each micro-batch's graph until the cut gradient returns
+ * and steps its own adapter, in sequence order. What goes unanswered past the ack timeout is sent
+ * again; the worker answers a resend without training it twice.
+ */
+final class SplitDevice extends DeviceBehavior {
+
+    /** A worker's answer to a micro-batch, adapted by the device's Inbound edge. */
+    record FromShard(ServerShard.Reply reply) implements DeviceActor.Internal {}
+
+    private record Computed(int round, long seq, TokenBatch batch, TensorPayload activations, SegmentLearner.InFlight graph,
+            double seconds, double flops, boolean cached) implements DeviceActor.Internal {}
+
+    private record Backpropagated(int round, long seq, int samples, double seconds, double flops) implements DeviceActor.Internal {}
+
+    /** The delay lines a device keeps: results held back by a slowdown, and the simulated uplink. */
+    private enum Line { HELD, UPLINK }
+
+    private record LineDue(Line line) implements DeviceActor.Internal {}
+
+    private enum ResendTick implements DeviceActor.Internal { INSTANCE }
+
+    private final TrainingMode mode;
+
+    SplitDevice(ActorContext<Command> context, TimerScheduler<Command> timers, DeviceState state) {
+        super(context, timers, state);
+        this.mode = state.settings.mode();
+        Duration ack = state.settings.spec().pipeline().ackTimeout();
+        timers.startTimerWithFixedDelay(ResendTick.INSTANCE, ack.dividedBy(2));
+        arm(Line.HELD, state.held);
+        arm(Line.UPLINK, state.onUplink);
+        if (state.active) {
+            // restarted mid-round: the shard answers (never retrains) anything it already has
+            state.pending.values().forEach(p -> resend(p.forward()));
+            pump();
+        }
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return commonReceive()
+                .onMessage(Rewind.class, this::onRewind)
+                .onMessage(FromShard.class, this::onShardReply)
+                .onMessage(Computed.class, this::onComputed)
+                .onMessage(Backpropagated.class, this::onBackpropagated)
+                .onMessage(LineDue.class, this::onLineDue)
+                .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
+                .build();
+    }
+
+    @Override
+    void settled() {
+        backwardNext();
+    }
+
+    private Behavior<Command> onRewind(Rewind m) {
+        if (m.round() != state.round || !(state.active || m.evenIfDone())) {
+            return this;
+        }
+        getContext().getLog().warn("device {}: its shard lost round {}; running it again from its first micro-batch", state.settings.device(), m.round() + 1);
+        dropInFlight();
+        if (state.roundStart != null) {
+            state.data.restore(state.roundStart);
+        }
+        state.resetRound(m.round(), state.steps);
+        state.shard = state.route != null ? state.route : m.shard();
+        if (m.global() != null && state.learner != null) {
+            SegmentLearner learner = state.learner;
+            LoraAdapter global = m.global();
+            TensorExecutor.shared().execute(() -> learner.load(global));
+        }
+        pump();
+        finishIfDone();
+        return this;
+    }
+    /** Issues micro-batches while the round has some left and the window has room. */
+    @Override
+    void pump() {
+        int window = state.settings.spec().pipeline().window();
+        while (state.active && state.issued < state.steps && state.outstanding() < window) {
+            List<SequenceEncoder.Encoded> rows = state.data.next();
+            long seq = state.nextSeq++;
+            state.issued++;
+            state.open.add(seq);
+            TokenBatch batch = state.settings.batcher().apply(rows);
+            if (mode == TrainingMode.SPLITFROZEN && state.cache != null && state.cache.containsAll(batch)) {
+                int[] shape = {batch.batch(), batch.seqLen(), state.settings.model().config().hiddenSize()};
+                TensorPayload acts = WireCodec.encode(state.cache.assemble(batch), shape, state.uplinkEncoding, null);
+                send(new Computed(state.round, seq, batch, acts, null, 0, 0, true));
+                continue;
+            }
+            state.computing++;
+            submit(seq, batch);
+        }
+    }
+    private void submit(long seq, TokenBatch batch) {
+        int round = state.round;
+        TensorPayload.Encoding uplink = state.uplinkEncoding;
+        double blockFlops = blockFlops(batch);
+        int k = state.splitPoint();
+        ModelSegment part = state.devicePart;
+        CompletableFuture<Command> work = switch (mode) {
+            case SPLITFROZEN -> TensorExecutor.shared().submit(() -> {
+                long t0 = System.nanoTime();
+                TensorPayload acts = SegmentLearner.frozenForward(part, batch, TensorPayload.Encoding.F32);
+                return new Computed(round, seq, batch, acts, null, (System.nanoTime() - t0) / 1e9, blockFlops * k, false);
+            });
+            case SFL -> TensorExecutor.shared().submit(() -> {
+                long t0 = System.nanoTime();
+                SegmentLearner.InFlight graph = state.learner.forwardForCut(batch, uplink);
+                return new Computed(round, seq, batch, graph.activations(), graph, (System.nanoTime() - t0) / 1e9, blockFlops * k, false);
+            });
+            default -> throw new IllegalStateException(mode + " devices train locally (LocalTrainer)");
+        };
+        getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new ComputeFailed(round, seq, err));
+    }
+    private Behavior<Command> onComputed(Computed c) {
+        long now = System.nanoTime();
+        long due = now + extraDelay(c.seconds()).toNanos();
+        if (due <= now && state.held.isEmpty()) {
+            return release(c);
+        }
+        // a slowed device still sends its micro-batches in order: each leaves no earlier than the one before
+        if (state.held.add(due, c)) {
+            arm(Line.HELD, state.held);
+        }
+        return this;
+    }
+    /** One timer per delay line, for its head (none while it is empty). */
+    private void arm(Line line, DelayLine<?> queue) {
+        if (!queue.isEmpty()) {
+            timers.startSingleTimer(line, new LineDue(line), Duration.ofNanos(Math.max(0, queue.nextDueNanos() - System.nanoTime())));
+        }
+    }
+    private Behavior<Command> onLineDue(LineDue m) {
+        if (m.line() == Line.HELD) {
+            state.held.takeDue(System.nanoTime(), this::release);
+            arm(Line.HELD, state.held);
+        } else {
+            state.onUplink.takeDue(System.nanoTime(), o -> o.to().tell(o.forward()));
+            arm(Line.UPLINK, state.onUplink);
+        }
+        return this;
+    }
+    @Override
+    Behavior<Command> release(Command delayed) {
+        if (delayed instanceof Computed c) {
+            state.computing--;
+            send(c);
+            pump();
+        } else if (delayed instanceof Backpropagated b) {
+            backpropagated(b);
+        }
+        return this;
+    }
+    /** Puts computed (or cached) activations on the uplink and remembers them until answered. */
+    private void send(Computed c) {
+        if (!state.active || c.round() != state.round) {
+            closeGraph(c.graph());
+            return;
+        }
+        state.computeSeconds += c.seconds() * state.conditions.slowdown();
+        state.flops += c.flops();
+        if (c.cached()) {
+            state.cachedMicroBatches++;
+        }
+        TensorPayload acts = c.activations();
+        if (mode == TrainingMode.SPLITFROZEN && !c.cached()) {
+            if (state.cache != null) {
+                state.cache.store(c.batch(), acts);
+            }
+            TensorPayload.Encoding uplink = state.uplinkEncoding;
+            if (uplink != TensorPayload.Encoding.F32) {
+                acts = WireCodec.encode(WireCodec.toFloats(acts), acts.shape(), uplink, null);
+            }
+        }
+        long now = JobClock.micros();
+        state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.COMPUTED, now, "device-" + state.settings.device(),
+                (long) (c.seconds() * 1e6)));
+        ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.splitPoint(), c.round(), c.seq(),
+                state.steps, c.batch().withoutTokens(), acts, now, Inbound.replyTo(getContext().getSelf()));
+        state.pending.put(c.seq(), new DeviceState.Pending(f, System.nanoTime(), c.graph()));
+        state.bytesUp += acts.wireBytes();
+        deliver(f);
+        state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.SENT, JobClock.micros(), "device-" + state.settings.device()));
+    }
+    private void deliver(ServerShard.Forward f) {
+        long now = System.nanoTime();
+        if (state.conditions.cutAt(now)) {
+            return; // the link is down: lost, and sent again after the ack timeout
+        }
+        // a slowed device's link is slowed as much as its compute
+        long bytes = (long) (f.activations().wireBytes() * state.conditions.slowdown());
+        Duration delay = state.uplink == null ? Duration.ZERO : state.uplink.send(bytes, now);
+        delay = delay.plusNanos(state.conditions.extraLatencyNanos());
+        if (delay.isZero() && state.onUplink.isEmpty()) {
+            state.shard.tell(f);
+        } else if (state.onUplink.add(now + delay.toNanos(), new DeviceState.Outbound(state.shard, f))) {
+            arm(Line.UPLINK, state.onUplink); // in order: a later micro-batch never arrives first
+        }
+    }
+    private void resend(ServerShard.Forward f) {
+        state.resent++;
+        deliver(f);
+    }
+    private Behavior<Command> onShardReply(FromShard m) {
+        if (m.reply() instanceof ServerShard.Credit c) {
+            return onCredit(c);
+        }
+        if (m.reply() instanceof ServerShard.CutGradient g) {
+            return onCutGradient(g);
+        }
+        return onRejected((ServerShard.Rejected) m.reply());
+    }
+    private Behavior<Command> onCredit(ServerShard.Credit m) {
+        DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
+        if (p == null) {
+            return this; // an answer to a resend, or to a round already over
+        }
+        answered(m.round(), m.seq(), p.forward().batch().batch(), 16);
+        return this;
+    }
+    private Behavior<Command> onCutGradient(ServerShard.CutGradient m) {
+        DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
+        if (p == null) {
+            return this;
+        }
+        state.bytesDown += m.gradient().wireBytes();
+        state.arrived.put(m.seq(), new DeviceState.Arrived(p, m));
+        backwardNext();
+        return this;
+    }
+    /** Back-propagates the earliest open micro-batch once its gradient is here and no other backward runs. */
+    private void backwardNext() {
+        if (state.backwardSeq >= 0 || state.arrived.isEmpty() || state.open.isEmpty() || state.arrived.firstKey() != state.open.first().longValue()) {
+            return;
+        }
+        DeviceState.Arrived a = state.arrived.pollFirstEntry().getValue();
+        long seq = a.gradient().seq();
+        state.backwardSeq = seq;
+        state.computing++;
+        int round = state.round;
+        int samples = a.pending().forward().batch().batch();
+        double flops = blockFlops(a.pending().forward().batch()) * state.splitPoint();
+        SegmentLearner.InFlight graph = a.pending().graph();
+        TensorPayload gradient = a.gradient().gradient();
+        CompletableFuture<Command> work = TensorExecutor.shared().submit(() -> {
+            long t0 = System.nanoTime();
+            graph.backward(gradient);
+            return new Backpropagated(round, seq, samples, (System.nanoTime() - t0) / 1e9, flops);
+        });
+        getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new ComputeFailed(round, seq, err));
+    }
+    private Behavior<Command> onBackpropagated(Backpropagated b) {
+        Duration extra = extraDelay(b.seconds());
+        if (!extra.isZero()) {
+            getContext().scheduleOnce(extra, getContext().getSelf(), new Release(b));
+            return this;
+        }
+        backpropagated(b);
+        return this;
+    }
+    private void backpropagated(Backpropagated b) {
+        state.computing--;
+        if (b.seq() == state.backwardSeq) {
+            state.backwardSeq = -1;
+        }
+        if (b.round() != state.round || !state.active) {
+            return;
+        }
+        state.computeSeconds += b.seconds() * state.conditions.slowdown();
+        state.flops += b.flops();
+        state.timeline.add(new TimelineEvent(state.settings.device(), b.round(), b.seq(), TimelineEvent.Stage.BACKWARD, JobClock.micros(),
+                "device-" + state.settings.device(), (long) (b.seconds() * 1e6)));
+        answered(b.round(), b.seq(), b.samples(), 0);
+        backwardNext(); // after answered's pump: the next forward is queued ahead of this step
+    }
+    private Behavior<Command> onRejected(ServerShard.Rejected m) {
+        DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
+        if (p == null) {
+            return this;
+        }
+        getContext().getLog().warn("device {}: micro-batch {} rejected by the server: {}", state.settings.device(), m.seq(), m.reason());
+        closeGraph(p.graph());
+        state.open.remove(m.seq());
+        state.answered++;
+        pump();
+        backwardNext();
+        finishIfDone();
+        return this;
+    }
+    private Behavior<Command> onResendTick() {
+        if (!state.active) {
+            return this;
+        }
+        long limit = state.settings.spec().pipeline().ackTimeout().toNanos();
+        long now = System.nanoTime();
+        for (var e : new ArrayList<>(state.pending.entrySet())) {
+            DeviceState.Pending p = e.getValue();
+            if (now - p.sentNanos() > limit) {
+                state.pending.put(e.getKey(), new DeviceState.Pending(p.forward(), now, p.graph()));
+                resend(p.forward());
+            }
+        }
+        return this;
+    }
+}
