@@ -4,18 +4,12 @@ import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.job.PreparedJob;
 import io.splitfed.actors.job.TrainingJob;
-import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.metrics.ExactlyOnce;
 import io.splitfed.actors.metrics.RoundSummary;
-import io.splitfed.actors.metrics.ShardRoundReport;
-import io.splitfed.actors.metrics.TimelineEvent;
 
 import com.typesafe.config.Config;
 
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -74,24 +68,8 @@ public final class ChurnRun {
             deadline += s.closedByDeadline() ? 1 : 0;
             late += s.lateApplied();
         }
-        Map<String, Integer> trained = new HashMap<>();
-        for (ShardRoundReport s : r.shardReports()) {
-            for (TimelineEvent e : s.timeline()) {
-                if (e.stage() == TimelineEvent.Stage.TRAINED) {
-                    trained.merge(e.device() + "/" + e.seq(), 1, Integer::sum);
-                }
-            }
-        }
-        Set<String> answered = new HashSet<>();
-        for (DeviceRoundStats d : r.deviceStats()) {
-            for (TimelineEvent e : d.timeline()) {
-                if (e.stage() == TimelineEvent.Stage.ANSWERED) {
-                    answered.add(e.device() + "/" + e.seq());
-                }
-            }
-        }
-        long once = answered.stream().filter(k -> trained.getOrDefault(k, 0) == 1).count();
-        long twice = trained.values().stream().filter(n -> n > 1).count();
-        return new Outcome(r, lost.size(), deadline, late, answered.size(), once, twice, actions, skipped, replaced);
+        ExactlyOnce counted = ExactlyOnce.of(r);
+        return new Outcome(r, lost.size(), deadline, late, counted.answered(), counted.trainedOnce(), counted.trainedTwice(), actions, skipped,
+                replaced);
     }
 }

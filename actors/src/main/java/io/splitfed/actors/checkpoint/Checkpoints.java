@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -27,6 +28,7 @@ public final class Checkpoints {
 
     private static final String MAGIC = "splitfed-checkpoint/1";
     private static final String LATEST = "LATEST";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Checkpoints.class);
 
     private Checkpoints() {}
 
@@ -47,17 +49,57 @@ public final class Checkpoints {
         return file;
     }
 
-    /** The newest checkpoint in {@code dir}, or null when it holds none. */
+    /**
+     * The newest intact checkpoint in {@code dir}, or null when it holds none: the one {@code LATEST}
+     * names, else the highest-numbered {@code round-NNNN.ckpt} that reads. A damaged or missing
+     * newest one is skipped, with a warning that names it; when every one is damaged,
+     * {@link CheckpointsUnusable} names each file and what is wrong with it.
+     */
     public static JobCheckpoint latest(ActorSystem<?> system, Path dir) {
+        List<Path> candidates = new ArrayList<>();
         Path latest = dir.resolve(LATEST);
-        if (!Files.isRegularFile(latest)) {
+        if (Files.isRegularFile(latest)) {
+            try {
+                String name = Files.readString(latest, StandardCharsets.UTF_8).trim();
+                if (!name.isEmpty()) {
+                    candidates.add(dir.resolve(name));
+                }
+            } catch (IOException e) {
+                LOG.warn("cannot read {} ({}); looking for the newest intact checkpoint in {}", latest, e.toString(), dir);
+            }
+        }
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> files = Files.list(dir)) {
+                files.filter(p -> p.getFileName().toString().matches("round-\\d+\\.ckpt")).sorted(Comparator.reverseOrder())
+                        .filter(p -> !candidates.contains(p)).forEach(candidates::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list checkpoints in " + dir, e);
+            }
+        }
+        if (candidates.isEmpty()) {
             return null;
         }
-        try {
-            String name = Files.readString(latest, StandardCharsets.UTF_8).trim();
-            return read(system, dir.resolve(name));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + latest, e);
+        List<String> problems = new ArrayList<>();
+        for (Path file : candidates) {
+            try {
+                JobCheckpoint c = read(system, file);
+                if (!problems.isEmpty()) {
+                    LOG.warn("resuming from {} (after round {}), the newest intact checkpoint; skipped: {}", file, c.roundsDone(),
+                            String.join("; ", problems));
+                }
+                return c;
+            } catch (IllegalArgumentException | UncheckedIOException e) {
+                problems.add(e instanceof UncheckedIOException u && u.getCause() instanceof java.nio.file.NoSuchFileException
+                        ? file + ": no such file (named by " + latest.getFileName() + ")" : e.getMessage());
+            }
+        }
+        throw new CheckpointsUnusable("no intact checkpoint in " + dir + " to resume from: " + String.join("; ", problems));
+    }
+
+    /** Every checkpoint in a directory is damaged or missing: nothing to resume from. */
+    public static final class CheckpointsUnusable extends IllegalArgumentException {
+        public CheckpointsUnusable(String message) {
+            super(message);
         }
     }
 

@@ -127,6 +127,15 @@ final class CheckpointCollector extends AbstractBehavior<CheckpointCollector.Com
                 .build();
     }
 
+    /** Whether a checkpoint is due after {@code done} of {@code rounds} rounds, the last one taken at {@code lastNanos}. */
+    static boolean due(JobSpec.Checkpointing c, int done, int rounds, long lastNanos) {
+        if (!c.enabled()) {
+            return false;
+        }
+        boolean byTime = !c.interval().isZero() && System.nanoTime() - lastNanos >= c.interval().toNanos();
+        return done % c.everyRounds() == 0 || byTime || done == rounds;
+    }
+
     private boolean collecting(int roundsDone) {
         return base != null && base.roundsDone() == roundsDone;
     }

@@ -2,7 +2,6 @@ package io.splitfed.actors.job;
 
 import io.splitfed.actors.chaos.Fault;
 import io.splitfed.actors.chaos.Faults;
-import io.splitfed.actors.chaos.Malformed;
 
 import io.splitfed.actors.aggregator.AggregationStrategy;
 import io.splitfed.actors.aggregator.Aggregator;
@@ -59,13 +58,21 @@ public final class TrainingJob {
 
     /** As above, with the rounds planned by {@code planner} (null: the job's {@code planning.policy}). */
     public static Behavior<JobControl> behavior(PreparedJob job, ActorRef<JobResult> replyTo, ActorRef<JobEvent> listener, RoundPlanner planner) {
+        return behavior(job, replyTo, listener, planner, null, false);
+    }
+
+    /** {@code resolved}: the resume lookup was done already and found {@code resume} (null: none). */
+    private static Behavior<JobControl> behavior(PreparedJob job, ActorRef<JobResult> replyTo, ActorRef<JobEvent> listener, RoundPlanner planner,
+            JobCheckpoint resumeFrom, boolean resolved) {
         return Behaviors.setup(ctx -> {
             JobPlan plan = new JobPlan(job);
             JobSpec spec = job.spec();
             int devices = job.devices();
-            JobCheckpoint resume = null;
-            if (spec.checkpoint().resume()) {
+            JobCheckpoint resume = resumeFrom;
+            if (spec.checkpoint().resume() && !resolved) {
                 resume = Checkpoints.latest(ctx.getSystem(), spec.checkpoint().dir());
+            }
+            if (spec.checkpoint().resume()) {
                 if (resume == null) {
                     ctx.getLog().warn("no checkpoint in {}; starting from round 0", spec.checkpoint().dir());
                 }
@@ -189,7 +196,17 @@ public final class TrainingJob {
         Behavior<Void> root = Behaviors.setup(ctx -> {
             ActorRef<JobResult> reply = ctx.spawn(Callbacks.<JobResult>to(result::complete), "result");
             ActorRef<JobEvent> listener = events == null ? null : ctx.spawn(Callbacks.<JobEvent>to(events::accept), "events");
-            ActorRef<JobControl> guardian = ctx.spawn(behavior(job, reply, listener, planner), "job");
+            JobCheckpoint resume = null;
+            if (job.spec().checkpoint().resume()) {
+                try {
+                    resume = Checkpoints.latest(ctx.getSystem(), job.spec().checkpoint().dir());
+                } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+                    result.completeExceptionally(e); // no checkpoint to resume from: said as it is, not as a stopped system
+                    control.complete(ctx.getSystem().ignoreRef());
+                    return Behaviors.stopped();
+                }
+            }
+            ActorRef<JobControl> guardian = ctx.spawn(behavior(job, reply, listener, planner, resume, true), "job");
             control.complete(guardian);
             ctx.watch(guardian);
             return Behaviors.receive(Void.class).onSignal(Terminated.class, t -> Behaviors.stopped()).build();

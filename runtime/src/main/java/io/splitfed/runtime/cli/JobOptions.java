@@ -1,7 +1,10 @@
 package io.splitfed.runtime.cli;
 
+import io.splitfed.actors.job.KnownSettings;
+
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValueFactory;
 
 import picocli.CommandLine.Option;
@@ -156,7 +159,7 @@ public final class JobOptions {
             if (!Files.isRegularFile(configFile)) {
                 throw new UserError("--config " + configFile + ": no such file");
             }
-            base = ConfigFactory.parseFile(configFile.toFile());
+            base = ConfigFactory.parseFile(configFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
         }
         Config flags = ConfigFactory.empty();
         for (Map.Entry<String, Object> e : overrides().entrySet()) {
@@ -168,10 +171,16 @@ public final class JobOptions {
                 if (eq <= 0) {
                     throw new UserError("--set " + s + ": expected key=value");
                 }
-                flags = ConfigFactory.parseString(s.substring(0, eq).trim() + " = " + quote(s.substring(eq + 1).trim())).withFallback(flags);
+                flags = ConfigFactory.parseString(s.substring(0, eq).trim() + " = " + quote(s.substring(eq + 1).trim()),
+                        ConfigParseOptions.defaults().setOriginDescription("--set " + s)).withFallback(flags);
             }
         }
-        return io.splitfed.actors.job.JobConfig.load(flags.withFallback(base));
+        Config user = flags.withFallback(base);
+        List<String> unknown = KnownSettings.fromClassPath().unknown(user);
+        if (!unknown.isEmpty()) {
+            throw new UserError(String.join("; ", unknown));
+        }
+        return io.splitfed.actors.job.JobConfig.load(user);
     }
 
     private static String quote(String v) {

@@ -55,7 +55,19 @@ public final class SplitfedNodeSystem implements AutoCloseable {
         Behavior<Void> root = Behaviors.setup(ctx -> {
             ActorRef<SplitfedNode.Status> statusRef = ctx.spawn(Callbacks.<SplitfedNode.Status>to(status::complete), "status");
             ActorRef<JobResult> resultRef = ctx.spawn(Callbacks.<JobResult>to(result::complete), "result");
-            ActorRef<JobEvent> events = live == null ? null : ctx.spawn(Callbacks.<JobEvent>to(live), "live-metrics");
+            // the job host prints each round as it closes, as train does at the end
+            boolean[] headed = {false};
+            java.util.function.Consumer<JobEvent> rounds = e -> {
+                if (e instanceof JobEvent.RoundClosed c) {
+                    System.out.print((headed[0] ? "" : io.splitfed.runtime.report.Summary.header()) + io.splitfed.runtime.report.Summary.line(c.summary()));
+                    System.out.flush();
+                    headed[0] = true;
+                }
+                if (live != null) {
+                    live.accept(e);
+                }
+            };
+            ActorRef<JobEvent> events = settings.roles().contains(SplitfedNode.AGGREGATOR) ? ctx.spawn(Callbacks.<JobEvent>to(rounds), "job-events") : null;
             ctx.spawn(membership(joined), "membership");
             ctx.spawn(SplitfedNode.create(plan, new SplitfedNode.Node(settings.devices(), statusRef, resultRef, events,
                     settings.registrationTimeout())), "splitfed");

@@ -2,6 +2,7 @@ package io.splitfed.runtime.report;
 
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.metrics.ExactlyOnce;
 import io.splitfed.actors.metrics.RoundSummary;
 import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.actors.metrics.StepLoss;
@@ -28,6 +29,7 @@ public record JobMetrics(
         List<StepLoss> stepLosses,
         Map<Integer, DeviceTotals> devices,
         Totals totals,
+        ExactlyOnce exactlyOnce,
         List<TimelineEvent> timeline) {
 
     /** One device over the whole job. */
@@ -83,7 +85,7 @@ public record JobMetrics(
                 duplicates, rejected, samples == 0 ? 0 : devSeconds / samples, serverSeconds <= 0 ? 0 : serverFlops / serverSeconds / 1e9);
         RoundSummary last = r.rounds().isEmpty() ? null : r.last();
         return new JobMetrics(r.spec().mode().id(), last == null ? Double.NaN : last.accuracy(), last == null ? Double.NaN : last.evalLoss(),
-                r.wallSeconds(), samples, r.rounds(), losses, devices, totals, timeline);
+                r.wallSeconds(), samples, r.rounds(), losses, devices, totals, ExactlyOnce.of(r), timeline);
     }
 
     private static DeviceTotals add(DeviceTotals a, DeviceTotals b) {
@@ -100,6 +102,11 @@ public record JobMetrics(
         m.put("wall_seconds", wallSeconds);
         m.put("samples_trained", samplesTrained);
         m.put("totals", totals);
+        Map<String, Long> once = new LinkedHashMap<>();
+        once.put("answered", exactlyOnce.answered());
+        once.put("trained_once", exactlyOnce.trainedOnce());
+        once.put("trained_twice", exactlyOnce.trainedTwice());
+        m.put("exactly_once", once);
         m.put("devices", devices);
         m.put("rounds", rounds);
         m.put("loss_per_step", stepLosses.stream().map(l -> List.of(l.round(), l.device(), l.seq(), l.loss())).toList());

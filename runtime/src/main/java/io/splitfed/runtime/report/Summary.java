@@ -17,12 +17,9 @@ public final class Summary {
         sb.append(String.format(Locale.ROOT, "devices %d (%s), split points %s, rounds %d, epochs %.2f, micro-batch %d, window %d, LoRA r%d on %s%n",
                 f.devices(), f.partition(), spec.mode().isSplit() ? java.util.Arrays.toString(f.splitPoints()) : "-", f.rounds(), f.epochs(),
                 spec.training().microBatch(), spec.pipeline().window(), spec.training().lora().rank(), spec.training().lora().targets()));
-        sb.append(String.format(Locale.ROOT, "%6s %9s %9s %10s %9s %8s  %s%n", "round", "accuracy", "eval loss", "train loss", "samples", "seconds", "notes"));
+        sb.append(header());
         for (RoundSummary r : m.rounds()) {
-            String notes = (r.closedByDeadline() ? "deadline " : "") + (r.late().isEmpty() ? "" : "late " + r.late() + " ")
-                    + (r.gone().isEmpty() ? "" : "gone " + r.gone());
-            sb.append(String.format(Locale.ROOT, "%6d %9.4f %9.4f %10.4f %9d %8.1f  %s%n", r.round() + 1, r.accuracy(), r.evalLoss(), r.trainLoss(),
-                    r.samples(), r.seconds(), notes));
+            sb.append(line(r));
         }
         var t = m.totals();
         sb.append(String.format(Locale.ROOT, "final accuracy %.4f  |  wall time %.1f s  |  %d samples trained (%.0f samples/s)%n",
@@ -34,8 +31,24 @@ public final class Summary {
         long mbs = m.devices().values().stream().mapToLong(JobMetrics.DeviceTotals::microBatches).sum();
         sb.append(String.format(Locale.ROOT, "bytes up %s, down %s  |  cached micro-batches %d of %d  |  duplicates %d, rejected %d%n",
                 bytes(t.bytesUp()), bytes(t.bytesDown()), cached, mbs, t.duplicates(), t.rejected()));
+        var once = m.exactlyOnce();
+        sb.append(String.format(Locale.ROOT, "exactly once: %d micro-batches answered, %d trained once, %d trained twice%s%n", once.answered(),
+                once.trainedOnce(), once.trainedTwice(), once.holds() ? "" : "  (MISMATCH)"));
         sb.append(outputs);
         return sb.toString();
+    }
+
+    /** The heading of the per-round table. */
+    public static String header() {
+        return String.format(Locale.ROOT, "%6s %9s %9s %10s %9s %8s  %s%n", "round", "accuracy", "eval loss", "train loss", "samples", "seconds", "notes");
+    }
+
+    /** One round's row: as the summary shows it, and as a job host prints it when the round closes. */
+    public static String line(RoundSummary r) {
+        String notes = (r.closedByDeadline() ? "deadline " : "") + (r.late().isEmpty() ? "" : "late " + r.late() + " ")
+                + (r.gone().isEmpty() ? "" : "gone " + r.gone());
+        return String.format(Locale.ROOT, "%6d %9.4f %9.4f %10.4f %9d %8.1f  %s%n", r.round() + 1, r.accuracy(), r.evalLoss(), r.trainLoss(),
+                r.samples(), r.seconds(), notes);
     }
 
     public static String bytes(long b) {

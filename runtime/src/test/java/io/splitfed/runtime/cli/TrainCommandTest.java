@@ -42,6 +42,15 @@ class TrainCommandTest {
         assertThat(accuracy * 48).as("a share of the 48 validation rows").isCloseTo(Math.rint(accuracy * 48), org.assertj.core.data.Offset.offset(1e-9));
         assertThat(r.out).contains(String.format(java.util.Locale.ROOT, "final accuracy %.4f", accuracy));
         assertThat(m.get("wall_seconds").asDouble()).isPositive();
+        JsonNode once = m.get("exactly_once");
+        long microBatches = 0;
+        for (JsonNode d : m.get("devices")) {
+            microBatches += d.get("microBatches").asLong();
+        }
+        assertThat(m.get("totals").get("rejected").asInt()).isZero();
+        assertThat(once.get("answered").asLong()).as("every micro-batch the devices counted").isEqualTo(microBatches).isPositive();
+        assertThat(once.get("trained_once").asLong()).isEqualTo(microBatches);
+        assertThat(once.get("trained_twice").asLong()).isZero();
         assertThat(m.get("loss_per_step").size()).isGreaterThan(5);
         assertThat(m.get("rounds").size()).isEqualTo(2);
         JsonNode d0 = m.get("devices").get("0");
