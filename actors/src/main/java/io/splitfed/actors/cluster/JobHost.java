@@ -3,7 +3,6 @@ package io.splitfed.actors.cluster;
 import io.splitfed.actors.aggregator.Aggregator;
 import io.splitfed.actors.checkpoint.Checkpoints;
 import io.splitfed.actors.checkpoint.JobCheckpoint;
-import io.splitfed.actors.coordinator.CoordinatorSettings;
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.coordinator.RoundCoordinator;
@@ -82,9 +81,8 @@ public final class JobHost {
                             }
                         } else if (devices.size() == plan.job().devices()) {
                             ctx.getLog().info("all {} devices registered; starting the job", devices.size());
-                            coordinator.add(ctx.spawn(RoundCoordinator.create(new CoordinatorSettings(plan.spec(), devices, shards, plan.shardOf(),
-                                    aggregator, plan.stepsPerRound(), plan.initialDeviceAdapter(), plan.initialServerAdapter(), plan.evaluator(),
-                                    listener, replyTo, plan.layers(), plan.planner(false), resume)), "coordinator"));
+                            coordinator.add(ctx.spawn(RoundCoordinator.create(plan.coordinatorSettings(devices, shards, aggregator, listener, replyTo,
+                                    plan.planner(false), resume)), "coordinator"));
                             coordinator.get(0).tell(RoundCoordinator.Start.INSTANCE);
                         } else {
                             ctx.getLog().info("device {} registered from {} ({} of {})", m.device(), m.node(), devices.size(), plan.job().devices());

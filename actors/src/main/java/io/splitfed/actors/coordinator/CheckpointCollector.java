@@ -121,6 +121,12 @@ final class CheckpointCollector extends AbstractBehavior<CheckpointCollector.Com
                     return this;
                 })
                 .onMessage(FileDone.class, m -> {
+                    if (m.error() != null) {
+                        getContext().getLog().error("checkpoint after round {} could not be written: {}; training goes on, the previous checkpoint stays",
+                                m.roundsDone(), m.error().toString());
+                    } else {
+                        getContext().getLog().info("checkpoint after round {} written to {}", m.roundsDone(), m.file());
+                    }
                     replyTo.tell(new Written(m.roundsDone(), m.file(), m.error()));
                     return this;
                 })

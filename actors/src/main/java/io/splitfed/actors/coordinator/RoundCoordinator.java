@@ -1,11 +1,9 @@
 package io.splitfed.actors.coordinator;
 
-import io.splitfed.actors.aggregator.Aggregator;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.wire.Inbound;
 import io.splitfed.actors.wire.WireMessage;
-import io.splitfed.model.train.Evaluation;
 
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -46,7 +44,7 @@ public final class RoundCoordinator {
 
     record FromShard(ServerShard.Report report) implements Internal {}
 
-    record FromAggregator(Aggregator.Result result) implements Internal {}
+    record Scored(RoundScorer.Scored scored) implements Internal {}
 
     record FromCollector(CheckpointCollector.Reply reply) implements Internal {}
 
@@ -58,15 +56,12 @@ public final class RoundCoordinator {
 
     record WaitOver(int round) implements Internal {}
 
-    record Evaluated(int round, Evaluation.Result result, Throwable error) implements Internal {}
-
     /** Messages held while the devices profile themselves (a rejoin, a replaced shard). */
     static final int STASH = 10_000;
 
     public static Behavior<Command> create(CoordinatorSettings settings) {
         return Inbound.receiving(Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(STASH, stash ->
                         new Profiling(ctx, timers, stash, settings)))),
-                Inbound.adapt(DeviceActor.Report.class, FromDevice::new), Inbound.adapt(ServerShard.Report.class, FromShard::new),
-                Inbound.adapt(Aggregator.Result.class, FromAggregator::new));
+                Inbound.adapt(DeviceActor.Report.class, FromDevice::new), Inbound.adapt(ServerShard.Report.class, FromShard::new));
     }
 }

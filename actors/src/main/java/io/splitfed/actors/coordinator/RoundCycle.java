@@ -1,14 +1,12 @@
 package io.splitfed.actors.coordinator;
 
-import io.splitfed.actors.aggregator.Aggregator;
 import io.splitfed.actors.aggregator.WeightedUpdate;
 import io.splitfed.actors.checkpoint.JobCheckpoint;
 import io.splitfed.actors.coordinator.RoundCoordinator.Command;
 import io.splitfed.actors.coordinator.RoundCoordinator.Deadline;
 import io.splitfed.actors.coordinator.RoundCoordinator.DeviceRejoined;
 import io.splitfed.actors.coordinator.RoundCoordinator.DeviceTerminated;
-import io.splitfed.actors.coordinator.RoundCoordinator.Evaluated;
-import io.splitfed.actors.coordinator.RoundCoordinator.FromAggregator;
+import io.splitfed.actors.coordinator.RoundCoordinator.Scored;
 import io.splitfed.actors.coordinator.RoundCoordinator.FromCollector;
 import io.splitfed.actors.coordinator.RoundCoordinator.FromDevice;
 import io.splitfed.actors.coordinator.RoundCoordinator.FromShard;
@@ -22,8 +20,6 @@ import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.wire.Inbound;
 import io.splitfed.actors.wire.Wire;
 import io.splitfed.model.lora.LoraAdapter;
-import io.splitfed.model.tensor.TensorExecutor;
-import io.splitfed.model.train.Evaluation;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -33,13 +29,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * The coordinator once its devices have profiled themselves: runs the rounds. Each round is
@@ -53,12 +46,11 @@ final class RoundCycle extends AbstractBehavior<Command> {
 
     private final CoordinatorSettings settings;
     private final TimerScheduler<Command> timers;
-    private final Map<Integer, ActorRef<DeviceActor.Command>> devices;
-    private final List<ActorRef<ServerShard.Command>> shards;
+    private final Membership members;
     private final ActorRef<CheckpointCollector.Command> collector;
+    private final ActorRef<RoundScorer.Command> scorer;
     /** Null when nobody listens to the job. */
     private final ActorRef<JobProgress.Command> progress;
-    private final Set<Integer> gone = new TreeSet<>();
     private final JobHistory history;
     private final RoundOpening opening;
     private final Map<Integer, DeviceProfile> profiles = new LinkedHashMap<>();
@@ -83,16 +75,16 @@ final class RoundCycle extends AbstractBehavior<Command> {
         this.firstRound = resume != null ? resume.roundsDone() : 0;
         this.history = new JobHistory(resume != null ? resume.rounds() : List.of());
         if (resume != null) {
-            gone.addAll(resume.gone());
             context.getLog().info("resuming from the checkpoint after round {}", resume.roundsDone());
         }
+        this.members = new Membership(settings, resume != null ? resume.gone() : Set.of());
         this.quarantine = new Quarantine(settings.spec().robustness(), context.getLog(), resume != null ? resume.quarantined() : Map.of());
-        this.devices = new LinkedHashMap<>(settings.devices());
-        this.shards = new ArrayList<>(settings.shards());
         this.opening = new RoundOpening(settings, context.getLog());
+        this.scorer = context.spawn(RoundScorer.create(settings.aggregator(), settings.evaluator(),
+                context.messageAdapter(RoundScorer.Scored.class, Scored::new)), "scorer");
         this.collector = context.spawn(CheckpointCollector.create(settings.spec().checkpoint(), resume != null ? resume.devices() : Map.of(),
                 context.messageAdapter(CheckpointCollector.Reply.class, FromCollector::new)), "checkpoints");
-        devices.forEach((id, ref) -> context.watchWith(ref, new DeviceTerminated(id, ref)));
+        members.devices().forEach((id, ref) -> context.watchWith(ref, new DeviceTerminated(id, ref)));
         this.progress = settings.listener() == null ? null : context.spawn(JobProgress.create(settings.listener(),
                 context.getSystem().settings().config().getDuration("splitfed.coordinator.shard-load-interval")), "progress");
     }
@@ -100,9 +92,14 @@ final class RoundCycle extends AbstractBehavior<Command> {
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(FromDevice.class, m -> onDevice(m.report()))
-                .onMessage(FromShard.class, m -> onShard(m.report()))
-                .onMessage(FromAggregator.class, m -> onAggregated(m.result()))
+                .onMessage(FromDevice.class, m -> m.report() instanceof DeviceActor.RoundDone, m -> onRoundDone((DeviceActor.RoundDone) m.report()))
+                .onMessage(FromDevice.class, m -> m.report() instanceof DeviceActor.Profiled, m -> {
+                    DeviceProfile p = ((DeviceActor.Profiled) m.report()).profile(); // a device that rejoined
+                    profiles.put(p.device(), p);
+                    return this;
+                })
+                .onMessage(FromShard.class, m -> m.report() instanceof ServerShard.Closed, m -> onShardClosed((ServerShard.Closed) m.report()))
+                .onMessage(Scored.class, m -> onScored(m.scored()))
                 .onMessage(FromCollector.class, m -> onCollector(m.reply()))
                 .onMessage(WaitOver.class, m -> {
                     if (m.round() == waitingToStart) {
@@ -114,17 +111,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
                 .onMessage(DeviceRejoined.class, this::onRejoined)
                 .onMessage(ShardReplaced.class, this::onShardReplaced)
                 .onMessage(Deadline.class, this::onDeadline)
-                .onMessage(Evaluated.class, this::onEvaluated)
                 .build();
-    }
-
-    private Behavior<Command> onDevice(DeviceActor.Report report) {
-        if (report instanceof DeviceActor.RoundDone d) {
-            onRoundDone(d);
-        } else if (report instanceof DeviceActor.Profiled p) {
-            profiles.put(p.profile().device(), p.profile()); // a device that rejoined
-        }
-        return this;
     }
 
     /** The first round: 0, or the one after the checkpoint the job resumed from; or the end, when none is left. */
@@ -142,16 +129,14 @@ final class RoundCycle extends AbstractBehavior<Command> {
     private void startRound(int r) {
         round = r;
         late.roundOpened();
-        List<Integer> sampled = opening.sample(r, devices.keySet(), d -> canSample(d, r));
+        List<Integer> sampled = opening.sample(r, members.devices().keySet(), d -> canSample(d, r));
         RoundPlan plan = opening.plan(r, sampled, profiles);
-        ledger.open(r, sampled, plan, opening.steps(sampled, plan), takesTurns());
+        ledger.open(r, sampled, plan, opening.steps(sampled, plan), opening.inTurns());
         if (progress != null) {
-            progress.tell(new JobProgress.RoundOpened(r, ledger.microBatches(), List.copyOf(shards)));
+            progress.tell(new JobProgress.RoundOpened(r, ledger.microBatches(), List.copyOf(members.shards())));
         }
-        for (ActorRef<ServerShard.Command> shard : shards) {
-            shard.tell(new ServerShard.RoundStarted(r));
-        }
-        if (takesTurns()) {
+        members.shards().forEach(shard -> shard.tell(new ServerShard.RoundStarted(r)));
+        if (opening.inTurns()) {
             nextTurn();
         } else {
             sampled.forEach(this::startDevice);
@@ -164,15 +149,8 @@ final class RoundCycle extends AbstractBehavior<Command> {
         }
     }
 
-    /** SplitLoRA (SFL with one shared server adapter): devices train against the server one after another. */
-    private boolean takesTurns() {
-        var spec = settings.spec();
-        return spec.mode() == io.splitfed.actors.job.TrainingMode.SFL && !spec.server().perDeviceReplicas();
-    }
-
     private void startDevice(int d) {
-        ActorRef<ServerShard.Command> shard = shards.isEmpty() ? null : shards.get(settings.shardOf().get(d));
-        Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.StartRound(round, ledger.steps(d), globalDevice, shard,
+        Wire.tell(getContext().getSystem(), members.device(d), new DeviceActor.StartRound(round, ledger.steps(d), globalDevice, members.shardFor(d),
                 Inbound.replyTo(getContext().getSelf()), progress == null ? null : Inbound.replyTo(progress), ledger.plan().of(d)));
     }
 
@@ -185,15 +163,15 @@ final class RoundCycle extends AbstractBehavior<Command> {
 
     /** Here, not still at work on an earlier round, and not benched. */
     private boolean canSample(int d, int r) {
-        return !gone.contains(d) && !late.busy(d) && !quarantine.sitsOut(d, r);
+        return !members.gone(d) && !late.busy(d) && !quarantine.sitsOut(d, r);
     }
 
     private int available(int r) {
-        return (int) devices.keySet().stream().filter(d -> canSample(d, r)).count();
+        return (int) members.devices().keySet().stream().filter(d -> canSample(d, r)).count();
     }
 
-    private void onRoundDone(DeviceActor.RoundDone m) {
-        UpdateAdmission.Refusal refused = UpdateAdmission.check(m, devices, globalDevice);
+    private Behavior<Command> onRoundDone(DeviceActor.RoundDone m) {
+        UpdateAdmission.Refusal refused = UpdateAdmission.check(m, members.devices(), globalDevice);
         if (refused != null) {
             getContext().getLog().warn(refused.reason());
             if (refused.strike()) {
@@ -202,7 +180,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
                     advance(); // its own actor answered: the round does not wait for it
                 }
             }
-            return;
+            return this;
         }
         if (settings.spec().robustness().asynchronous() && late.arrive(m.device(), m.round(), round, m.update(), m.stats().samples())) {
             history.late(m.stats());
@@ -211,32 +189,33 @@ final class RoundCycle extends AbstractBehavior<Command> {
             if (waitingToStart >= 0 && available(waitingToStart) >= settings.spec().federation().minDevices()) {
                 startWaitingRound();
             }
-            return;
+            return this;
         }
         if (!ledger.done(m.device(), m.round(), m.stats(), m.update())) {
             getContext().getLog().info("device {}: result for round {} arrived after it closed; not used", m.device(), m.round() + 1);
-            return;
+            return this;
         }
         advance();
+        return this;
     }
 
     /** A device stopped running: the next one takes its turn, and the round closes when none runs. */
     private void advance() {
-        if (takesTurns()) {
+        if (opening.inTurns()) {
             nextTurn();
         }
         maybeClose();
     }
 
     private Behavior<Command> onTerminated(DeviceTerminated m) {
-        if (!m.ref().equals(devices.get(m.device()))) {
+        if (!members.current(m.device(), m.ref())) {
             return this; // an incarnation the device has already replaced by rejoining
         }
-        gone.add(m.device());
+        members.left(m.device());
         late.forget(m.device()); // its late work died with it
         if (ledger.gone(m.device())) {
             getContext().getLog().warn("device {} is gone; round {} goes on without it", m.device(), round);
-            if (takesTurns() && !ledger.waitingForTurn(m.device())) {
+            if (opening.inTurns() && !ledger.waitingForTurn(m.device())) {
                 nextTurn();
             }
             maybeClose();
@@ -245,20 +224,18 @@ final class RoundCycle extends AbstractBehavior<Command> {
     }
 
     private Behavior<Command> onShardReplaced(ShardReplaced m) {
-        shards.set(m.shard(), m.ref());
+        members.shardReplaced(m.shard(), m.ref());
         getContext().getLog().warn("shard {} is back from the start of round {}; its devices run the round again", m.shard(), round + 1);
         if (round < 0) {
             return this;
         }
         m.ref().tell(new ServerShard.RoundStarted(round));
         List<Integer> rewound = ledger.rewind(m.shard(), settings.shardOf());
-        for (int d : rewound) {
-            Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.Rewind(round, m.ref(), globalDevice, true));
-        }
+        rewound.forEach(d -> Wire.tell(getContext().getSystem(), members.device(d), new DeviceActor.Rewind(round, m.ref(), globalDevice, true)));
         // late devices of this shard run their own round again too (its global adapter is gone: they keep theirs)
         late.forEachBusy((d, theirs) -> {
-            if (settings.shardOf().get(d) == m.shard()) {
-                Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.Rewind(theirs, m.ref(), null, false));
+            if (members.servedBy(d, m.shard())) {
+                Wire.tell(getContext().getSystem(), members.device(d), new DeviceActor.Rewind(theirs, m.ref(), null, false));
             }
         });
         if (ledger.closing() && !ledger.hasShardReport(m.shard())) {
@@ -269,8 +246,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
     }
 
     private Behavior<Command> onRejoined(DeviceRejoined m) {
-        devices.put(m.device(), m.ref());
-        gone.remove(m.device());
+        members.rejoined(m.device(), m.ref());
         late.forget(m.device());
         getContext().watchWith(m.ref(), new DeviceTerminated(m.device(), m.ref()));
         m.ref().tell(new DeviceActor.Profile(settings.stepsPerRound().get(m.device()), Inbound.replyTo(getContext().getSelf())));
@@ -294,7 +270,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
                 if (settings.spec().robustness().asynchronous()) {
                     late.stillWorking(d, round); // it goes on; what it sends is applied when it arrives
                 } else {
-                    devices.get(d).tell(new DeviceActor.AbortRound(round));
+                    members.device(d).tell(new DeviceActor.AbortRound(round));
                 }
             }
             closeRound(true);
@@ -308,17 +284,15 @@ final class RoundCycle extends AbstractBehavior<Command> {
             progress.tell(new JobProgress.RoundClosing(round));
         }
         timers.cancel("deadline");
-        if (shards.isEmpty()) {
+        if (members.shards().isEmpty()) {
             aggregate();
             return;
         }
-        for (ActorRef<ServerShard.Command> shard : shards) {
-            shard.tell(new ServerShard.CloseRound(round, Inbound.replyTo(getContext().getSelf())));
-        }
+        members.shards().forEach(shard -> shard.tell(new ServerShard.CloseRound(round, Inbound.replyTo(getContext().getSelf()))));
     }
 
-    private Behavior<Command> onShard(ServerShard.Report report) {
-        if (report instanceof ServerShard.Closed c && c.report().round() == round && ledger.shardClosed(c, shards.size())) {
+    private Behavior<Command> onShardClosed(ServerShard.Closed c) {
+        if (c.report().round() == round && ledger.shardClosed(c, members.shards().size())) {
             aggregate();
         }
         return this;
@@ -331,59 +305,34 @@ final class RoundCycle extends AbstractBehavior<Command> {
                 getContext().getLog());
         List<WeightedUpdate> server = RoundScoring.serverReplicas(ledger);
         int done = ledger.with(RoundLedger.Status.DONE).size();
-        if (done < settings.spec().federation().minDevices()) {
+        boolean enough = done >= settings.spec().federation().minDevices();
+        if (!enough) {
             getContext().getLog().warn("round {}: {} devices finished, fewer than min-devices {}; the global adapters stay as they were",
                     round, done, settings.spec().federation().minDevices());
-            getContext().getSelf().tell(new FromAggregator(new Aggregator.Result(round, null, null, List.of("too few devices"))));
-            return;
         }
-        Wire.tell(getContext().getSystem(), settings.aggregator(), new Aggregator.Aggregate(round, device, server, Inbound.replyTo(getContext().getSelf())));
+        scorer.tell(new RoundScorer.Score(round, device, server, enough, globalDevice, globalServer));
     }
 
-    private Behavior<Command> onAggregated(Aggregator.Result m) {
+    // ---- evaluated: summed up, checkpointed when due, and on to the next round
+
+    private Behavior<Command> onScored(RoundScorer.Scored m) {
         if (m.round() != round) {
             return this;
         }
-        if (m.deviceGlobal() != null) {
-            globalDevice = m.deviceGlobal();
+        globalDevice = m.deviceGlobal();
+        globalServer = m.serverGlobal();
+        if (m.serverChanged() && ledger.shardReports().stream().mapToLong(sc -> sc.replicas().size()).sum() > 1) {
+            members.shards().forEach(shard -> shard.tell(new ServerShard.LoadAdapter(round, globalServer)));
         }
-        if (m.serverGlobal() != null) {
-            globalServer = m.serverGlobal();
-            long replicas = ledger.shardReports().stream().mapToLong(sc -> sc.replicas().size()).sum();
-            if (replicas > 1) {
-                for (ActorRef<ServerShard.Command> shard : shards) {
-                    shard.tell(new ServerShard.LoadAdapter(round, globalServer));
-                }
-            }
-        }
-        LoraAdapter dev = globalDevice;
-        LoraAdapter srv = globalServer;
-        int r = round;
-        CompletableFuture<Evaluation.Result> eval = TensorExecutor.shared().submit(() -> settings.evaluator().evaluate(dev, srv));
-        getContext().pipeToSelf(eval, (ok, err) -> new Evaluated(r, ok, err));
-        return this;
-    }
-
-    // ---- evaluating
-
-    private Behavior<Command> onEvaluated(Evaluated m) {
-        if (m.round() != round) {
-            return this;
-        }
-        if (m.error() != null) {
-            getContext().getLog().error("round {}: evaluation failed", round, m.error());
-        }
-        Evaluation.Result eval = m.result() == null ? new Evaluation.Result(Double.NaN, Double.NaN, 0) : m.result();
-        RoundSummary summary = RoundScoring.summarize(round, eval, ledger, late, quarantine, devices.keySet(), opening.planner(), getContext().getLog());
+        RoundSummary summary = RoundScoring.summarize(round, m.eval(), ledger, late, quarantine, members.devices().keySet(), opening.planner(),
+                getContext().getLog());
         history.closed(summary, ledger.stats().values(), ledger.shardReports());
         emit(new JobEvent.RoundClosed(summary));
         int roundsDone = round + 1;
         if (CheckpointCollector.due(settings.spec().checkpoint(), roundsDone, settings.spec().federation().rounds(), lastCheckpointNanos)) {
             lastCheckpointNanos = System.nanoTime();
-            Map<Integer, ActorRef<DeviceActor.Command>> here = new LinkedHashMap<>(devices);
-            here.keySet().removeAll(gone);
             collector.tell(new CheckpointCollector.Collect(new JobCheckpoint(roundsDone, globalDevice, globalServer, Map.of(), Map.of(),
-                    history.summaries(), new TreeSet<>(gone), quarantine.snapshot()), List.copyOf(shards), here));
+                    history.summaries(), members.goneDevices(), quarantine.snapshot()), List.copyOf(members.shards()), members.present()));
             return this; // the next round waits for the snapshots
         }
         return next(roundsDone);
@@ -429,17 +378,10 @@ final class RoundCycle extends AbstractBehavior<Command> {
      */
     private Behavior<Command> onCollector(CheckpointCollector.Reply reply) {
         if (reply instanceof CheckpointCollector.Gathered g) {
-            if (g.roundsDone() < settings.spec().federation().rounds()) {
-                next(g.roundsDone());
-            }
-            return this;
+            return g.roundsDone() < settings.spec().federation().rounds() ? next(g.roundsDone()) : this;
         }
         CheckpointCollector.Written w = (CheckpointCollector.Written) reply;
-        if (w.error() != null) {
-            getContext().getLog().error("checkpoint after round {} could not be written: {}; training goes on, the previous checkpoint stays",
-                    w.roundsDone(), w.error().toString());
-        } else {
-            getContext().getLog().info("checkpoint after round {} written to {}", w.roundsDone(), w.file());
+        if (w.error() == null) {
             emit(new JobEvent.Checkpointed(w.roundsDone(), w.file().toString()));
         }
         return w.roundsDone() >= settings.spec().federation().rounds() ? finish() : this;

@@ -33,6 +33,12 @@ final class RoundOpening {
         this.planner = settings.planner() != null ? settings.planner() : fallback;
     }
 
+    /** SplitLoRA (SFL with one shared server adapter): devices train against the server one after another. */
+    boolean inTurns() {
+        var spec = settings.spec();
+        return spec.mode() == io.splitfed.actors.job.TrainingMode.SFL && !spec.server().perDeviceReplicas();
+    }
+
     RoundPlanner planner() {
         return planner;
     }

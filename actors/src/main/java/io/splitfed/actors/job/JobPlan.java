@@ -1,6 +1,12 @@
 package io.splitfed.actors.job;
 
+import io.splitfed.actors.aggregator.Aggregator;
+import io.splitfed.actors.checkpoint.JobCheckpoint;
 import io.splitfed.actors.coordinator.CoordinatorSettings;
+import io.splitfed.actors.coordinator.JobEvent;
+import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.device.DeviceActor;
+import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.device.DeviceSettings;
 import io.splitfed.actors.plan.AllocationPlanner;
 import io.splitfed.actors.plan.RoundPlanner;
@@ -13,7 +19,10 @@ import io.splitfed.model.nn.SplitPoint;
 import io.splitfed.model.train.Evaluation;
 import io.splitfed.model.train.LrSchedule;
 
+import org.apache.pekko.actor.typed.ActorRef;
+
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -55,6 +64,17 @@ public final class JobPlan {
 
     public PreparedJob job() {
         return job;
+    }
+
+    /**
+     * What the coordinator runs with: this plan's spec, shard map, steps, initial adapters, evaluator
+     * and layers, with the actors and the checkpoint it works with. The one place it is built.
+     */
+    public CoordinatorSettings coordinatorSettings(Map<Integer, ActorRef<DeviceActor.Command>> devices, List<ActorRef<ServerShard.Command>> shards,
+            ActorRef<Aggregator.Command> aggregator, ActorRef<JobEvent> listener, ActorRef<JobResult> replyTo, RoundPlanner planner,
+            JobCheckpoint resume) {
+        return new CoordinatorSettings(spec(), devices, shards, shardOf(), aggregator, stepsPerRound(), initialDeviceAdapter(), initialServerAdapter(),
+                evaluator(), listener, replyTo, layers(), planner, resume);
     }
 
     public JobSpec spec() {

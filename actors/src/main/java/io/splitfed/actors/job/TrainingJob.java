@@ -5,7 +5,6 @@ import io.splitfed.actors.chaos.Faults;
 
 import io.splitfed.actors.aggregator.AggregationStrategy;
 import io.splitfed.actors.aggregator.Aggregator;
-import io.splitfed.actors.coordinator.CoordinatorSettings;
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.coordinator.RoundCoordinator;
@@ -95,9 +94,7 @@ public final class TrainingJob {
                 deviceStates.put(d, state);
                 deviceRefs.put(d, ctx.spawn(DeviceActor.create(state, Faults.device(state.conditions())), "device-" + d));
             }
-            ActorRef<RoundCoordinator.Command> coordinator = ctx.spawn(RoundCoordinator.create(new CoordinatorSettings(
-                    spec, deviceRefs, shards, plan.shardOf(), aggregator, plan.stepsPerRound(), plan.initialDeviceAdapter(),
-                    plan.initialServerAdapter(), plan.evaluator(), listener, replyTo, plan.layers(),
+            ActorRef<RoundCoordinator.Command> coordinator = ctx.spawn(RoundCoordinator.create(plan.coordinatorSettings(deviceRefs, shards, aggregator, listener, replyTo,
                     planner != null ? planner : plan.planner(true), resume)), "coordinator");
             ctx.watch(coordinator);
             coordinator.tell(RoundCoordinator.Start.INSTANCE);

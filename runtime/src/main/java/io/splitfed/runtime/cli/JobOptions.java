@@ -22,10 +22,10 @@ import java.util.Map;
  */
 public final class JobOptions {
 
-    @Option(names = "--mode", description = "splitfrozen | sfl | fedlora | centralized (default: splitfrozen)")
+    @Option(names = "--mode", description = "splitfrozen | sfl | fedlora | centralized (default: ${bundle:splitfed.job.mode})")
     String mode;
 
-    @Option(names = "--model", description = "Base model: builtin:all-minilm-l6-v2 (the default), a Hugging Face directory (GPT-2, Llama, BERT), a BERT .onnx export, or llama2.c .bin")
+    @Option(names = "--model", description = "Base model: builtin:all-minilm-l6-v2, a Hugging Face directory (GPT-2, Llama, BERT), a BERT .onnx export, or llama2.c .bin (default: ${bundle:splitfed.job.model.path})")
     Path model;
 
     @Option(names = "--tokenizer", description = "Tokenizer for --model (default: beside the model)")
@@ -37,55 +37,55 @@ public final class JobOptions {
     @Option(names = "--eval", description = "Evaluation data in the same format (default: a stratified split of --train; whole sentences for SST-2)")
     Path eval;
 
-    @Option(names = "--devices", description = "Simulated devices (default: 8)")
+    @Option(names = "--devices", description = "Simulated devices (default: ${bundle:splitfed.job.federation.devices})")
     Integer devices;
 
-    @Option(names = "--partition", description = "iid | dirichlet:ALPHA | classes:C | quantity:ALPHA (default: iid)")
+    @Option(names = "--partition", description = "iid | dirichlet:ALPHA | classes:C | quantity:ALPHA (default: ${bundle:splitfed.job.federation.partition})")
     String partition;
 
-    @Option(names = "--split-points", description = "Split point for all devices, or one per device: 1 or 1,1,2,2")
+    @Option(names = "--split-points", description = "Split point for all devices, or one per device: 1 or 1,1,2,2 (default: ${bundle:splitfed.job.federation.split-points})")
     String splitPoints;
 
-    @Option(names = "--rounds", description = "Federated rounds (default: 6)")
+    @Option(names = "--rounds", description = "Federated rounds (default: ${bundle:splitfed.job.federation.rounds})")
     Integer rounds;
 
-    @Option(names = "--epochs", description = "Passes over each device's shard over all rounds, or auto: about 500,000 tokens in all (default: auto)")
+    @Option(names = "--epochs", description = "Passes over each device's shard over all rounds, or auto: about ${bundle:splitfed.job.federation.auto-epoch-tokens} tokens in all (default: ${bundle:splitfed.job.federation.epochs})")
     String epochs;
 
-    @Option(names = "--micro-batch", description = "Samples per micro-batch (default: 32)")
+    @Option(names = "--micro-batch", description = "Samples per micro-batch (default: ${bundle:splitfed.job.training.micro-batch})")
     Integer microBatch;
 
-    @Option(names = "--window", description = "Micro-batches a device keeps in flight (default: 4)")
+    @Option(names = "--window", description = "Micro-batches a device keeps in flight (default: ${bundle:splitfed.job.pipeline.window})")
     Integer window;
 
-    @Option(names = "--lr", description = "Peak learning rate (default: 1e-3)")
+    @Option(names = "--lr", description = "Peak learning rate (default: ${bundle:splitfed.job.training.learning-rate})")
     Double lr;
 
-    @Option(names = "--rank", description = "LoRA rank (default: 8)")
+    @Option(names = "--rank", description = "LoRA rank (default: ${bundle:splitfed.job.training.lora.rank})")
     Integer rank;
 
-    @Option(names = "--alpha", description = "LoRA alpha (default: 16)")
+    @Option(names = "--alpha", description = "LoRA alpha (default: ${bundle:splitfed.job.training.lora.alpha})")
     Double alpha;
 
-    @Option(names = "--targets", description = "LoRA targets: q,k,v,o,mlp or all (default: all)")
+    @Option(names = "--targets", description = "LoRA targets: q,k,v,o,mlp or all (default: ${bundle:splitfed.job.training.lora.targets})")
     String targets;
 
-    @Option(names = "--train-limit", description = "Training examples used, stratified; 0 = all (default: 0)")
+    @Option(names = "--train-limit", description = "Training examples used, stratified; 0 = all (default: ${bundle:splitfed.job.data.train-limit})")
     Integer trainLimit;
 
-    @Option(names = "--eval-limit", description = "Evaluation examples used, stratified; 0 = all (default: 2000)")
+    @Option(names = "--eval-limit", description = "Evaluation examples used, stratified; 0 = all (default: ${bundle:splitfed.job.data.eval-limit})")
     Integer evalLimit;
 
-    @Option(names = "--max-length", description = "Tokens per text after truncation (default: 64; pairs: splitfed.job.data.pair-max-length, 128)")
+    @Option(names = "--max-length", description = "Tokens per text after truncation (default: ${bundle:splitfed.job.data.max-length}; pairs: splitfed.job.data.pair-max-length, ${bundle:splitfed.job.data.pair-max-length})")
     Integer maxLength;
 
-    @Option(names = "--aggregation", description = "fedavg | ffa (default: fedavg)")
+    @Option(names = "--aggregation", description = "fedavg | ffa | median | trimmed-mean:F (default: ${bundle:splitfed.job.federation.aggregation})")
     String aggregation;
 
     @Option(names = "--no-activation-cache", description = "SplitFrozen: recompute device activations every epoch")
     boolean noCache;
 
-    @Option(names = "--seed", description = "Seed for data, partitions and initialisation (default: 42)")
+    @Option(names = "--seed", description = "Seed for data, partitions and initialisation (default: ${bundle:splitfed.job.seed})")
     Long seed;
 
     @Option(names = "--checkpoint-dir", description = "Write a checkpoint into this directory after every round")
@@ -94,7 +94,7 @@ public final class JobOptions {
     @Option(names = "--resume", description = "Go on from the newest checkpoint in this directory (and keep checkpointing there)")
     Path resume;
 
-    @Option(names = "--planner", description = "static | sflllm | sflam: how each round's split points, bits and link rates are chosen (default: static)")
+    @Option(names = "--planner", description = "static | sflllm | sflam: how each round's split points, bits and link rates are chosen (default: ${bundle:splitfed.job.planning.policy})")
     String planner;
 
     @Option(names = "--config", description = "A HOCON file of overrides (same keys as reference.conf)")

@@ -66,6 +66,19 @@ class TrainCommandTest {
     }
 
     @Test
+    void theHelpStatesTheDefaultsTheConfigHas() {
+        CliRun r = CliRun.of("train", "--help");
+        assertThat(r.exit).isZero();
+        var job = io.splitfed.actors.job.JobConfig.load(com.typesafe.config.ConfigFactory.empty()).getConfig("splitfed.job");
+        String help = r.out.replaceAll("\\s+", " ");
+        assertThat(help).contains("Simulated devices (default: " + job.getInt("federation.devices") + ")")
+                .contains("Micro-batches a device keeps in flight (default: " + job.getInt("pipeline.window") + ")")
+                .contains("(default: " + job.getString("federation.aggregation") + ")")
+                .contains("fedavg | ffa | median | trimmed-mean:F")
+                .doesNotContain("${bundle:");
+    }
+
+    @Test
     void aBadDataFileIsNamedWithItsLine() throws Exception {
         Path bad = tmp.resolve("bad.tsv");
         Files.writeString(bad, "sentence\tlabel\nfine\t1\nbroken row without label\n");

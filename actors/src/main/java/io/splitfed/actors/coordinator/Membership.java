@@ -1,0 +1,87 @@
+package io.splitfed.actors.coordinator;
+
+import io.splitfed.actors.device.DeviceActor;
+import io.splitfed.actors.server.ServerShard;
+
+import org.apache.pekko.actor.typed.ActorRef;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Who is in the job and where: each device's current actor (a rejoin replaces it), the devices that
+ * have gone, and each shard's current worker (a replaced shard's new one).
+ */
+final class Membership {
+
+    private final Map<Integer, ActorRef<DeviceActor.Command>> devices;
+    private final List<ActorRef<ServerShard.Command>> shards;
+    private final Map<Integer, Integer> shardOf;
+    private final Set<Integer> gone = new TreeSet<>();
+
+    Membership(CoordinatorSettings settings, Collection<Integer> goneBefore) {
+        this.devices = new LinkedHashMap<>(settings.devices());
+        this.shards = new ArrayList<>(settings.shards());
+        this.shardOf = settings.shardOf();
+        gone.addAll(goneBefore);
+    }
+
+    Map<Integer, ActorRef<DeviceActor.Command>> devices() {
+        return devices;
+    }
+
+    ActorRef<DeviceActor.Command> device(int d) {
+        return devices.get(d);
+    }
+
+    List<ActorRef<ServerShard.Command>> shards() {
+        return shards;
+    }
+
+    /** The worker that serves {@code device}; null when the job has no server shards. */
+    ActorRef<ServerShard.Command> shardFor(int device) {
+        return shards.isEmpty() ? null : shards.get(shardOf.get(device));
+    }
+
+    boolean servedBy(int device, int shard) {
+        return shardOf.get(device) == shard;
+    }
+
+    /** Whether {@code ref} is {@code device}'s current actor (not an incarnation a rejoin replaced). */
+    boolean current(int device, ActorRef<DeviceActor.Command> ref) {
+        return ref.equals(devices.get(device));
+    }
+
+    boolean gone(int device) {
+        return gone.contains(device);
+    }
+
+    void left(int device) {
+        gone.add(device);
+    }
+
+    void rejoined(int device, ActorRef<DeviceActor.Command> ref) {
+        devices.put(device, ref);
+        gone.remove(device);
+    }
+
+    void shardReplaced(int shard, ActorRef<ServerShard.Command> ref) {
+        shards.set(shard, ref);
+    }
+
+    Set<Integer> goneDevices() {
+        return new TreeSet<>(gone);
+    }
+
+    /** The devices still here, with their actors. */
+    Map<Integer, ActorRef<DeviceActor.Command>> present() {
+        Map<Integer, ActorRef<DeviceActor.Command>> here = new LinkedHashMap<>(devices);
+        here.keySet().removeAll(gone);
+        return here;
+    }
+}
