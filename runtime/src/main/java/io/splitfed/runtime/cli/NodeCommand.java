@@ -44,6 +44,9 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--node-devices", description = "Device role: the devices this host runs, 0,1 or 0-3 (--devices is the job's device count)")
     String devices;
 
+    @Option(names = "--insecure", description = "Listen on a non-loopback address without TLS (on a network you trust)")
+    boolean insecure;
+
     @Mixin
     JobOptions job;
 
@@ -79,6 +82,7 @@ public final class NodeCommand implements Callable<Integer> {
         c = set(c, "port", port);
         c = set(c, "seed-nodes", seedNodes);
         c = set(c, "devices", devices);
+        c = set(c, "insecure", insecure ? Boolean.TRUE : null);
         return c;
     }
 

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "splitfed 0.1.0",
         description = "Split federated fine-tuning of LLMs on Apache Pekko and DJL.",
-        subcommands = {TrainCommand.class, EvaluateCommand.class, NodeCommand.class, OptimizeCommand.class, ExperimentCommand.class, GenerateCommand.class, BenchCommand.class, ChurnCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvaluateCommand.class, NodeCommand.class, OptimizeCommand.class, ExperimentCommand.class, GenerateCommand.class, BenchCommand.class, ChurnCommand.class, CertsCommand.class, CommandLine.HelpCommand.class})
 public final class SplitfedCommand implements Runnable {
 
     @CommandLine.Spec
@@ -38,6 +38,7 @@ public final class SplitfedCommand implements Runnable {
      */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SplitfedCommand());
+        cl.setResourceBundle(ConfigDefaults.bundle()); // the flags' help states the config's defaults
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             Throwable e = unwrap(ex);
             Object root = cmd.getCommandSpec().root().userObject();

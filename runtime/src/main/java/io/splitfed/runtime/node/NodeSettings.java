@@ -10,6 +10,7 @@ import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,6 +76,23 @@ public record NodeSettings(Set<String> roles, String host, int port, List<String
                 throw new UserError("splitfed.node.devices names device " + d + " but splitfed.job.federation.devices = " + jobDevices + " (devices 0.." + (jobDevices - 1) + ")");
             }
         }
+        String host = string(n, "host");
+        String transport = config.hasPath("pekko.remote.artery.transport") ? config.getString("pekko.remote.artery.transport") : "tcp";
+        Config tls = n.getConfig("tls");
+        boolean stores = !tls.getString("key-store").isEmpty();
+        if (stores) {
+            for (String k : List.of("key-store", "trust-store")) {
+                Path p = Path.of(tls.getString(k));
+                if (tls.getString(k).isEmpty() || !Files.isRegularFile(p)) {
+                    throw new UserError("splitfed.node.tls." + k + " = '" + tls.getString(k) + "': expected the PKCS#12 file `splitfed certs` made"
+                            + " (SPLITFED_" + k.replace("-", "").toUpperCase(Locale.ROOT) + ")");
+                }
+            }
+        }
+        if (!stores && !"tls-tcp".equals(transport) && !loopback(host) && !n.getBoolean("insecure")) {
+            throw new UserError("splitfed.node.host = " + host + " is reachable from other machines, and the node has no TLS: include "
+                    + "cluster-config/tls.conf with the stores `splitfed certs` makes, or pass --insecure (splitfed.node.insecure = on) on a network you trust");
+        }
         int metricsPort = integer(n, "metrics-port");
         if (metricsPort < -1 || metricsPort > 65535) {
             throw new UserError("splitfed.node.metrics-port = " + metricsPort + ": expected -1 (off), 0 (a free port) or a TCP port up to 65535");
@@ -96,7 +114,35 @@ public record NodeSettings(Set<String> roles, String host, int port, List<String
         sb.append(String.join(", ", roles.stream().map(r -> "\"" + r + "\"").toList())).append("]\n");
         sb.append("pekko.cluster.seed-nodes = [");
         sb.append(String.join(", ", seedNodes.stream().map(s -> "\"" + s + "\"").toList())).append("]\n");
+        Config tls = config.getConfig("splitfed.node.tls");
+        if (!tls.getString("key-store").isEmpty()) {
+            // the stores `splitfed certs` made: TLS 1.3 with mutual authentication, as cluster-config/tls.conf
+            String e = "pekko.remote.artery.ssl.config-ssl-engine.";
+            Config ssl = ConfigFactory.parseMap(java.util.Map.of(
+                    "pekko.remote.artery.transport", "tls-tcp",
+                    e + "key-store", tls.getString("key-store"),
+                    e + "key-store-password", tls.getString("key-store-password"),
+                    e + "key-password", tls.getString("key-store-password"),
+                    e + "trust-store", tls.getString("trust-store"),
+                    e + "trust-store-password", tls.getString("trust-store-password"),
+                    e + "protocol", "TLSv1.3",
+                    e + "enabled-algorithms", List.of("TLS_AES_256_GCM_SHA384"),
+                    e + "require-mutual-authentication", true));
+            return ConfigFactory.parseString(sb.toString()).withFallback(ssl).withFallback(config);
+        }
         return ConfigFactory.parseString(sb.toString()).withFallback(config);
+    }
+
+    /** Whether {@code host} names this machine only: localhost or a loopback address. */
+    static boolean loopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        try {
+            return host.matches("[0-9.]+|.*:.*") && java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     static List<Integer> devices(String spec) {

@@ -47,6 +47,32 @@ class NodeCommandTest {
     }
 
     @Test
+    void aNodeReachableFromOtherMachinesRefusesToStartWithoutTls() {
+        CliRun r = CliRun.of(args("node", "--role", "server", "--host", "10.1.2.3"));
+        assertThat(r.exit).as(r.err).isEqualTo(2);
+        assertThat(r.err.strip().lines()).hasSize(1);
+        assertThat(r.err).contains("splitfed.node.host = 10.1.2.3").contains("no TLS").contains("splitfed certs").contains("--insecure");
+        assertThat(CliRun.config(args("node", "--role", "server", "--host", "10.1.2.3", "--insecure")).getBoolean("splitfed.node.insecure"))
+                .as("--insecure lets the operator say so").isTrue();
+    }
+
+    @Test
+    void aNodeWithTheStoresOfSplitfedCertsTalksTlsOnly(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path pki = tmp.resolve("pki");
+        assertThat(CliRun.of("certs", "--out", pki.toString(), "--nodes", "gpu-1").exit).isZero();
+        Config config = CliRun.config(args("node", "--role", "server", "--host", "10.1.2.3",
+                "--set", "splitfed.node.tls.key-store=" + pki.resolve("gpu-1.p12"), "--set", "splitfed.node.tls.trust-store=" + pki.resolve("truststore.p12")));
+        Config pekko = io.splitfed.runtime.node.NodeSettings.from(config).pekkoConfig(config);
+        assertThat(pekko.getString("pekko.remote.artery.transport")).isEqualTo("tls-tcp");
+        assertThat(pekko.getBoolean("pekko.remote.artery.ssl.config-ssl-engine.require-mutual-authentication")).isTrue();
+        assertThat(pekko.getString("pekko.remote.artery.ssl.config-ssl-engine.key-store")).isEqualTo(pki.resolve("gpu-1.p12").toString());
+
+        CliRun missing = CliRun.of(args("node", "--role", "server", "--host", "10.1.2.3", "--set", "splitfed.node.tls.key-store=" + tmp.resolve("none.p12")));
+        assertThat(missing.exit).isEqualTo(2);
+        assertThat(missing.err).contains("splitfed.node.tls.key-store = '" + tmp.resolve("none.p12") + "'").contains("splitfed certs");
+    }
+
+    @Test
     void aBadSeedAddressIsNamed() {
         CliRun r = CliRun.of(args("node", "--role", "server", "--seed-nodes", "10.0.0.1:25520"));
         assertThat(r.exit).isEqualTo(2);
