@@ -10,6 +10,7 @@ import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.job.JobPlan;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.server.ShardStore;
+import io.splitfed.actors.wire.Inbound;
 import io.splitfed.actors.wire.Wire;
 
 import org.apache.pekko.actor.typed.ActorRef;
@@ -83,6 +84,8 @@ public final class JobHost {
                             ctx.getLog().info("all {} devices registered; starting the job", devices.size());
                             coordinator.add(ctx.spawn(RoundCoordinator.create(plan.coordinatorSettings(devices, shards, aggregator, listener, replyTo,
                                     plan.planner(false), resume)), "coordinator"));
+                            // a shard whose node died starts again from its round's start: the coordinator rewinds its devices
+                            store.tell(new ShardStore.Watch(Inbound.replyTo(coordinator.get(0))));
                             coordinator.get(0).tell(RoundCoordinator.Start.INSTANCE);
                         } else {
                             ctx.getLog().info("device {} registered from {} ({} of {})", m.device(), m.node(), devices.size(), plan.job().devices());

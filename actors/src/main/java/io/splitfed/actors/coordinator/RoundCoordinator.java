@@ -2,6 +2,7 @@ package io.splitfed.actors.coordinator;
 
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.server.ShardStore;
 import io.splitfed.actors.wire.Inbound;
 import io.splitfed.actors.wire.WireMessage;
 
@@ -46,6 +47,10 @@ public final class RoundCoordinator {
 
     record Scored(RoundScorer.Scored scored) implements Internal {}
 
+    record ShardLost(ShardStore.Lost lost) implements Internal {}
+
+    record CloseDue(int round) implements Internal {}
+
     record FromCollector(CheckpointCollector.Reply reply) implements Internal {}
 
     record DeviceTerminated(int device, ActorRef<DeviceActor.Command> ref) implements Internal {}
@@ -62,6 +67,7 @@ public final class RoundCoordinator {
     public static Behavior<Command> create(CoordinatorSettings settings) {
         return Inbound.receiving(Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(STASH, stash ->
                         new Profiling(ctx, timers, stash, settings)))),
-                Inbound.adapt(DeviceActor.Report.class, FromDevice::new), Inbound.adapt(ServerShard.Report.class, FromShard::new));
+                Inbound.adapt(DeviceActor.Report.class, FromDevice::new), Inbound.adapt(ServerShard.Report.class, FromShard::new),
+                Inbound.adapt(ShardStore.Lost.class, ShardLost::new));
     }
 }

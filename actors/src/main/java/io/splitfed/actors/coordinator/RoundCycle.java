@@ -1,6 +1,5 @@
 package io.splitfed.actors.coordinator;
 
-import io.splitfed.actors.aggregator.WeightedUpdate;
 import io.splitfed.actors.checkpoint.JobCheckpoint;
 import io.splitfed.actors.coordinator.RoundCoordinator.Command;
 import io.splitfed.actors.coordinator.RoundCoordinator.Deadline;
@@ -10,7 +9,10 @@ import io.splitfed.actors.coordinator.RoundCoordinator.Scored;
 import io.splitfed.actors.coordinator.RoundCoordinator.FromCollector;
 import io.splitfed.actors.coordinator.RoundCoordinator.FromDevice;
 import io.splitfed.actors.coordinator.RoundCoordinator.FromShard;
+import io.splitfed.actors.coordinator.RoundCoordinator.CloseDue;
+import io.splitfed.actors.coordinator.RoundCoordinator.ShardLost;
 import io.splitfed.actors.coordinator.RoundCoordinator.ShardReplaced;
+import io.splitfed.actors.server.ShardStore;
 import io.splitfed.actors.coordinator.RoundCoordinator.WaitOver;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.metrics.RoundSummary;
@@ -57,6 +59,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
     private final int firstRound;
     private final Quarantine quarantine;
     private final RoundLedger ledger = new RoundLedger();
+    private final java.time.Duration closeTimeout;
     private final LateWork late = new LateWork();
     private LoraAdapter globalDevice;
     private LoraAdapter globalServer;
@@ -80,6 +83,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
         this.members = new Membership(settings, resume != null ? resume.gone() : Set.of());
         this.quarantine = new Quarantine(settings.spec().robustness(), context.getLog(), resume != null ? resume.quarantined() : Map.of());
         this.opening = new RoundOpening(settings, context.getLog());
+        this.closeTimeout = context.getSystem().settings().config().getDuration("splitfed.coordinator.close-timeout");
         this.scorer = context.spawn(RoundScorer.create(settings.aggregator(), settings.evaluator(),
                 context.messageAdapter(RoundScorer.Scored.class, Scored::new)), "scorer");
         this.collector = context.spawn(CheckpointCollector.create(settings.spec().checkpoint(), resume != null ? resume.devices() : Map.of(),
@@ -101,15 +105,20 @@ final class RoundCycle extends AbstractBehavior<Command> {
                 .onMessage(FromShard.class, m -> m.report() instanceof ServerShard.Closed, m -> onShardClosed((ServerShard.Closed) m.report()))
                 .onMessage(Scored.class, m -> onScored(m.scored()))
                 .onMessage(FromCollector.class, m -> onCollector(m.reply()))
-                .onMessage(WaitOver.class, m -> {
-                    if (m.round() == waitingToStart) {
-                        startWaitingRound(); // with whoever is free
-                    }
-                    return this;
-                })
+                .onMessage(WaitOver.class, m -> m.round() == waitingToStart, m -> startWaitingRound()) // with whoever is free
                 .onMessage(DeviceTerminated.class, this::onTerminated)
                 .onMessage(DeviceRejoined.class, this::onRejoined)
                 .onMessage(ShardReplaced.class, this::onShardReplaced)
+                .onMessage(ShardLost.class, m -> onShardLost(m.lost()))
+                .onMessage(CloseDue.class, m -> {
+                    List<Integer> silent = ledger.shardsSilent(members.shards().size());
+                    if (m.round() == round && ledger.closing() && !silent.isEmpty()) {
+                        getContext().getLog().warn("round {}: shards {} did not report within {}; the round closes without their work", round + 1,
+                                silent, closeTimeout);
+                        aggregate();
+                    }
+                    return this;
+                })
                 .onMessage(Deadline.class, this::onDeadline)
                 .build();
     }
@@ -223,24 +232,22 @@ final class RoundCycle extends AbstractBehavior<Command> {
         return this;
     }
 
+    /** A shard's node died and the shard started again from its round's start, on another node, behind the same route. */
+    private Behavior<Command> onShardLost(ShardStore.Lost lost) {
+        ActorRef<ServerShard.Command> ref = members.shards().get(lost.shard());
+        if (lost.round() < round && globalServer != null) {
+            ref.tell(new ServerShard.LoadAdapter(round, globalServer)); // the rounds since, as aggregated
+        }
+        return onShardReplaced(new ShardReplaced(lost.shard(), ref));
+    }
+
     private Behavior<Command> onShardReplaced(ShardReplaced m) {
         members.shardReplaced(m.shard(), m.ref());
-        getContext().getLog().warn("shard {} is back from the start of round {}; its devices run the round again", m.shard(), round + 1);
         if (round < 0) {
             return this;
         }
-        m.ref().tell(new ServerShard.RoundStarted(round));
-        List<Integer> rewound = ledger.rewind(m.shard(), settings.shardOf());
-        rewound.forEach(d -> Wire.tell(getContext().getSystem(), members.device(d), new DeviceActor.Rewind(round, m.ref(), globalDevice, true)));
-        // late devices of this shard run their own round again too (its global adapter is gone: they keep theirs)
-        late.forEachBusy((d, theirs) -> {
-            if (members.servedBy(d, m.shard())) {
-                Wire.tell(getContext().getSystem(), members.device(d), new DeviceActor.Rewind(theirs, m.ref(), null, false));
-            }
-        });
-        if (ledger.closing() && !ledger.hasShardReport(m.shard())) {
-            m.ref().tell(new ServerShard.CloseRound(round, Inbound.replyTo(getContext().getSelf())));
-        }
+        List<Integer> rewound = ShardRecovery.rewind(getContext().getSystem(), round, m.shard(), m.ref(), ledger, late, members, settings.shardOf(),
+                globalDevice, Inbound.replyTo(getContext().getSelf()));
         emit(new JobEvent.ShardReplaced(m.shard(), round, rewound));
         return this;
     }
@@ -289,6 +296,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
             return;
         }
         members.shards().forEach(shard -> shard.tell(new ServerShard.CloseRound(round, Inbound.replyTo(getContext().getSelf()))));
+        timers.startSingleTimer("close", new CloseDue(round), closeTimeout); // no round outlives its deadline by more
     }
 
     private Behavior<Command> onShardClosed(ServerShard.Closed c) {
@@ -301,16 +309,11 @@ final class RoundCycle extends AbstractBehavior<Command> {
     // ---- aggregating
 
     private void aggregate() {
-        List<WeightedUpdate> device = RoundScoring.deviceUpdates(round, ledger, late, quarantine, globalDevice, settings.spec().robustness(),
-                getContext().getLog());
-        List<WeightedUpdate> server = RoundScoring.serverReplicas(ledger);
-        int done = ledger.with(RoundLedger.Status.DONE).size();
-        boolean enough = done >= settings.spec().federation().minDevices();
-        if (!enough) {
-            getContext().getLog().warn("round {}: {} devices finished, fewer than min-devices {}; the global adapters stay as they were",
-                    round, done, settings.spec().federation().minDevices());
+        if (!ledger.startAggregating()) {
+            return;
         }
-        scorer.tell(new RoundScorer.Score(round, device, server, enough, globalDevice, globalServer));
+        timers.cancel("close");
+        scorer.tell(RoundScoring.score(round, ledger, late, quarantine, globalDevice, globalServer, settings.spec(), getContext().getLog()));
     }
 
     // ---- evaluated: summed up, checkpointed when due, and on to the next round
@@ -356,11 +359,12 @@ final class RoundCycle extends AbstractBehavior<Command> {
         return finish();
     }
 
-    private void startWaitingRound() {
+    private Behavior<Command> startWaitingRound() {
         int r = waitingToStart;
         waitingToStart = -1;
         timers.cancel("wait");
         startRound(r);
+        return this;
     }
 
     private Behavior<Command> finish() {

@@ -35,6 +35,7 @@ final class RoundLedger {
     private long microBatches;
     private boolean closing;
     private boolean closedByDeadline;
+    private boolean aggregating;
     private long startNanos;
     private double trainSeconds = Double.NaN;
 
@@ -52,6 +53,7 @@ final class RoundLedger {
         microBatches = steps.values().stream().mapToLong(Integer::longValue).sum();
         closing = false;
         closedByDeadline = false;
+        aggregating = false;
         startNanos = System.nanoTime();
         trainSeconds = Double.NaN;
         for (int d : sampled) {
@@ -180,6 +182,24 @@ final class RoundLedger {
         closing = true;
         closedByDeadline = byDeadline;
         trainSeconds = (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    /** The round goes to aggregation: true the first time only (every report in, or the close timeout). */
+    boolean startAggregating() {
+        boolean first = !aggregating;
+        aggregating = true;
+        return first;
+    }
+
+    /** The shards that have not reported the closing round, of {@code shards}. */
+    List<Integer> shardsSilent(int shards) {
+        List<Integer> out = new ArrayList<>();
+        for (int s = 0; s < shards; s++) {
+            if (!shardsClosed.containsKey(s)) {
+                out.add(s);
+            }
+        }
+        return out;
     }
 
     /** A shard's report of the open round; true once {@code shards} have reported. */

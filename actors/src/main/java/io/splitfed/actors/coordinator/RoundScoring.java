@@ -37,6 +37,22 @@ final class RoundScoring {
         return device;
     }
 
+    /**
+     * What the scorer gets for a closed round: its updates, and whether enough devices finished
+     * ({@code min-devices}) for them to be aggregated at all (if not, the globals stay, and it is logged).
+     */
+    static RoundScorer.Score score(int round, RoundLedger ledger, LateWork late, Quarantine quarantine, LoraAdapter globalDevice,
+            LoraAdapter globalServer, JobSpec spec, Logger log) {
+        List<WeightedUpdate> device = deviceUpdates(round, ledger, late, quarantine, globalDevice, spec.robustness(), log);
+        int done = ledger.with(RoundLedger.Status.DONE).size();
+        boolean enough = done >= spec.federation().minDevices();
+        if (!enough) {
+            log.warn("round {}: {} devices finished, fewer than min-devices {}; the global adapters stay as they were", round, done,
+                    spec.federation().minDevices());
+        }
+        return new RoundScorer.Score(round, device, serverReplicas(ledger), enough, globalDevice, globalServer);
+    }
+
     /** Every shard's adapter replicas, weighted by the samples each trained. */
     static List<WeightedUpdate> serverReplicas(RoundLedger ledger) {
         List<WeightedUpdate> server = new ArrayList<>();

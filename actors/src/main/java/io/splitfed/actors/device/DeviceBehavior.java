@@ -96,6 +96,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         dropInFlight();
         state.apply(m.plan(), getContext().getLog());
         state.roundStart = state.data.cursor();
+        state.roundFirstSeq = state.nextSeq;
         state.resetRound(m.round(), m.steps());
         state.shard = state.route != null ? state.route : m.shard();
         state.coordinator = m.coordinator();

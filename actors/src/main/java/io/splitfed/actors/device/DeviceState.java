@@ -58,6 +58,12 @@ public final class DeviceState {
     final DeviceConditions conditions = new DeviceConditions();
     /** Where the current round began in the data, to run it again if its shard loses it. */
     DeviceData.Cursor roundStart;
+    /**
+     * The round's first sequence number. A rewound round sends the same micro-batches under the same
+     * numbers, so a worker that already trained one (a message that reached the shard's new
+     * incarnation before the rewind) answers it again instead of training its rows twice.
+     */
+    long roundFirstSeq;
 
     int round = -1;
     boolean active;

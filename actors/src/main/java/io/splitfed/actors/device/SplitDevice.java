@@ -93,6 +93,7 @@ final class SplitDevice extends DeviceBehavior {
         dropInFlight();
         if (state.roundStart != null) {
             state.data.restore(state.roundStart);
+            state.nextSeq = state.roundFirstSeq;
         }
         state.resetRound(m.round(), state.steps);
         state.shard = state.route != null ? state.route : m.shard();

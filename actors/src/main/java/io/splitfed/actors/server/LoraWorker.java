@@ -116,6 +116,12 @@ final class LoraWorker extends AbstractBehavior<Command> {
         state.resetRound(m.round());
         state.accepting = true;
         state.boundary = state.snapshot(); // what a restart after losing this shard's node goes on from
+        if (state.store != null) {
+            // kept off this node: a shard whose node dies goes on from its round's start, on another node
+            var store = state.store;
+            var system = getContext().getSystem();
+            state.boundary.thenAccept(s -> Wire.tell(system, store, new ShardStore.Boundary(s)));
+        }
         List<Forward> early = new ArrayList<>(state.early);
         state.early.clear();
         for (Forward f : early) {

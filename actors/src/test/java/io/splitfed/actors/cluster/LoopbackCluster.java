@@ -63,7 +63,12 @@ final class LoopbackCluster implements AutoCloseable {
 
     /** Starts a node with {@code roles}, hosting {@code devices}; the first node started is the seed. */
     ActorSystem<Void> start(List<String> roles, List<Integer> devices, int port) throws Exception {
-        Config config = nodeConfig(port, seedPort, roles, job);
+        return start(roles, devices, port, ConfigFactory.empty());
+    }
+
+    /** As above, with {@code extra} over the node's config (a node to crash: no coordinated shutdown on terminate). */
+    ActorSystem<Void> start(List<String> roles, List<Integer> devices, int port, Config extra) throws Exception {
+        Config config = extra.withFallback(nodeConfig(port, seedPort, roles, job));
         JobPlan plan = new JobPlan(TestJobs.prepare(config));
         CompletableFuture<SplitfedNode.Status> status = new CompletableFuture<>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
