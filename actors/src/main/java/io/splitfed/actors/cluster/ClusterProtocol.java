@@ -1,8 +1,10 @@
 package io.splitfed.actors.cluster;
 
+import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.wire.WireMessage;
 
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /** How nodes join a job: device and server hosts register with the job host (a cluster singleton). */
@@ -22,4 +24,10 @@ public sealed interface ClusterProtocol extends WireMessage {
 
     /** The node's job settings disagree with the job host's: {@code reason} names the setting. */
     record Refused(String reason) implements Registration {}
+
+    /** The job finished: the job host tells every node it accepted, before it leaves. */
+    record Finished() implements Registration {}
+
+    /** The coordinator's result, on the job host (never crosses nodes). */
+    record JobDone(JobResult result) implements ClusterProtocol, NoSerializationVerificationNeeded {}
 }

@@ -50,6 +50,7 @@ public final class JobHost {
             }
             Map<Integer, ActorRef<DeviceActor.Command>> devices = new TreeMap<>();
             List<ActorRef<RoundCoordinator.Command>> coordinator = new ArrayList<>(1);
+            List<ActorRef<ClusterProtocol.Registration>> registrants = new ArrayList<>();
             String self = ctx.getSystem().address().toString();
             return Behaviors.receive(ClusterProtocol.class)
                     .onMessage(ClusterProtocol.RegisterServer.class, m -> {
@@ -59,6 +60,7 @@ public final class JobHost {
                             m.replyTo().tell(new ClusterProtocol.Refused(String.join("; ", diff)));
                         } else {
                             m.replyTo().tell(new ClusterProtocol.Accepted(self));
+                            registrants.add(m.replyTo());
                         }
                         return Behaviors.same();
                     })
@@ -76,13 +78,15 @@ public final class JobHost {
                         boolean again = devices.containsKey(m.device());
                         devices.put(m.device(), m.ref());
                         m.replyTo().tell(new ClusterProtocol.Accepted(self));
+                        registrants.add(m.replyTo());
                         if (!coordinator.isEmpty()) {
                             if (again) {
                                 coordinator.get(0).tell(new RoundCoordinator.DeviceRejoined(m.device(), m.ref()));
                             }
                         } else if (devices.size() == plan.job().devices()) {
                             ctx.getLog().info("all {} devices registered; starting the job", devices.size());
-                            coordinator.add(ctx.spawn(RoundCoordinator.create(plan.coordinatorSettings(devices, shards, aggregator, listener, replyTo,
+                            coordinator.add(ctx.spawn(RoundCoordinator.create(plan.coordinatorSettings(devices, shards, aggregator, listener,
+                                    ctx.messageAdapter(JobResult.class, ClusterProtocol.JobDone::new),
                                     plan.planner(false), resume)), "coordinator"));
                             // a shard whose node died starts again from its round's start: the coordinator rewinds its devices
                             store.tell(new ShardStore.Watch(Inbound.replyTo(coordinator.get(0))));
@@ -90,6 +94,12 @@ public final class JobHost {
                         } else {
                             ctx.getLog().info("device {} registered from {} ({} of {})", m.device(), m.node(), devices.size(), plan.job().devices());
                         }
+                        return Behaviors.same();
+                    })
+                    .onMessage(ClusterProtocol.JobDone.class, m -> {
+                        // every node learns that the job finished, so that it ends with success (not as one that lost its job host)
+                        registrants.forEach(r -> r.tell(new ClusterProtocol.Finished()));
+                        replyTo.tell(m.result());
                         return Behaviors.same();
                     })
                     .build();

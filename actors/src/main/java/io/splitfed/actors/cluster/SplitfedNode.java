@@ -82,6 +82,9 @@ public final class SplitfedNode {
         record Ready(Set<String> roles, List<Integer> devices, String jobHost) implements Status {}
 
         record Failed(String reason) implements Status {}
+
+        /** The job host said the job finished. */
+        record Finished() implements Status {}
     }
 
     /** Internal: registration answers and the timeout; never leave the node. */
@@ -151,13 +154,26 @@ public final class SplitfedNode {
                     }
                     if (waiting == 1) {
                         ready(node, roles, ((ClusterProtocol.Accepted) a.registration()).jobHost());
-                        return Behaviors.ignore();
+                        return registered(node);
                     }
                     return registering(ctx, node, roles, waiting - 1);
                 })
                 .onMessageEquals(RegistrationTimeout.INSTANCE, () -> fail(ctx, node, "no job host answered within "
                         + node.registrationTimeout().toSeconds() + " s: is a node with role aggregator up and in the cluster, "
                         + "and do pekko.cluster.seed-nodes (splitfed.cluster.seed-nodes) point at it?"))
+                .build();
+    }
+
+    /** Registered: waits for the job host to say that the job finished. */
+    private static Behavior<Command> registered(Node node) {
+        return Behaviors.receive(Command.class)
+                .onMessage(Answer.class, a -> {
+                    if (a.registration() instanceof ClusterProtocol.Finished && node.status() != null) {
+                        node.status().tell(new Status.Finished());
+                    }
+                    return Behaviors.same();
+                })
+                .onAnyMessage(m -> Behaviors.same())
                 .build();
     }
 

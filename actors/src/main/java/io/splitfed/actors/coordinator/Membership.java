@@ -4,6 +4,9 @@ import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.server.ServerShard;
 
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -12,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.StreamSupport;
 
 /**
  * Who is in the job and where: each device's current actor (a rejoin replaces it), the devices that
@@ -76,6 +80,24 @@ final class Membership {
 
     Set<Integer> goneDevices() {
         return new TreeSet<>(gone);
+    }
+
+    /**
+     * Whether {@code ref} lives on a cluster node that is joining or up now (false outside a cluster,
+     * and for local actors). Pekko's remote watch remembers an address the cluster removed: a device
+     * that comes back at the address of its crashed node is reported Terminated at once, although
+     * its node is in the cluster. Such a Terminated is ignored.
+     */
+    static boolean nodeUp(ActorSystem<?> system, ActorRef<?> ref) {
+        String provider = system.settings().config().getString("pekko.actor.provider");
+        var address = ref.path().address();
+        if (!(provider.equals("cluster") || provider.endsWith("ClusterActorRefProvider")) || !address.hasGlobalScope()
+                || address.equals(system.address())) {
+            return false;
+        }
+        return StreamSupport.stream(Cluster.get(system).state().getMembers().spliterator(), false)
+                .anyMatch(m -> m.address().equals(address)
+                        && (m.status() == MemberStatus.up() || m.status() == MemberStatus.joining() || m.status() == MemberStatus.weaklyUp()));
     }
 
     /** The devices still here, with their actors. */

@@ -100,6 +100,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
                 .onMessage(FromDevice.class, m -> m.report() instanceof DeviceActor.Profiled, m -> {
                     DeviceProfile p = ((DeviceActor.Profiled) m.report()).profile(); // a device that rejoined
                     profiles.put(p.device(), p);
+                    getContext().watchWith(members.device(p.device()), new DeviceTerminated(p.device(), members.device(p.device())));
                     return this;
                 })
                 .onMessage(FromShard.class, m -> m.report() instanceof ServerShard.Closed, m -> onShardClosed((ServerShard.Closed) m.report()))
@@ -217,8 +218,8 @@ final class RoundCycle extends AbstractBehavior<Command> {
     }
 
     private Behavior<Command> onTerminated(DeviceTerminated m) {
-        if (!members.current(m.device(), m.ref())) {
-            return this; // an incarnation the device has already replaced by rejoining
+        if (!members.current(m.device(), m.ref()) || Membership.nodeUp(getContext().getSystem(), m.ref())) {
+            return this; // replaced by a rejoin; or Terminated at once for a node back at a removed address (Membership.nodeUp)
         }
         members.left(m.device());
         late.forget(m.device()); // its late work died with it
@@ -255,7 +256,8 @@ final class RoundCycle extends AbstractBehavior<Command> {
     private Behavior<Command> onRejoined(DeviceRejoined m) {
         members.rejoined(m.device(), m.ref());
         late.forget(m.device());
-        getContext().watchWith(m.ref(), new DeviceTerminated(m.device(), m.ref()));
+        // watched once it has answered: a watch set up at once on a node that came back at the address of
+        // one the cluster has just removed is answered with Terminated at once, and the device would be lost again
         m.ref().tell(new DeviceActor.Profile(settings.stepsPerRound().get(m.device()), Inbound.replyTo(getContext().getSelf())));
         getContext().getLog().info("device {} rejoined; it is sampled from the next round", m.device());
         return this;
@@ -306,8 +308,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
         return this;
     }
 
-    // ---- aggregating
-
+    /** Aggregating and evaluating: the scorer's; it answers with {@link RoundScorer.Scored}. */
     private void aggregate() {
         if (!ledger.startAggregating()) {
             return;

@@ -157,6 +157,43 @@ class RoundCoordinatorProtocolTest {
         assertThat(s.closedByDeadline()).isTrue();
     }
 
+    @Test
+    void aShardThatNeverReportsDoesNotHoldTheRoundPastTheCloseTimeout() {
+        ActorTestKit kit = ActorTestKit.create(ConfigFactory.parseString("splitfed.coordinator.close-timeout = 1s")
+                .withFallback(ConfigFactory.load()));
+        try {
+            TestProbe<DeviceActor.Command> d0 = kit.createTestProbe();
+            TestProbe<DeviceActor.Command> d1 = kit.createTestProbe();
+            TestProbe<ServerShard.Command> silent = kit.createTestProbe();
+            TestProbe<Aggregator.Command> agg = kit.createTestProbe();
+            TestProbe<JobResult> done = kit.createTestProbe();
+            JobSpec spec = JobSpec.fromConfig(JobConfig.load(ConfigFactory.parseMap(Map.of("splitfed.job.mode", "splitfrozen",
+                    "splitfed.job.federation.devices", 2, "splitfed.job.federation.rounds", 1, "splitfed.job.federation.min-devices", 1))));
+            Map<Integer, ActorRef<DeviceActor.Command>> devices = new LinkedHashMap<>();
+            devices.put(0, d0.getRef());
+            devices.put(1, d1.getRef());
+            ActorRef<RoundCoordinator.Command> c = kit.spawn(RoundCoordinator.create(new CoordinatorSettings(spec, devices, List.of(silent.getRef()),
+                    Map.of(0, 0, 1, 0), agg.getRef(), Map.of(0, 3, 1, 3), null, null, (dev, srv) -> new Evaluation.Result(0.5, 0.5, 4), null,
+                    done.getRef(), 4, null, null)));
+            c.tell(RoundCoordinator.Start.INSTANCE);
+            int d = 0;
+            for (TestProbe<DeviceActor.Command> p : List.of(d0, d1)) {
+                p.expectMessageClass(DeviceActor.Profile.class, WAIT).replyTo().tell(new DeviceActor.Profiled(new DeviceProfile(d++, 0.01, 8, 1, 16, 384)));
+            }
+            DeviceActor.StartRound start = d0.expectMessageClass(DeviceActor.StartRound.class, WAIT);
+            start.coordinator().tell(new DeviceActor.RoundDone(0, 0, stats(0, 24), null, d0.getRef()));
+            start.coordinator().tell(new DeviceActor.RoundDone(1, 0, stats(1, 24), null, d1.getRef()));
+            silent.expectMessageClass(ServerShard.RoundStarted.class, WAIT);
+            silent.expectMessageClass(ServerShard.CloseRound.class, WAIT); // and never answers: its node is gone
+            Aggregator.Aggregate a = agg.expectMessageClass(Aggregator.Aggregate.class, Duration.ofSeconds(5));
+            assertThat(a.serverReplicas()).as("nothing from the silent shard").isEmpty();
+            a.replyTo().tell(new Aggregator.Result(0, null, null, List.of()));
+            assertThat(done.expectMessageClass(JobResult.class, WAIT).rounds()).hasSize(1);
+        } finally {
+            kit.shutdownTestKit();
+        }
+    }
+
     private static LoraAdapter adapter(float value) {
         Map<String, HostTensor> t = new LinkedHashMap<>();
         t.put("score.weight", new HostTensor(new int[] {2, 2}, new float[] {value, value, value, value}));

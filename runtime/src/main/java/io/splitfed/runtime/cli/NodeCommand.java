@@ -44,6 +44,9 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--node-devices", description = "Device role: the devices this host runs, 0,1 or 0-3 (--devices is the job's device count)")
     String devices;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--insecure", description = "Listen on a non-loopback address without TLS (on a network you trust)")
     boolean insecure;
 
@@ -65,6 +68,12 @@ public final class NodeCommand implements Callable<Integer> {
                 Path adapter = settings.out().resolve("adapter");
                 JobMetrics m = JobRunner.writeOutputs(pekko, prepared, result, metrics, adapter);
                 System.out.print(Summary.render(prepared.spec(), m, "metrics " + metrics + "\nadapter " + adapter + " (PEFT layout)\n"));
+            } else if (!node.jobFinished()) {
+                var checkpoints = prepared.spec().checkpoint();
+                spec.commandLine().getErr().println("splitfed node: the job host (" + node.jobHost() + ") was lost before the job finished; "
+                        + (checkpoints.enabled() ? "start a node with role aggregator and splitfed.job.checkpoint.resume = on to go on from the newest checkpoint in "
+                                + checkpoints.dir() : "its progress is lost (set splitfed.job.checkpoint.dir to be able to resume)"));
+                return 3;
             }
         }
         return 0;

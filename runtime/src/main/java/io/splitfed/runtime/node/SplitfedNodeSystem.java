@@ -36,12 +36,15 @@ public final class SplitfedNodeSystem implements AutoCloseable {
 
     private final ActorSystem<Void> system;
     private final CompletableFuture<JobResult> result;
+    private final CompletableFuture<Void> finished;
     private final String jobHost;
     private final MetricsEndpoint metrics;
 
-    private SplitfedNodeSystem(ActorSystem<Void> system, CompletableFuture<JobResult> result, String jobHost, MetricsEndpoint metrics) {
+    private SplitfedNodeSystem(ActorSystem<Void> system, CompletableFuture<JobResult> result, CompletableFuture<Void> finished, String jobHost,
+            MetricsEndpoint metrics) {
         this.system = system;
         this.result = result;
+        this.finished = finished;
         this.jobHost = jobHost;
         this.metrics = metrics;
     }
@@ -49,11 +52,18 @@ public final class SplitfedNodeSystem implements AutoCloseable {
     public static SplitfedNodeSystem start(JobPlan plan, NodeSettings settings, Config config) throws Exception {
         CompletableFuture<SplitfedNode.Status> status = new CompletableFuture<>();
         CompletableFuture<JobResult> result = new CompletableFuture<>();
+        CompletableFuture<Void> finished = new CompletableFuture<>();
         CompletableFuture<Void> joined = new CompletableFuture<>();
         boolean serveMetrics = settings.metricsPort() >= 0 && settings.roles().contains(SplitfedNode.AGGREGATOR);
         LiveMetrics live = serveMetrics ? new LiveMetrics() : null;
         Behavior<Void> root = Behaviors.setup(ctx -> {
-            ActorRef<SplitfedNode.Status> statusRef = ctx.spawn(Callbacks.<SplitfedNode.Status>to(status::complete), "status");
+            ActorRef<SplitfedNode.Status> statusRef = ctx.spawn(Callbacks.<SplitfedNode.Status>to(s -> {
+                if (s instanceof SplitfedNode.Status.Finished) {
+                    finished.complete(null);
+                } else {
+                    status.complete(s);
+                }
+            }), "status");
             ActorRef<JobResult> resultRef = ctx.spawn(Callbacks.<JobResult>to(result::complete), "result");
             // the job host prints each round as it closes, as train does at the end
             boolean[] headed = {false};
@@ -109,7 +119,7 @@ public final class SplitfedNodeSystem implements AutoCloseable {
             }
             system.log().info("live metrics at {}", endpoint.url());
         }
-        return new SplitfedNodeSystem(system, result, ((SplitfedNode.Status.Ready) s).jobHost(), endpoint);
+        return new SplitfedNodeSystem(system, result, finished, ((SplitfedNode.Status.Ready) s).jobHost(), endpoint);
     }
 
     /** Completes {@code joined} when this node is Up; stops the system when the last aggregator is gone. */
@@ -153,6 +163,11 @@ public final class SplitfedNodeSystem implements AutoCloseable {
         CompletableFuture<Object> end = CompletableFuture.anyOf(result, system.getWhenTerminated().toCompletableFuture());
         Object o = end.get();
         return o instanceof JobResult r ? r : null;
+    }
+
+    /** Whether the job host said that the job finished (on a node other than the job host's). */
+    public boolean jobFinished() {
+        return finished.isDone();
     }
 
     /** The live metrics endpoint (job host's node with splitfed.node.metrics-port set), or null. */

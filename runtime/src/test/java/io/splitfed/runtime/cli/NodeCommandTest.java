@@ -91,6 +91,36 @@ class NodeCommandTest {
     }
 
     @Test
+    void aNodeWhoseJobHostDiesExitsNonZeroAndSaysSo() throws Exception {
+        int port = freePort();
+        String seed = "pekko://splitfed@127.0.0.1:" + port;
+        String[] job = {"--set", "splitfed.job.federation.rounds=400", "--set", "splitfed.job.federation.epochs=40", "--set", "splitfed.job.federation.devices=2",
+            "--set", "pekko.cluster.split-brain-resolver.stable-after=3s"};
+        Config host = CliRun.config(concat(args("node", "--role", "aggregator", "--port", Integer.toString(port), "--seed-nodes", seed), job));
+        NodeSettings settings = NodeSettings.from(host);
+        // a crash: the job host's system stops without leaving the cluster
+        Config pekko = ConfigFactory.parseString("pekko.coordinated-shutdown.run-by-actor-system-terminate = off\n"
+                + "pekko.cluster.run-coordinated-shutdown-when-down = off").withFallback(settings.pekkoConfig(host));
+        java.util.concurrent.CompletableFuture<CliRun> worker;
+        try (SplitfedNodeSystem aggregator = SplitfedNodeSystem.start(new JobPlan(JobPreparation.prepare(JobSpec.fromConfig(pekko))), settings, pekko)) {
+            worker = java.util.concurrent.CompletableFuture.supplyAsync(() -> CliRun.of(concat(args("node", "--role", "server,device",
+                    "--node-devices", "0,1", "--port", "0", "--seed-nodes", seed), job)));
+            Thread.sleep(15_000); // registered, and training
+            assertThat(worker).as("the worker node is still running the job").isNotDone();
+        }
+        CliRun r = worker.get(3, java.util.concurrent.TimeUnit.MINUTES);
+        assertThat(r.exit).as(r.err).isEqualTo(3);
+        assertThat(r.err).contains("the job host (" + seed).contains("was lost before the job finished")
+                .contains("set splitfed.job.checkpoint.dir to be able to resume");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void aServerWithAnotherShardCountIsRefusedByTheJobHost() throws Exception {
         int port = freePort();
         String seed = "pekko://splitfed@127.0.0.1:" + port;
