@@ -68,6 +68,8 @@ final class LoraWorker extends AbstractBehavior<Command> {
     LoraWorker(ActorContext<Command> context, ShardState state) {
         super(context);
         this.state = state;
+        context.getLog().info("shard {}: LoRA worker on {}, fp32 (base, adapters and optimizer)", state.settings.shard(),
+                TensorExecutor.shared().device());
         if (state.inProgress == null && !state.queue.isEmpty()) {
             startNext();
         }

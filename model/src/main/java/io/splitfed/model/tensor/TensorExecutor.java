@@ -1,5 +1,6 @@
 package io.splitfed.model.tensor;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 
 import java.util.concurrent.Callable;
@@ -41,6 +42,8 @@ public final class TensorExecutor implements Executor {
     private final ExecutorService thread;
     private volatile Thread owner;
     private NDManager root;
+    private volatile String placement = "auto";
+    private volatile Device device;
 
     private TensorExecutor(String name) {
         this.thread =
@@ -133,11 +136,63 @@ public final class TensorExecutor implements Executor {
         }
     }
 
-    /** The long-lived manager of this JVM; sub-managers scope each step. Tensor thread only. */
+    /**
+     * Where this JVM's tensors live: {@code auto} (a GPU when DJL sees one, else the CPU),
+     * {@code cpu}, {@code cuda} or {@code cuda:N} ({@code splitfed.engine.device}). Base weights,
+     * adapters, optimizer moments and activations all stay there; they reach host memory only at the
+     * wire. Set it before the first tensor exists; a different device afterwards is refused.
+     */
+    public void place(String spec) {
+        String s = spec == null ? "auto" : spec.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!s.matches("auto|cpu|cuda|cuda:\\d+")) {
+            throw new IllegalArgumentException("splitfed.engine.device = '" + spec + "': expected auto, cpu, cuda or cuda:N");
+        }
+        if (root != null || device != null) {
+            Device now = device();
+            if (!s.equals("auto") && !now.equals(parse(s))) {
+                throw new IllegalStateException("splitfed.engine.device = " + spec + ", but this JVM's tensors are on " + now
+                        + " already; set it before the first job starts");
+            }
+            return;
+        }
+        placement = s;
+    }
+
+    /** The device this JVM's tensors live on (resolving {@code auto} the first time). */
+    public Device device() {
+        Device d = device;
+        if (d == null) {
+            synchronized (this) {
+                if (device == null) {
+                    device = parse(placement);
+                }
+                d = device;
+            }
+        }
+        return d;
+    }
+
+    private static Device parse(String s) {
+        if (s.equals("cpu")) {
+            return Device.cpu();
+        }
+        int gpus = ai.djl.engine.Engine.getInstance().getGpuCount();
+        if (s.equals("auto")) {
+            return gpus > 0 ? Device.gpu() : Device.cpu();
+        }
+        int index = s.equals("cuda") ? 0 : Integer.parseInt(s.substring("cuda:".length()));
+        if (index >= gpus) {
+            throw new IllegalArgumentException("splitfed.engine.device = " + s + ", but DJL sees " + gpus + " GPU(s) with the "
+                    + ai.djl.engine.Engine.getInstance().getEngineName() + " engine on this host (a CPU build? build with -Pcuda on a CUDA host)");
+        }
+        return Device.gpu(index);
+    }
+
+    /** The long-lived manager of this JVM, on {@link #device()}; sub-managers scope each step. Tensor thread only. */
     public NDManager rootManager() {
         checkOnTensorThread();
         if (root == null) {
-            root = NDManager.newBaseManager();
+            root = NDManager.newBaseManager(device());
             Autograd.setEnabled(false);
         }
         return root;
