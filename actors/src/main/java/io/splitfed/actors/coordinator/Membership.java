@@ -27,6 +27,9 @@ final class Membership {
     private final List<ActorRef<ServerShard.Command>> shards;
     private final Map<Integer, Integer> shardOf;
     private final Set<Integer> gone = new TreeSet<>();
+    private final Map<Integer, Long> rejoinedAt = new java.util.HashMap<>();
+    /** How long after a rejoin a Terminated for the new incarnation may be Pekko's spurious one. */
+    private static final long SPURIOUS_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
     Membership(CoordinatorSettings settings, Collection<Integer> goneBefore) {
         this.devices = new LinkedHashMap<>(settings.devices());
@@ -72,6 +75,17 @@ final class Membership {
     void rejoined(int device, ActorRef<DeviceActor.Command> ref) {
         devices.put(device, ref);
         gone.remove(device);
+        rejoinedAt.put(device, System.nanoTime());
+    }
+
+    /**
+     * Whether a Terminated for {@code device}'s current actor {@code ref} is the spurious one Pekko
+     * sends at once for a node that came back at a removed address: it came within seconds of the
+     * rejoin, and the device's node is in the cluster (see {@link #nodeUp}).
+     */
+    boolean spuriousTermination(ActorSystem<?> system, int device, ActorRef<DeviceActor.Command> ref) {
+        Long at = rejoinedAt.get(device);
+        return at != null && System.nanoTime() - at < SPURIOUS_NANOS && nodeUp(system, ref);
     }
 
     void shardReplaced(int shard, ActorRef<ServerShard.Command> ref) {

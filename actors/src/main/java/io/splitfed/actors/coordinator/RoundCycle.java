@@ -218,8 +218,8 @@ final class RoundCycle extends AbstractBehavior<Command> {
     }
 
     private Behavior<Command> onTerminated(DeviceTerminated m) {
-        if (!members.current(m.device(), m.ref()) || Membership.nodeUp(getContext().getSystem(), m.ref())) {
-            return this; // replaced by a rejoin; or Terminated at once for a node back at a removed address (Membership.nodeUp)
+        if (!members.current(m.device(), m.ref()) || members.spuriousTermination(getContext().getSystem(), m.device(), m.ref())) {
+            return this; // replaced by a rejoin; or Pekko's Terminated for a node back at a removed address
         }
         members.left(m.device());
         late.forget(m.device()); // its late work died with it
