@@ -7,7 +7,10 @@ import io.splitfed.actors.wire.Inbound;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,46 +45,63 @@ final class JobProgress {
     static Behavior<Command> create(ActorRef<JobEvent> listener, Duration loadInterval) {
         return Inbound.receiving(Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             timers.startTimerWithFixedDelay(Poll.INSTANCE, loadInterval);
-            Map<Integer, Integer> answered = new LinkedHashMap<>();
-            List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
-            long[] round = {-1, 0, 0}; // round, its micro-batches, its samples so far
-            boolean[] closing = {false};
-            return Behaviors.receive(Command.class)
+            return new Relay(ctx, listener);
+        })), Inbound.adapt(DeviceActor.Report.class, FromDevice::new), Inbound.adapt(ServerShard.Report.class, FromShard::new));
+    }
+
+    private static final class Relay extends AbstractBehavior<Command> {
+
+        private final ActorRef<JobEvent> listener;
+        private final Map<Integer, Integer> answered = new LinkedHashMap<>();
+        private final List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
+        private int round = -1;
+        private long microBatches;
+        private long samples;
+        private boolean closing;
+
+        Relay(ActorContext<Command> ctx, ActorRef<JobEvent> listener) {
+            super(ctx);
+            this.listener = listener;
+        }
+
+        @Override
+        public Receive<Command> createReceive() {
+            return newReceiveBuilder()
                     .onMessage(RoundOpened.class, m -> {
-                        round[0] = m.round();
-                        round[1] = m.microBatches();
-                        round[2] = 0;
-                        closing[0] = false;
+                        round = m.round();
+                        microBatches = m.microBatches();
+                        samples = 0;
+                        closing = false;
                         answered.clear();
                         shards.clear();
                         shards.addAll(m.shards());
-                        return Behaviors.same();
+                        return this;
                     })
                     .onMessage(RoundClosing.class, m -> {
-                        closing[0] = m.round() == round[0] || closing[0];
-                        return Behaviors.same();
+                        closing |= m.round() == round;
+                        return this;
                     })
                     .onMessage(FromDevice.class, m -> {
-                        if (m.report() instanceof DeviceActor.Progress p && p.round() == round[0] && !closing[0]) {
+                        if (m.report() instanceof DeviceActor.Progress p && p.round() == round && !closing) {
                             answered.put(p.device(), p.answered());
-                            round[2] += p.samples();
+                            samples += p.samples();
                             long done = answered.values().stream().mapToLong(Integer::longValue).sum();
-                            listener.tell(new JobEvent.Progress(p.round(), done, round[1], round[2], p.device(), p.answered(), p.steps(),
+                            listener.tell(new JobEvent.Progress(p.round(), done, microBatches, samples, p.device(), p.answered(), p.steps(),
                                     p.bytesUp(), p.bytesDown(), p.inFlight(), p.loss()));
                         }
-                        return Behaviors.same();
+                        return this;
                     })
                     .onMessageEquals(Poll.INSTANCE, () -> {
-                        shards.forEach(s -> s.tell(new ServerShard.ReportLoad(Inbound.replyTo(ctx.getSelf()))));
-                        return Behaviors.same();
+                        shards.forEach(s -> s.tell(new ServerShard.ReportLoad(Inbound.replyTo(getContext().getSelf()))));
+                        return this;
                     })
                     .onMessage(FromShard.class, m -> {
                         if (m.report() instanceof ServerShard.Load l) {
                             listener.tell(new JobEvent.ShardLoad(l.shard(), l.queued(), l.steps(), l.loss()));
                         }
-                        return Behaviors.same();
+                        return this;
                     })
                     .build();
-        })), Inbound.adapt(DeviceActor.Report.class, FromDevice::new), Inbound.adapt(ServerShard.Report.class, FromShard::new));
+        }
     }
 }

@@ -92,10 +92,6 @@ final class RoundLedger {
         return status.get(device) == Status.RUNNING;
     }
 
-    boolean sampled(int device) {
-        return status.containsKey(device);
-    }
-
     /** Takes a running device's result; false when the round or the device is past taking it. */
     boolean done(int device, int round, DeviceRoundStats result, LoraAdapter update) {
         if (round != this.round || status.get(device) != Status.RUNNING || closing) {

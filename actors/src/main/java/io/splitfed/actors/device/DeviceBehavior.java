@@ -109,14 +109,17 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         finishIfDone();
         return this;
     }
+
     final double blockFlops(TokenBatch b) {
         var c = state.settings.model().config();
         return (double) b.batch() * b.seqLen() * c.blockFlopsPerToken(b.seqLen());
     }
+
     /** A slowed device holds each result back for the extra time its slower hardware would take. */
     final Duration extraDelay(double seconds) {
         return state.conditions.slowdown() > 1.0 ? Duration.ofNanos((long) ((state.conditions.slowdown() - 1.0) * seconds * 1e9)) : Duration.ZERO;
     }
+
     final void answered(int round, long seq, int samples, long bytes) {
         state.open.remove(seq);
         state.answered++;
@@ -131,6 +134,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         pump();
         finishIfDone();
     }
+
     final void finishIfDone() {
         if (!state.active || state.answered < state.steps) {
             return;
@@ -147,6 +151,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         Wire.tell(getContext().getSystem(), state.coordinator, new RoundDone(state.settings.device(), state.round, stats, update == null ? null : update.copy(),
                 getContext().getSelf()));
     }
+
     final Behavior<Command> onTakeCheckpoint(TakeCheckpoint m) {
         var cursor = state.data.cursor();
         long seq = state.nextSeq;
@@ -164,6 +169,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         });
         return this;
     }
+
     /**
      * Times a frozen forward pass of one micro-batch of this device's own data through its blocks
      * (the whole model outside the split modes): the fastest of three, after two untimed passes to
@@ -192,6 +198,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         getContext().pipeToSelf(work, (ok, err) -> new ProfileTaken(ok, m.replyTo(), err));
         return this;
     }
+
     /** Padded tokens in the next {@code steps} micro-batches: what sets the next round's bytes and compute. */
     final long upcomingTokens(int steps) {
         long tokens = 0;
@@ -200,6 +207,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         }
         return tokens;
     }
+
     final Behavior<Command> onProfiled(ProfileTaken p) {
         if (p.error() != null) {
             getContext().getLog().error("device {}: profiling failed: {}", state.settings.device(), p.error().toString());
@@ -209,6 +217,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         p.replyTo().tell(new Profiled(p.profile()));
         return this;
     }
+
     final Behavior<Command> onAbort(AbortRound m) {
         if (m.round() == state.round && state.active) {
             getContext().getLog().info("device {}: round {} closed without it; dropping {} micro-batches in flight", state.settings.device(), m.round(), state.pending.size());
@@ -217,6 +226,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         }
         return this;
     }
+
     final void dropInFlight() {
         List<SegmentLearner.InFlight> graphs = new ArrayList<>();
         state.pending.values().forEach(p -> {
@@ -236,11 +246,13 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
             TensorExecutor.shared().execute(() -> graphs.forEach(SegmentLearner.InFlight::close));
         }
     }
+
     final void closeGraph(SegmentLearner.InFlight graph) {
         if (graph != null) {
             TensorExecutor.shared().execute(graph::close);
         }
     }
+
     final Behavior<Command> onComputeFailed(ComputeFailed f) {
         state.computing--;
         if (f.seq() == state.backwardSeq) {
@@ -249,12 +261,17 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         Throwable cause = f.error().getCause() != null ? f.error().getCause() : f.error();
         getContext().getLog().error("device {}: micro-batch {} failed on the device: {}", state.settings.device(), f.seq(), cause.toString());
         if (f.round() == state.round && state.active) {
-            state.open.remove(f.seq());
-            state.answered++;
-            pump();
-            settled();
-            finishIfDone();
+            settledUnanswered(f.seq());
         }
         return this;
+    }
+
+    /** Micro-batch {@code seq} is settled without an answer (refused, or failed here): it counts, and the round goes on. */
+    final void settledUnanswered(long seq) {
+        state.open.remove(seq);
+        state.answered++;
+        pump();
+        settled();
+        finishIfDone();
     }
 }

@@ -74,6 +74,7 @@ final class LocalTrainer extends DeviceBehavior {
         localStepDone(s);
         return this;
     }
+
     private void localStepDone(LocalStep s) {
         state.computing--;
         if (s.round() != state.round || !state.active) {

@@ -106,6 +106,7 @@ final class SplitDevice extends DeviceBehavior {
         finishIfDone();
         return this;
     }
+
     /** Issues micro-batches while the round has some left and the window has room. */
     @Override
     void pump() {
@@ -126,6 +127,7 @@ final class SplitDevice extends DeviceBehavior {
             submit(seq, batch);
         }
     }
+
     private void submit(long seq, TokenBatch batch) {
         int round = state.round;
         TensorPayload.Encoding uplink = state.uplinkEncoding;
@@ -147,6 +149,7 @@ final class SplitDevice extends DeviceBehavior {
         };
         getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new ComputeFailed(round, seq, err));
     }
+
     private Behavior<Command> onComputed(Computed c) {
         long now = System.nanoTime();
         long due = now + extraDelay(c.seconds()).toNanos();
@@ -159,12 +162,14 @@ final class SplitDevice extends DeviceBehavior {
         }
         return this;
     }
+
     /** One timer per delay line, for its head (none while it is empty). */
     private void arm(Line line, DelayLine<?> queue) {
         if (!queue.isEmpty()) {
             timers.startSingleTimer(line, new LineDue(line), Duration.ofNanos(Math.max(0, queue.nextDueNanos() - System.nanoTime())));
         }
     }
+
     private Behavior<Command> onLineDue(LineDue m) {
         if (m.line() == Line.HELD) {
             state.held.takeDue(System.nanoTime(), this::release);
@@ -175,6 +180,7 @@ final class SplitDevice extends DeviceBehavior {
         }
         return this;
     }
+
     @Override
     Behavior<Command> release(Command delayed) {
         if (delayed instanceof Computed c) {
@@ -186,6 +192,7 @@ final class SplitDevice extends DeviceBehavior {
         }
         return this;
     }
+
     /** Puts computed (or cached) activations on the uplink and remembers them until answered. */
     private void send(Computed c) {
         if (!state.active || c.round() != state.round) {
@@ -217,6 +224,7 @@ final class SplitDevice extends DeviceBehavior {
         deliver(f);
         state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.SENT, JobClock.micros(), "device-" + state.settings.device()));
     }
+
     private void deliver(ServerShard.Forward f) {
         long now = System.nanoTime();
         if (state.conditions.cutAt(now)) {
@@ -232,10 +240,12 @@ final class SplitDevice extends DeviceBehavior {
             arm(Line.UPLINK, state.onUplink); // in order: a later micro-batch never arrives first
         }
     }
+
     private void resend(ServerShard.Forward f) {
         state.resent++;
         deliver(f);
     }
+
     private Behavior<Command> onShardReply(FromShard m) {
         if (m.reply() instanceof ServerShard.Credit c) {
             return onCredit(c);
@@ -245,6 +255,7 @@ final class SplitDevice extends DeviceBehavior {
         }
         return onRejected((ServerShard.Rejected) m.reply());
     }
+
     private Behavior<Command> onCredit(ServerShard.Credit m) {
         DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
         if (p == null) {
@@ -253,6 +264,7 @@ final class SplitDevice extends DeviceBehavior {
         answered(m.round(), m.seq(), p.forward().batch().batch(), 16);
         return this;
     }
+
     private Behavior<Command> onCutGradient(ServerShard.CutGradient m) {
         DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
         if (p == null) {
@@ -263,6 +275,7 @@ final class SplitDevice extends DeviceBehavior {
         backwardNext();
         return this;
     }
+
     /** Back-propagates the earliest open micro-batch once its gradient is here and no other backward runs. */
     private void backwardNext() {
         if (state.backwardSeq >= 0 || state.arrived.isEmpty() || state.open.isEmpty() || state.arrived.firstKey() != state.open.first().longValue()) {
@@ -284,6 +297,7 @@ final class SplitDevice extends DeviceBehavior {
         });
         getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new ComputeFailed(round, seq, err));
     }
+
     private Behavior<Command> onBackpropagated(Backpropagated b) {
         Duration extra = extraDelay(b.seconds());
         if (!extra.isZero()) {
@@ -293,6 +307,7 @@ final class SplitDevice extends DeviceBehavior {
         backpropagated(b);
         return this;
     }
+
     private void backpropagated(Backpropagated b) {
         state.computing--;
         if (b.seq() == state.backwardSeq) {
@@ -308,6 +323,7 @@ final class SplitDevice extends DeviceBehavior {
         answered(b.round(), b.seq(), b.samples(), 0);
         backwardNext(); // after answered's pump: the next forward is queued ahead of this step
     }
+
     private Behavior<Command> onRejected(ServerShard.Rejected m) {
         DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
         if (p == null) {
@@ -315,13 +331,10 @@ final class SplitDevice extends DeviceBehavior {
         }
         getContext().getLog().warn("device {}: micro-batch {} rejected by the server: {}", state.settings.device(), m.seq(), m.reason());
         closeGraph(p.graph());
-        state.open.remove(m.seq());
-        state.answered++;
-        pump();
-        backwardNext();
-        finishIfDone();
+        settledUnanswered(m.seq());
         return this;
     }
+
     private Behavior<Command> onResendTick() {
         if (!state.active) {
             return this;

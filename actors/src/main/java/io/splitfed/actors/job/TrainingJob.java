@@ -57,24 +57,24 @@ public final class TrainingJob {
 
     /** As above, with the rounds planned by {@code planner} (null: the job's {@code planning.policy}). */
     public static Behavior<JobControl> behavior(PreparedJob job, ActorRef<JobResult> replyTo, ActorRef<JobEvent> listener, RoundPlanner planner) {
-        return behavior(job, replyTo, listener, planner, null, false);
+        return behavior(job, replyTo, listener, planner, system -> latest(system, job.spec()));
     }
 
-    /** {@code resolved}: the resume lookup was done already and found {@code resume} (null: none). */
+    /** The checkpoint {@code spec} resumes from: null when it does not resume or finds none. */
+    private static JobCheckpoint latest(ActorSystem<?> system, JobSpec spec) {
+        return spec.checkpoint().resume() ? Checkpoints.latest(system, spec.checkpoint().dir()) : null;
+    }
+
+    /** {@code resume} finds the checkpoint to go on from (null: none). */
     private static Behavior<JobControl> behavior(PreparedJob job, ActorRef<JobResult> replyTo, ActorRef<JobEvent> listener, RoundPlanner planner,
-            JobCheckpoint resumeFrom, boolean resolved) {
+            java.util.function.Function<ActorSystem<?>, JobCheckpoint> resumeFrom) {
         return Behaviors.setup(ctx -> {
             JobPlan plan = new JobPlan(job);
             JobSpec spec = job.spec();
             int devices = job.devices();
-            JobCheckpoint resume = resumeFrom;
-            if (spec.checkpoint().resume() && !resolved) {
-                resume = Checkpoints.latest(ctx.getSystem(), spec.checkpoint().dir());
-            }
-            if (spec.checkpoint().resume()) {
-                if (resume == null) {
-                    ctx.getLog().warn("no checkpoint in {}; starting from round 0", spec.checkpoint().dir());
-                }
+            JobCheckpoint resume = resumeFrom.apply(ctx.getSystem());
+            if (spec.checkpoint().resume() && resume == null) {
+                ctx.getLog().warn("no checkpoint in {}; starting from round 0", spec.checkpoint().dir());
             }
             ActorRef<Aggregator.Command> aggregator = ctx.spawn(Aggregator.create(AggregationStrategy.parse(spec.federation().aggregation())), "aggregator");
             List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
@@ -193,17 +193,15 @@ public final class TrainingJob {
         Behavior<Void> root = Behaviors.setup(ctx -> {
             ActorRef<JobResult> reply = ctx.spawn(Callbacks.<JobResult>to(result::complete), "result");
             ActorRef<JobEvent> listener = events == null ? null : ctx.spawn(Callbacks.<JobEvent>to(events::accept), "events");
-            JobCheckpoint resume = null;
-            if (job.spec().checkpoint().resume()) {
-                try {
-                    resume = Checkpoints.latest(ctx.getSystem(), job.spec().checkpoint().dir());
-                } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-                    result.completeExceptionally(e); // no checkpoint to resume from: said as it is, not as a stopped system
-                    control.complete(ctx.getSystem().ignoreRef());
-                    return Behaviors.stopped();
-                }
+            JobCheckpoint resume;
+            try {
+                resume = latest(ctx.getSystem(), job.spec());
+            } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+                result.completeExceptionally(e); // no checkpoint to resume from: said as it is, not as a stopped system
+                control.complete(ctx.getSystem().ignoreRef());
+                return Behaviors.stopped();
             }
-            ActorRef<JobControl> guardian = ctx.spawn(behavior(job, reply, listener, planner, resume, true), "job");
+            ActorRef<JobControl> guardian = ctx.spawn(behavior(job, reply, listener, planner, system -> resume), "job");
             control.complete(guardian);
             ctx.watch(guardian);
             return Behaviors.receive(Void.class).onSignal(Terminated.class, t -> Behaviors.stopped()).build();
