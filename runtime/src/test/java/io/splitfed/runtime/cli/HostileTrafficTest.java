@@ -18,9 +18,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -52,24 +50,18 @@ class HostileTrafficTest {
         int port = NodeCommandTest.freePort();
         String seed = "pekko://splitfed@127.0.0.1:" + port;
         Path config = Path.of(System.getProperty("user.dir")).resolve("../cluster-config/all-in-one.conf").normalize();
-        Path log = tmp.resolve("node.log");
-        // the node as its own process, as `splitfed node` starts it, logging as a release does
-        Process node = new ProcessBuilder(concat(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
-                "-XX:+UseParallelGC", "-Dai.djl.offline=true", "-Dlogback.configurationFile=" + Path.of("target/classes/logback.xml").toAbsolutePath(),
-                "-cp", System.getProperty("java.class.path"), SplitfedCommand.class.getName()),
-                List.of(NodeCommandTest.args(withTls(pki, "host", "node", "--config", config.toString(), "--port", Integer.toString(port),
-                        "--seed-nodes", seed, "--set", "splitfed.node.out=" + tmp.resolve("out"), "--set", "splitfed.job.federation.rounds=110")))))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        try {
-            awaitLine(log, "ready: roles", node);
+        try (NodeProcess node = NodeProcess.start(tmp, "host", withTls(pki, "host", NodeCommandTest.args("--config", config.toString(), "--port",
+                Integer.toString(port), "--seed-nodes", seed, "--set", "splitfed.node.out=" + tmp.resolve("out"), "--set",
+                "splitfed.job.federation.rounds=110")))) {
+            node.awaitOutput("ready: roles", 1, 2);
             // the job is running; its heap and DJL's buffers settle within its first rounds (about 15 s)
             Thread.sleep(20_000);
             long rssBefore = 0;
             for (int i = 0; i < 5; i++) {
-                rssBefore = Math.max(rssBefore, rss(node.pid()));
+                rssBefore = Math.max(rssBefore, node.rss());
                 Thread.sleep(1000);
             }
-            long logBefore = Files.size(log);
+            long logBefore = Files.size(node.log);
 
             randomBytes(port, 4 * MB);
             magicThenGarbageFrames(port);
@@ -79,37 +71,16 @@ class HostileTrafficTest {
             Thread.sleep(2000); // whatever the node still does with what it got
 
             assertThat(node.isAlive()).as("the node still runs its job after the attack (else it was not attacked while busy)").isTrue();
-            long rssGrowth = rss(node.pid()) - rssBefore;
-            long logged = Files.size(log) - logBefore;
+            long rssGrowth = node.rss() - rssBefore;
+            long logged = Files.size(node.log) - logBefore;
             System.out.printf("hostile traffic: %d of 2000 flood connections accepted; node RSS +%d MB, log +%d KB%n",
                     accepted, rssGrowth / MB, logged / 1024);
             assertThat(rssGrowth).as("the node's RSS grown during the attack").isLessThan(300 * MB);
             assertThat(logged).as("bytes the node logged during the attack").isLessThan(20 * MB);
 
-            long attacked = System.nanoTime();
-            assertThat(node.waitFor(5, TimeUnit.MINUTES)).as("the node ends when its job does").isTrue();
-            System.out.printf("hostile traffic: the job ended %.0f s after the attack%n", (System.nanoTime() - attacked) / 1e9);
-            String out = Files.readString(log);
-            assertThat(node.exitValue()).as(out.lines().skip(Math.max(0, out.lines().count() - 20)).reduce("", (a, b) -> a + "\n" + b)).isZero();
+            assertThat(node.awaitExit(5)).as("the node's exit code when its job ended:%n%s", node.tail()).isZero();
             assertThat(tmp.resolve("out/metrics.json")).as("the job's metrics").exists();
-            assertThat(out).as("the job host printed its last round").containsPattern("(?m)^\\s+110 ");
-        } finally {
-            node.destroyForcibly();
-        }
-    }
-
-    private static List<String> concat(List<String> a, List<String> b) {
-        List<String> out = new ArrayList<>(a);
-        out.addAll(b);
-        return out;
-    }
-
-    private static void awaitLine(Path log, String text, Process node) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-        while (!Files.readString(log).contains(text)) {
-            assertThat(node.isAlive()).as("the node runs: %s", Files.readString(log)).isTrue();
-            assertThat(System.nanoTime()).as("'%s' in the node's output in 2 minutes", text).isLessThan(deadline);
-            Thread.sleep(200);
+            assertThat(node.output()).as("the job host printed its last round").containsPattern("(?m)^\\s+110 ");
         }
     }
 
@@ -231,14 +202,5 @@ class HostileTrafficTest {
         } catch (java.io.IOException hungUp) {
             return false;
         }
-    }
-
-    private static long rss(long pid) throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
-            }
-        }
-        throw new IllegalStateException("no VmRSS in /proc/" + pid + "/status");
     }
 }
