@@ -68,8 +68,8 @@ final class LoraWorker extends AbstractBehavior<Command> {
     LoraWorker(ActorContext<Command> context, ShardState state) {
         super(context);
         this.state = state;
-        context.getLog().info("shard {}: LoRA worker on {}, fp32 (base, adapters and optimizer)", state.settings.shard(),
-                TensorExecutor.shared().device());
+        context.getLog().info("shard {}: LoRA worker on {}, base blocks in {}, adapters and optimizer in fp32", state.settings.shard(),
+                TensorExecutor.shared().device(), TensorExecutor.shared().basePrecision());
         if (state.inProgress == null && !state.queue.isEmpty()) {
             startNext();
         }

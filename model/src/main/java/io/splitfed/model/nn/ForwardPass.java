@@ -123,7 +123,17 @@ public final class ForwardPass implements AutoCloseable {
      * covers {@code module}. {@code weight} is (out, in).
      */
     public NDArray linear(String module, NDArray x, NDArray weight, NDArray bias) {
-        NDArray y = x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+        NDArray y;
+        if (weight.getDataType() == x.getDataType()) {
+            y = x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+        } else {
+            // a base held in bf16 or fp16: the matmul in its type, the rest (bias, adapter) in x's
+            NDArray low = x.toType(weight.getDataType(), false);
+            y = low.getNDArrayInternal().linear(low, weight, null).singletonOrThrow().toType(x.getDataType(), false);
+            if (bias != null) {
+                y = y.add(bias);
+            }
+        }
         LoraWeights.Module m = adapter == null ? null : adapter.module(module);
         if (m == null) {
             return y;

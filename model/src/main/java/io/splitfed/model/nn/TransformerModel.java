@@ -9,6 +9,7 @@ import io.splitfed.model.config.ModelConfig;
 import io.splitfed.model.io.LoadedWeights;
 import io.splitfed.model.lora.LoraModule;
 import io.splitfed.model.lora.LoraTarget;
+import io.splitfed.model.tensor.BasePrecision;
 import io.splitfed.model.tensor.HostTensor;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorTransfer;
@@ -30,6 +31,7 @@ public abstract class TransformerModel implements AutoCloseable {
     protected final ModelConfig config;
     protected final NDManager manager;
     protected final Map<String, NDArray> weights = new LinkedHashMap<>();
+    private BasePrecision precision = BasePrecision.FP32;
 
     protected TransformerModel(ModelConfig config, NDManager manager, Map<String, HostTensor> tensors) {
         this.config = config;
@@ -41,15 +43,46 @@ public abstract class TransformerModel implements AutoCloseable {
         }
     }
 
-    /** Puts loaded weights on the engine. Tensor thread only. */
+    /** Puts loaded weights on the engine, the block matrices in the JVM's base precision. Tensor thread only. */
     public static TransformerModel create(LoadedWeights loaded) {
+        return create(loaded, TensorExecutor.shared().basePrecision());
+    }
+
+    /** Puts loaded weights on the engine, the block matrices in {@code precision}. Tensor thread only. */
+    public static TransformerModel create(LoadedWeights loaded, BasePrecision precision) {
         TensorExecutor.checkOnTensorThread();
         NDManager m = TensorExecutor.shared().rootManager().newSubManager();
-        return switch (loaded.config().family()) {
+        TransformerModel model = switch (loaded.config().family()) {
             case GPT2 -> new Gpt2Model(loaded.config(), m, loaded.tensors());
             case LLAMA -> new LlamaModel(loaded.config(), m, loaded.tensors());
             case BERT -> new BertModel(loaded.config(), m, loaded.tensors());
         };
+        model.holdBlockMatricesIn(precision);
+        return model;
+    }
+
+    /** A block's matrix: a 2-D weight under a numbered layer (embeddings, norms, pooler and head are not). */
+    private static final java.util.regex.Pattern BLOCK_MATRIX = java.util.regex.Pattern.compile("(^|.*\\.)(layer|layers|h)\\.\\d+\\..*weight$");
+
+    private void holdBlockMatricesIn(BasePrecision precision) {
+        this.precision = precision;
+        if (precision == BasePrecision.FP32) {
+            return;
+        }
+        for (Map.Entry<String, NDArray> e : weights.entrySet()) {
+            NDArray a = e.getValue();
+            if (a.getShape().dimension() == 2 && BLOCK_MATRIX.matcher(e.getKey()).matches()) {
+                NDArray cast = a.toType(precision.dataType(), false);
+                cast.setName(e.getKey());
+                e.setValue(cast);
+                a.close();
+            }
+        }
+    }
+
+    /** The type the block matrices are held in. */
+    public BasePrecision basePrecision() {
+        return precision;
     }
 
     public ModelConfig config() {
@@ -139,11 +172,19 @@ public abstract class TransformerModel implements AutoCloseable {
         return out;
     }
 
-    /** The base weights back on the heap, in internal (out, in) layout. */
+    /** The base weights back on the heap, in internal (out, in) layout, as fp32 whatever the base precision. */
     public Map<String, HostTensor> hostWeights() {
         TensorExecutor.checkOnTensorThread();
         Map<String, HostTensor> out = new LinkedHashMap<>();
-        weights.forEach((k, v) -> out.put(k, TensorTransfer.toHost(v)));
+        weights.forEach((k, v) -> {
+            if (v.getDataType() == ai.djl.ndarray.types.DataType.FLOAT32) {
+                out.put(k, TensorTransfer.toHost(v));
+            } else {
+                try (NDArray f = v.toType(ai.djl.ndarray.types.DataType.FLOAT32, false)) {
+                    out.put(k, TensorTransfer.toHost(f));
+                }
+            }
+        });
         return out;
     }
 

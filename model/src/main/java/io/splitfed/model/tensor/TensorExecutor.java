@@ -43,6 +43,7 @@ public final class TensorExecutor implements Executor {
     private volatile Thread owner;
     private NDManager root;
     private volatile String placement = "auto";
+    private volatile String precision = "auto";
     private volatile Device device;
 
     private TensorExecutor(String name) {
@@ -156,6 +157,21 @@ public final class TensorExecutor implements Executor {
             return;
         }
         placement = s;
+    }
+
+    /**
+     * The type models loaded from now on hold their frozen block matrices in
+     * ({@code splitfed.engine.base-precision}: auto, fp32, bf16 or fp16), checked against
+     * {@link #device()} now: set the device first.
+     */
+    public void holdBaseIn(String spec) {
+        BasePrecision.parse(spec, device());
+        precision = spec;
+    }
+
+    /** The precision of the frozen base's block matrices on this JVM's device. */
+    public BasePrecision basePrecision() {
+        return BasePrecision.parse(precision, device());
     }
 
     /** The device this JVM's tensors live on (resolving {@code auto} the first time). */

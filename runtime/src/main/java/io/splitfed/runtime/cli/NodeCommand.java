@@ -59,6 +59,7 @@ public final class NodeCommand implements Callable<Integer> {
         NodeSettings settings = NodeSettings.from(config);
         Config pekko = settings.pekkoConfig(config);
         io.splitfed.model.tensor.TensorExecutor.shared().place(pekko.getString("splitfed.engine.device")); // before the model loads
+        io.splitfed.model.tensor.TensorExecutor.shared().holdBaseIn(pekko.getString("splitfed.engine.base-precision"));
         PreparedJob prepared = JobPreparation.prepare(JobSpec.fromConfig(pekko));
         try (SplitfedNodeSystem node = SplitfedNodeSystem.start(new JobPlan(prepared), settings, pekko)) {
             System.out.println("splitfed node " + node.address() + " ready: roles " + settings.roles()
