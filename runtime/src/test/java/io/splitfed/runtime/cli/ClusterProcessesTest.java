@@ -18,21 +18,25 @@ import java.util.stream.StreamSupport;
 /**
  * Five {@code splitfed node} processes on loopback, started from {@code cluster-config/} as the
  * README says: a job host, two GPU nodes, two edge nodes with two devices each. One GPU node gets
- * SIGKILL 30% into round 2, and an edge node 30% into round 3, started again at once. The job
+ * SIGKILL 30% into round 2, and an edge node 30% into round 3, started again at once (node logs in
+ * {@code target/cluster-processes/}). The job
  * finishes with exit 0 on every node that lived to the end, every round closed, every answered
  * micro-batch trained exactly once, the restarted node's devices sampled again in every round after
  * it registered again, and accuracy within 2 points of the same job in one JVM without the kills.
  */
 class ClusterProcessesTest {
 
-    private static final int ROUNDS = 5;
+    private static final int ROUNDS = 6;
 
     @TempDir
     Path tmp;
 
-    /** The job: SplitFrozen with whole device micro-batches per step (reproducible), 4 devices, 2 shards, on the tests' stories260K. */
+    /**
+     * The job: SplitFrozen with whole device micro-batches per step (reproducible), 4 devices, 2
+     * shards, a pass per round (about 5 s once warm), on the tests' stories260K.
+     */
     private static List<String> job() {
-        return List.of("--max-length", "32", "--micro-batch", "8", "--epochs", "1", "--train-limit", "800", "--eval-limit", "400",
+        return List.of("--max-length", "32", "--micro-batch", "8", "--epochs", Integer.toString(ROUNDS), "--train-limit", "800", "--eval-limit", "400",
                 "--rounds", Integer.toString(ROUNDS), "--seed", "7", "--set", "splitfed.data-root=" + SharedData.root(),
                 "--set", "splitfed.job.mode=splitfrozen", "--set", "splitfed.job.federation.devices=4", "--set", "splitfed.job.server.shards=2",
                 "--set", "splitfed.job.server.mix-devices=1", "--set", "splitfed.job.pipeline.ack-timeout=5s");
@@ -52,23 +56,24 @@ class ClusterProcessesTest {
         String seed = "pekko://splitfed@127.0.0.1:" + hostPort;
         Path out = tmp.resolve("cluster");
         List<NodeProcess> nodes = new ArrayList<>();
+        Path logs = java.nio.file.Files.createDirectories(Path.of("target", "cluster-processes", Long.toString(System.currentTimeMillis())));
         try {
-            NodeProcess host = node(nodes, "job-host", configs.resolve("aggregator.conf"), hostPort, seed, "--set", "splitfed.node.out=" + out);
+            NodeProcess host = node(nodes, logs, "job-host", configs.resolve("aggregator.conf"), hostPort, seed, "--set", "splitfed.node.out=" + out);
             host.awaitOutput("ready: roles", 1, 2);
-            NodeProcess gpu1 = node(nodes, "gpu-1", configs.resolve("gpu.conf"), NodeCommandTest.freePort(), seed);
-            NodeProcess gpu2 = node(nodes, "gpu-2", configs.resolve("gpu.conf"), NodeCommandTest.freePort(), seed);
+            NodeProcess gpu1 = node(nodes, logs, "gpu-1", configs.resolve("gpu.conf"), NodeCommandTest.freePort(), seed);
+            NodeProcess gpu2 = node(nodes, logs, "gpu-2", configs.resolve("gpu.conf"), NodeCommandTest.freePort(), seed);
             gpu1.awaitOutput("ready: roles", 1, 2);
             gpu2.awaitOutput("ready: roles", 1, 2);
-            node(nodes, "edge-1", configs.resolve("edge.conf"), NodeCommandTest.freePort(), seed, "--node-devices", "0,1");
-            NodeProcess edge2 = node(nodes, "edge-2", configs.resolve("edge.conf"), NodeCommandTest.freePort(), seed, "--node-devices", "2,3");
+            node(nodes, logs, "edge-1", configs.resolve("edge.conf"), NodeCommandTest.freePort(), seed, "--node-devices", "0,1");
+            NodeProcess edge2 = node(nodes, logs, "edge-2", configs.resolve("edge.conf"), NodeCommandTest.freePort(), seed, "--node-devices", "2,3");
 
-            // round 1 closes; 30% of its time into round 2, a GPU node dies
-            double round1 = roundSeconds(host, 1);
-            Thread.sleep((long) (300 * round1));
+            // 30% into round 2 (a round takes about 5 s once warm), a GPU node dies
+            awaitRound(host, 1);
+            Thread.sleep(1500);
             gpu2.kill();
             // 30% into round 3, an edge node dies and its operator starts it again at once
-            double round2 = roundSeconds(host, 2);
-            Thread.sleep((long) (300 * Math.min(round1, round2)));
+            awaitRound(host, 2);
+            Thread.sleep(1500);
             edge2.kill();
             edge2.restart();
 
@@ -91,45 +96,44 @@ class ClusterProcessesTest {
         assertThat(once.get("trained_once").asLong()).as("every answered micro-batch trained once").isEqualTo(once.get("answered").asLong())
                 .isPositive();
 
-        // the edge node's devices left in some round, registered again, and were sampled in every round after that one
+        // the edge node's devices were gone in some round, and once sampled again, in every round after
         int lastGone = -1;
         for (int r = 0; r < ROUNDS; r++) {
             if (ids(rounds.get(r).get("gone")).stream().anyMatch(d -> d >= 2)) {
                 lastGone = r;
             }
         }
-        assertThat(lastGone).as("a round in which the killed edge node's devices were gone").isBetween(1, ROUNDS - 2);
-        for (int r = lastGone + 2; r < ROUNDS; r++) {
+        assertThat(lastGone).as("a round in which the killed edge node's devices were gone").isGreaterThanOrEqualTo(1);
+        int back = lastGone + 1;
+        while (back < ROUNDS && !ids(rounds.get(back).get("sampled")).containsAll(List.of(2, 3))) {
+            back++;
+        }
+        assertThat(back).as("a round after round %d that sampled the restarted node's devices", lastGone + 1).isLessThan(ROUNDS);
+        for (int r = back; r < ROUNDS; r++) {
             assertThat(ids(rounds.get(r).get("sampled"))).as("sampled in round %d", r + 1).contains(2, 3);
             assertThat(ids(rounds.get(r).get("done"))).as("done in round %d", r + 1).contains(2, 3);
         }
         assertThat(metrics.get("accuracy").asDouble()).as("accuracy against the calm run's").isCloseTo(calmAccuracy, org.assertj.core.data.Offset.offset(0.02));
     }
 
-    private static NodeProcess node(List<NodeProcess> nodes, String name, Path config, int port, String seed, String... extra) throws Exception {
+    private static NodeProcess node(List<NodeProcess> nodes, Path logs, String name, Path config, int port, String seed, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("--config", config.toString(), "--port", Integer.toString(port), "--seed-nodes", seed,
                 "--set", "pekko.cluster.split-brain-resolver.stable-after=5s"));
         args.addAll(List.of(extra));
         args.addAll(job());
-        NodeProcess n = NodeProcess.start(nodeDir(), name, args.toArray(String[]::new));
+        NodeProcess n = NodeProcess.start(logs, name, args.toArray(String[]::new));
         nodes.add(n);
         return n;
     }
 
-    private static Path nodeDir() throws Exception {
-        Path dir = Path.of("target", "cluster-processes", Long.toString(System.currentTimeMillis()));
-        java.nio.file.Files.createDirectories(dir);
-        return dir;
-    }
-
-    /** Waits for the job host's line for {@code round} and returns the round's seconds from it. */
-    private static double roundSeconds(NodeProcess host, int round) throws Exception {
+    /** Waits for the job host's line for {@code round}: the round closed. */
+    private static void awaitRound(NodeProcess host, int round) throws Exception {
         java.util.regex.Pattern line = java.util.regex.Pattern.compile("(?m)^\\s+" + round + "\\s+\\S+\\s+\\S+\\s+\\S+\\s+\\d+\\s+([0-9.]+)");
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
         while (true) {
             java.util.regex.Matcher m = line.matcher(host.output());
             if (m.find()) {
-                return Double.parseDouble(m.group(1));
+                return;
             }
             assertThat(System.nanoTime()).as("round %d closed on the job host:%n%s", round, host.tail()).isLessThan(deadline);
             Thread.sleep(100);
