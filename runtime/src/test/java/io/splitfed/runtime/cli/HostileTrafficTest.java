@@ -52,7 +52,9 @@ class HostileTrafficTest {
         Path config = Path.of(System.getProperty("user.dir")).resolve("../cluster-config/all-in-one.conf").normalize();
         try (NodeProcess node = NodeProcess.start(tmp, "host", withTls(pki, "host", NodeCommandTest.args("--config", config.toString(), "--port",
                 Integer.toString(port), "--seed-nodes", seed, "--set", "splitfed.node.out=" + tmp.resolve("out"), "--set",
-                "splitfed.job.federation.rounds=110")))) {
+                "splitfed.job.federation.rounds=200",
+                // each micro-batch waits 2 x 250 ms on its simulated link, so the job outlasts the attack however fast the host
+                "--set", "splitfed.job.links.enabled=on", "--set", "splitfed.job.links.latency=250ms")))) {
             node.awaitOutput("ready: roles", 1, 2);
             // the job is running; its heap and DJL's buffers settle within its first rounds (about 15 s)
             Thread.sleep(20_000);
@@ -80,7 +82,7 @@ class HostileTrafficTest {
 
             assertThat(node.awaitExit(5)).as("the node's exit code when its job ended:%n%s", node.tail()).isZero();
             assertThat(tmp.resolve("out/metrics.json")).as("the job's metrics").exists();
-            assertThat(node.output()).as("the job host printed its last round").containsPattern("(?m)^\\s+110 ");
+            assertThat(node.output()).as("the job host printed its last round").containsPattern("(?m)^\\s+200 ");
         }
     }
 

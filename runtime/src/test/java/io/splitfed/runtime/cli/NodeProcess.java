@@ -77,6 +77,7 @@ final class NodeProcess implements AutoCloseable {
 
     /** The node's resident memory, from /proc. */
     long rss() throws Exception {
+        assertThat(process.isAlive()).as("%s is running:%n%s", name, tail()).isTrue();
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
