@@ -26,20 +26,24 @@ import java.util.stream.StreamSupport;
  */
 class ClusterProcessesTest {
 
-    private static final int ROUNDS = 6;
+    private static final int ROUNDS = 12;
 
     @TempDir
     Path tmp;
 
     /**
      * The job: SplitFrozen with whole device micro-batches per step (reproducible), 4 devices, 2
-     * shards, a pass per round (about 5 s once warm), on the tests' stories260K.
+     * shards, a pass per round with no activation cache (about 5 s once warm), on the tests' stories260K; rounds enough for
+     * the restarted edge node (a new JVM, admitted once the cluster has removed its old incarnation)
+     * to register again well before the end.
      */
     private static List<String> job() {
         return List.of("--max-length", "32", "--micro-batch", "8", "--epochs", Integer.toString(ROUNDS), "--train-limit", "800", "--eval-limit", "400",
                 "--rounds", Integer.toString(ROUNDS), "--seed", "7", "--set", "splitfed.data-root=" + SharedData.root(),
                 "--set", "splitfed.job.mode=splitfrozen", "--set", "splitfed.job.federation.devices=4", "--set", "splitfed.job.server.shards=2",
-                "--set", "splitfed.job.server.mix-devices=1", "--set", "splitfed.job.pipeline.ack-timeout=5s");
+                "--set", "splitfed.job.server.mix-devices=1", "--set", "splitfed.job.pipeline.ack-timeout=5s",
+                // every round computes its activations, so rounds keep their length (a cached pass takes under a second)
+                "--set", "splitfed.job.pipeline.activation-cache=off");
     }
 
     @Test
