@@ -34,8 +34,16 @@ public final class DeviceState {
     }
 
 
-    /** A micro-batch on its way, kept until answered so it can be sent again. */
-    record Pending(ServerShard.Forward forward, long sentNanos, SegmentLearner.InFlight graph) {}
+    /**
+     * A micro-batch on its way, kept until answered so it can be sent again: when its last copy
+     * reached the shard's end of the link, and how many copies were sent.
+     */
+    record Pending(ServerShard.Forward forward, long sentNanos, int sends, SegmentLearner.InFlight graph) {
+
+        Pending sentAgain(long nanos) {
+            return new Pending(forward, nanos, sends + 1, graph);
+        }
+    }
 
     /** SFL: a cut gradient that arrived, waiting for the micro-batches before it to step first. */
     record Arrived(Pending pending, ServerShard.CutGradient gradient) {}
@@ -78,6 +86,8 @@ public final class DeviceState {
     ActorRef<ServerShard.Command> route;
 
     final TreeMap<Long, Pending> pending = new TreeMap<>();
+    /** When an unanswered micro-batch is sent again; it learns from the answers. */
+    final ResendTimer resendTimer;
     /**
      * The round's micro-batches issued and not yet settled (answered, refused or failed). SFL steps
      * the device adapter in this order: the cut gradient of micro-batch i is back-propagated only
@@ -120,6 +130,7 @@ public final class DeviceState {
         boolean split = spec.mode().isSplit();
         this.devicePart = split ? ModelSegment.devicePart(settings.model(), settings.splitPoint()) : null;
         this.uplinkEncoding = spec.pipeline().uplink();
+        this.resendTimer = new ResendTimer(spec.pipeline().ackTimeout());
         this.plan = new DevicePlan(settings.splitPoint(), spec.training().microBatch(), uplinkEncoding.bits(), 0);
         this.cache = spec.mode() == io.splitfed.actors.job.TrainingMode.SPLITFROZEN && spec.pipeline().activationCache()
                 ? new ActivationCache(spec.pipeline().cacheBytesPerDevice(), settings.model().config().hiddenSize())

@@ -63,7 +63,7 @@ final class SplitDevice extends DeviceBehavior {
         arm(Line.UPLINK, state.onUplink);
         if (state.active) {
             // restarted mid-round: the shard answers (never retrains) anything it already has
-            state.pending.values().forEach(p -> resend(p.forward()));
+            new ArrayList<>(state.pending.keySet()).forEach(this::resend);
             pump();
         }
     }
@@ -219,16 +219,16 @@ final class SplitDevice extends DeviceBehavior {
                 (long) (c.seconds() * 1e6)));
         ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.splitPoint(), c.round(), c.seq(),
                 state.steps, c.batch().withoutTokens(), acts, now, Inbound.replyTo(getContext().getSelf()));
-        state.pending.put(c.seq(), new DeviceState.Pending(f, System.nanoTime(), c.graph()));
         state.bytesUp += acts.wireBytes();
-        deliver(f);
+        state.pending.put(c.seq(), new DeviceState.Pending(f, deliver(f), 1, c.graph()));
         state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.SENT, JobClock.micros(), "device-" + state.settings.device()));
     }
 
-    private void deliver(ServerShard.Forward f) {
+    /** Puts {@code f} on the uplink; returns when it reaches the shard's end (now, if the link lost it). */
+    private long deliver(ServerShard.Forward f) {
         long now = System.nanoTime();
         if (state.conditions.cutAt(now)) {
-            return; // the link is down: lost, and sent again after the ack timeout
+            return now; // the link is down: lost, and sent again after the resend timeout
         }
         // a slowed device's link is slowed as much as its compute
         long bytes = (long) (f.activations().wireBytes() * state.conditions.slowdown());
@@ -239,11 +239,22 @@ final class SplitDevice extends DeviceBehavior {
         } else if (state.onUplink.add(now + delay.toNanos(), new DeviceState.Outbound(state.shard, f))) {
             arm(Line.UPLINK, state.onUplink); // in order: a later micro-batch never arrives first
         }
+        return now + delay.toNanos();
     }
 
-    private void resend(ServerShard.Forward f) {
+    private void resend(long seq) {
+        DeviceState.Pending p = state.pending.get(seq);
         state.resent++;
-        deliver(f);
+        state.pending.put(seq, p.sentAgain(deliver(p.forward())));
+    }
+
+    /** Removes and returns {@code seq}'s pending entry when the answer is to this round; times the answer when it was sent once. */
+    private DeviceState.Pending settle(int round, long seq) {
+        DeviceState.Pending p = round == state.round ? state.pending.remove(seq) : null;
+        if (p != null && p.sends() == 1) {
+            state.resendTimer.answered(System.nanoTime() - p.sentNanos());
+        }
+        return p;
     }
 
     private Behavior<Command> onShardReply(FromShard m) {
@@ -257,7 +268,7 @@ final class SplitDevice extends DeviceBehavior {
     }
 
     private Behavior<Command> onCredit(ServerShard.Credit m) {
-        DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
+        DeviceState.Pending p = settle(m.round(), m.seq());
         if (p == null) {
             return this; // an answer to a resend, or to a round already over
         }
@@ -266,7 +277,7 @@ final class SplitDevice extends DeviceBehavior {
     }
 
     private Behavior<Command> onCutGradient(ServerShard.CutGradient m) {
-        DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
+        DeviceState.Pending p = settle(m.round(), m.seq());
         if (p == null) {
             return this;
         }
@@ -339,14 +350,17 @@ final class SplitDevice extends DeviceBehavior {
         if (!state.active) {
             return this;
         }
-        long limit = state.settings.spec().pipeline().ackTimeout().toNanos();
+        long limit = state.resendTimer.timeoutNanos();
         long now = System.nanoTime();
+        boolean expired = false;
         for (var e : new ArrayList<>(state.pending.entrySet())) {
-            DeviceState.Pending p = e.getValue();
-            if (now - p.sentNanos() > limit) {
-                state.pending.put(e.getKey(), new DeviceState.Pending(p.forward(), now, p.graph()));
-                resend(p.forward());
+            if (now - e.getValue().sentNanos() > limit) {
+                resend(e.getKey());
+                expired = true;
             }
+        }
+        if (expired) {
+            state.resendTimer.expired();
         }
         return this;
     }
