@@ -83,6 +83,6 @@ class ChurnSoakTest {
         // this short run ends near 77% on 345 held-out sentences (one sentence is 0.3 points; both runs close
         // most rounds by deadline, so which micro-batches train varies); the long soak (splitfed bench --suite
         // churn) holds churn to 2 points
-        assertThat(Math.abs(diff)).as("accuracy against the calm run").isLessThanOrEqualTo(5.0);
+        assertThat(diff).as("accuracy lost to churn, in points against the calm run").isGreaterThanOrEqualTo(-5.0);
     }
 }
