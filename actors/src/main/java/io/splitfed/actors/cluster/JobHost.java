@@ -23,10 +23,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The job's home, a cluster singleton on the aggregator role: it admits device and server nodes
- * whose job settings match its own, starts the round coordinator once every device has
- * registered, and takes back a device whose node comes back. Registrations with different
- * settings are refused with the setting that differs.
+ * The job's home, a cluster singleton on the aggregator role: it admits device, server and
+ * standby aggregator nodes whose job settings match its own, starts the round coordinator once
+ * every device has registered, and takes back a device whose node comes back. Registrations with
+ * different settings are refused with the setting that differs. When the node hosting it dies,
+ * the singleton starts again on another aggregator node; the nodes register with it again, and it
+ * resumes the job from the newest checkpoint.
  */
 public final class JobHost {
 
@@ -35,14 +37,6 @@ public final class JobHost {
     public static Behavior<ClusterProtocol> create(JobPlan plan, ActorRef<Aggregator.Command> aggregator, ActorRef<ShardStore.Command> store,
             ActorRef<JobEvent> listener, ActorRef<JobResult> replyTo) {
         return Behaviors.setup(ctx -> {
-            // resuming: the shards start from the checkpoint's snapshots in the store, the coordinator from the rest
-            JobCheckpoint resume = plan.spec().checkpoint().resume() ? Checkpoints.latest(ctx.getSystem(), plan.spec().checkpoint().dir()) : null;
-            if (resume != null) {
-                ctx.getLog().info("resuming the job from the checkpoint after round {} in {}", resume.roundsDone(), plan.spec().checkpoint().dir());
-                resume.shards().values().forEach(s -> Wire.tell(ctx.getSystem(), store, new ShardStore.Keep(s)));
-            } else if (plan.spec().checkpoint().resume()) {
-                ctx.getLog().warn("no checkpoint in {}; starting from round 0", plan.spec().checkpoint().dir());
-            }
             JobFingerprint mine = JobFingerprint.of(plan.spec());
             List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
             for (int s = 0; s < plan.shards(); s++) {
@@ -51,39 +45,41 @@ public final class JobHost {
             Map<Integer, ActorRef<DeviceActor.Command>> devices = new TreeMap<>();
             List<ActorRef<RoundCoordinator.Command>> coordinator = new ArrayList<>(1);
             List<ActorRef<ClusterProtocol.Registration>> registrants = new ArrayList<>();
+            boolean[] takingOver = {false};
             String self = ctx.getSystem().address().toString();
             return Behaviors.receive(ClusterProtocol.class)
                     .onMessage(ClusterProtocol.RegisterServer.class, m -> {
-                        List<String> diff = m.fingerprint().differences(mine);
-                        if (!diff.isEmpty()) {
-                            ctx.getLog().error("refusing server node {}: {}", m.node(), String.join("; ", diff));
-                            m.replyTo().tell(new ClusterProtocol.Refused(String.join("; ", diff)));
-                        } else {
-                            m.replyTo().tell(new ClusterProtocol.Accepted(self));
-                            registrants.add(m.replyTo());
-                        }
+                        admit("server node " + m.node(), m.fingerprint().differences(mine), m.replyTo(), registrants, ctx, self);
+                        return Behaviors.same();
+                    })
+                    .onMessage(ClusterProtocol.RegisterStandby.class, m -> {
+                        admit("aggregator node " + m.node(), m.fingerprint().differences(mine), m.replyTo(), registrants, ctx, self);
                         return Behaviors.same();
                     })
                     .onMessage(ClusterProtocol.RegisterDevice.class, m -> {
-                        List<String> diff = m.fingerprint().differences(mine);
+                        List<String> diff = new ArrayList<>(m.fingerprint().differences(mine));
                         if (m.device() < 0 || m.device() >= plan.job().devices()) {
-                            diff = new ArrayList<>(diff);
                             diff.add("splitfed.node.devices names device " + m.device() + " but the job has devices 0.." + (plan.job().devices() - 1));
                         }
-                        if (!diff.isEmpty()) {
-                            ctx.getLog().error("refusing device {} from {}: {}", m.device(), m.node(), String.join("; ", diff));
-                            m.replyTo().tell(new ClusterProtocol.Refused(String.join("; ", diff)));
+                        if (!admit("device " + m.device() + " from " + m.node(), diff, m.replyTo(), registrants, ctx, self)) {
                             return Behaviors.same();
                         }
                         boolean again = devices.containsKey(m.device());
                         devices.put(m.device(), m.ref());
-                        m.replyTo().tell(new ClusterProtocol.Accepted(self));
-                        registrants.add(m.replyTo());
+                        takingOver[0] |= m.again() && coordinator.isEmpty();
                         if (!coordinator.isEmpty()) {
                             if (again) {
                                 coordinator.get(0).tell(new RoundCoordinator.DeviceRejoined(m.device(), m.ref()));
                             }
                         } else if (devices.size() == plan.job().devices()) {
+                            JobCheckpoint resume;
+                            try {
+                                resume = resumeFrom(plan, takingOver[0], shards, store, ctx);
+                            } catch (IllegalStateException | IllegalArgumentException e) {
+                                ctx.getLog().error(e.getMessage());
+                                registrants.forEach(r -> r.tell(new ClusterProtocol.Abandoned(e.getMessage())));
+                                return Behaviors.same();
+                            }
                             ctx.getLog().info("all {} devices registered; starting the job", devices.size());
                             coordinator.add(ctx.spawn(RoundCoordinator.create(plan.coordinatorSettings(devices, shards, aggregator, listener,
                                     ctx.messageAdapter(JobResult.class, ClusterProtocol.JobDone::new),
@@ -97,12 +93,63 @@ public final class JobHost {
                         return Behaviors.same();
                     })
                     .onMessage(ClusterProtocol.JobDone.class, m -> {
-                        // every node learns that the job finished, so that it ends with success (not as one that lost its job host)
-                        registrants.forEach(r -> r.tell(new ClusterProtocol.Finished()));
+                        // every other node learns that the job finished, so that it ends with success (not as one that lost
+                        // its job host); this node gets the result itself
+                        registrants.stream().filter(r -> !r.path().address().hasLocalScope()).forEach(r -> r.tell(new ClusterProtocol.Finished()));
                         replyTo.tell(m.result());
                         return Behaviors.same();
                     })
                     .build();
         });
+    }
+
+    /** Accepts a registration whose settings match, or refuses it naming what differs; true when accepted. */
+    private static boolean admit(String who, List<String> diff, ActorRef<ClusterProtocol.Registration> replyTo,
+            List<ActorRef<ClusterProtocol.Registration>> registrants, org.apache.pekko.actor.typed.javadsl.ActorContext<ClusterProtocol> ctx, String self) {
+        if (!diff.isEmpty()) {
+            ctx.getLog().error("refusing {}: {}", who, String.join("; ", diff));
+            replyTo.tell(new ClusterProtocol.Refused(String.join("; ", diff)));
+            return false;
+        }
+        replyTo.tell(new ClusterProtocol.Accepted(self, ctx.getSelf()));
+        registrants.add(replyTo);
+        return true;
+    }
+
+    /**
+     * The checkpoint the job goes on from: the newest in the checkpoint directory when the job is
+     * resumed, or when this job host takes over from a lost one (then one must exist). Shards get
+     * their snapshots from it: kept in the store for new incarnations, and sent to running ones
+     * (through the routes the coordinator uses next, so they arrive first).
+     */
+    private static JobCheckpoint resumeFrom(JobPlan plan, boolean takingOver, List<ActorRef<ServerShard.Command>> shards,
+            ActorRef<ShardStore.Command> store, org.apache.pekko.actor.typed.javadsl.ActorContext<ClusterProtocol> ctx) {
+        var checkpoints = plan.spec().checkpoint();
+        if (!checkpoints.resume() && !takingOver) {
+            return null;
+        }
+        JobCheckpoint resume = checkpoints.enabled() ? Checkpoints.latest(ctx.getSystem(), checkpoints.dir()) : null;
+        if (resume == null && takingOver) {
+            throw new IllegalStateException("the job host was lost and this one, taking over, has no checkpoint to resume from in "
+                    + (checkpoints.enabled() ? checkpoints.dir() : "splitfed.job.checkpoint.dir (empty)")
+                    + ": set splitfed.job.checkpoint.dir to a directory every aggregator node can read, and start the job again");
+        }
+        if (resume == null) {
+            ctx.getLog().warn("no checkpoint in {}; starting from round 0", checkpoints.dir());
+            return null;
+        }
+        if (takingOver) {
+            ctx.getLog().warn("taking over the job from the checkpoint after round {} in {}: the job host before this one was lost",
+                    resume.roundsDone(), checkpoints.dir());
+        } else {
+            ctx.getLog().info("resuming the job from the checkpoint after round {} in {}", resume.roundsDone(), checkpoints.dir());
+        }
+        resume.shards().values().forEach(s -> Wire.tell(ctx.getSystem(), store, new ShardStore.Keep(s)));
+        resume.shards().forEach((s, snap) -> {
+            if (s >= 0 && s < shards.size()) {
+                shards.get(s).tell(new ServerShard.Reset(snap));
+            }
+        });
+        return resume;
     }
 }

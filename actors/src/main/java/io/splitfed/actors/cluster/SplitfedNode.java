@@ -85,6 +85,9 @@ public final class SplitfedNode {
 
         /** The job host said the job finished. */
         record Finished() implements Status {}
+
+        /** The job host said the job cannot go on, and why. */
+        record Abandoned(String reason) implements Status {}
     }
 
     /** Internal: registration answers and the timeout; never leave the node. */
@@ -124,57 +127,118 @@ public final class SplitfedNode {
 
             ActorRef<ClusterProtocol.Registration> answers = ctx.messageAdapter(ClusterProtocol.Registration.class, Answer::new);
             JobFingerprint fingerprint = JobFingerprint.of(plan.spec());
-            int expected = 0;
+            Registrations registrations = new Registrations(ctx, node, ours, jobHost);
             if (ours.contains(DEVICE)) {
                 for (int d : node.devices()) {
                     var route = plan.shards() == 0 ? null : ctx.spawn(ShardRoute.create(plan.shardOf().get(d)), "shard-route-for-" + d);
                     ActorRef<DeviceActor.Command> device = ctx.spawn(DeviceActor.create(plan.deviceState(d).routeThrough(route)), "device-" + d);
-                    jobHost.tell(new ClusterProtocol.RegisterDevice(d, device, fingerprint, where, answers));
-                    expected++;
+                    registrations.offers.add(again -> new ClusterProtocol.RegisterDevice(d, device, fingerprint, where, again, answers));
                 }
             }
             if (ours.contains(SERVER)) {
-                jobHost.tell(new ClusterProtocol.RegisterServer(fingerprint, where, answers));
-                expected++;
+                registrations.offers.add(again -> new ClusterProtocol.RegisterServer(fingerprint, where, answers));
             }
-            if (expected == 0) {
-                ready(node, ours, null);
-                return Behaviors.ignore();
+            if (registrations.offers.isEmpty()) {
+                // an aggregator node and nothing else: a standby for the job host, told when the job ends
+                registrations.offers.add(again -> new ClusterProtocol.RegisterStandby(fingerprint, where, answers));
             }
+            registrations.send(false);
             timers.startSingleTimer(RegistrationTimeout.INSTANCE, node.registrationTimeout());
-            return registering(ctx, node, ours, expected);
+            return registrations.registering(registrations.offers.size());
         }));
     }
 
-    private static Behavior<Command> registering(ActorContext<Command> ctx, Node node, Set<String> roles, int waiting) {
-        return Behaviors.receive(Command.class)
-                .onMessage(Answer.class, a -> {
-                    if (a.registration() instanceof ClusterProtocol.Refused r) {
-                        return fail(ctx, node, "the job host refused this node: " + r.reason());
-                    }
-                    if (waiting == 1) {
-                        ready(node, roles, ((ClusterProtocol.Accepted) a.registration()).jobHost());
-                        return registered(node);
-                    }
-                    return registering(ctx, node, roles, waiting - 1);
-                })
-                .onMessageEquals(RegistrationTimeout.INSTANCE, () -> fail(ctx, node, "no job host answered within "
-                        + node.registrationTimeout().toSeconds() + " s: is a node with role aggregator up and in the cluster, "
-                        + "and do pekko.cluster.seed-nodes (splitfed.cluster.seed-nodes) point at it?"))
-                .build();
-    }
+    /** The job host was lost: the node registers again with the one that takes over. */
+    private record HostLost(ActorRef<ClusterProtocol> host) implements Command {}
 
-    /** Registered: waits for the job host to say that the job finished. */
-    private static Behavior<Command> registered(Node node) {
-        return Behaviors.receive(Command.class)
-                .onMessage(Answer.class, a -> {
-                    if (a.registration() instanceof ClusterProtocol.Finished && node.status() != null) {
-                        node.status().tell(new Status.Finished());
-                    }
-                    return Behaviors.same();
-                })
-                .onAnyMessage(m -> Behaviors.same())
-                .build();
+    /**
+     * What this node offers the job host (its devices, its server role, or itself as a standby),
+     * sent again whenever the job host it registered with is lost.
+     */
+    private static final class Registrations {
+
+        final List<java.util.function.Function<Boolean, ClusterProtocol>> offers = new java.util.ArrayList<>();
+        private final ActorContext<Command> ctx;
+        private final Node node;
+        private final Set<String> roles;
+        private final ActorRef<ClusterProtocol> jobHost;
+        private final Set<ActorRef<ClusterProtocol>> watched = new HashSet<>();
+
+        Registrations(ActorContext<Command> ctx, Node node, Set<String> roles, ActorRef<ClusterProtocol> jobHost) {
+            this.ctx = ctx;
+            this.node = node;
+            this.roles = roles;
+            this.jobHost = jobHost;
+        }
+
+        void send(boolean again) {
+            offers.forEach(o -> jobHost.tell(o.apply(again)));
+        }
+
+        /** Waits for the answers to the first registrations. */
+        Behavior<Command> registering(int waiting) {
+            return Behaviors.receive(Command.class)
+                    .onMessage(Answer.class, a -> {
+                        if (a.registration() instanceof ClusterProtocol.Refused r) {
+                            return fail(ctx, node, "the job host refused this node: " + r.reason());
+                        }
+                        if (!(a.registration() instanceof ClusterProtocol.Accepted accepted)) {
+                            return Behaviors.same();
+                        }
+                        watch(accepted.host());
+                        if (waiting == 1) {
+                            ready(node, roles, accepted.jobHost());
+                            return registered();
+                        }
+                        return registering(waiting - 1);
+                    })
+                    .onMessageEquals(RegistrationTimeout.INSTANCE, () -> fail(ctx, node, "no job host answered within "
+                            + node.registrationTimeout().toSeconds() + " s: is a node with role aggregator up and in the cluster, "
+                            + "and do pekko.cluster.seed-nodes (splitfed.cluster.seed-nodes) point at it?"))
+                    .build();
+        }
+
+        /** Registered: waits for the end of the job, and registers again with a job host that takes over. */
+        Behavior<Command> registered() {
+            return Behaviors.receive(Command.class)
+                    .onMessage(Answer.class, a -> {
+                        if (a.registration() instanceof ClusterProtocol.Accepted accepted) {
+                            watch(accepted.host());
+                        } else if (a.registration() instanceof ClusterProtocol.Finished) {
+                            tell(new Status.Finished());
+                            return Behaviors.ignore();
+                        } else if (a.registration() instanceof ClusterProtocol.Abandoned ab) {
+                            ctx.getLog().error(ab.reason());
+                            tell(new Status.Abandoned(ab.reason()));
+                            return Behaviors.ignore();
+                        } else if (a.registration() instanceof ClusterProtocol.Refused r) {
+                            ctx.getLog().error("the job host that took over refused this node: {}", r.reason());
+                        }
+                        return Behaviors.same();
+                    })
+                    .onMessage(HostLost.class, m -> !m.host().path().address().hasLocalScope(), m -> {
+                        // (a job host on this node stops only when this node does)
+                        ctx.getLog().warn("the job host at {} was lost; registering with the aggregator node that takes over",
+                                m.host().path().address());
+                        watched.remove(m.host());
+                        send(true);
+                        return Behaviors.same();
+                    })
+                    .onAnyMessage(m -> Behaviors.same())
+                    .build();
+        }
+
+        private void watch(ActorRef<ClusterProtocol> host) {
+            if (watched.add(host)) {
+                ctx.watchWith(host, new HostLost(host));
+            }
+        }
+
+        private void tell(Status s) {
+            if (node.status() != null) {
+                node.status().tell(s);
+            }
+        }
     }
 
     private static void ready(Node node, Set<String> roles, String jobHost) {

@@ -51,7 +51,10 @@ public final class DeviceActor {
      */
     public record Profile(int steps, ActorRef<Report> replyTo) implements Command {}
 
-    /** Before the first round of a resumed job: go on from {@code snapshot}. */
+    /**
+     * Before the first round of a resumed job, or from a job host that took over from a lost one:
+     * go on from {@code snapshot}, dropping any round in progress.
+     */
     public record Resume(DeviceSnapshot snapshot) implements Command {}
 
     /** Between rounds: reply with what this device must keep across a restart, for the job's checkpoint. */

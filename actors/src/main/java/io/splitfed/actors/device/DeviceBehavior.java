@@ -78,10 +78,15 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
                 .onMessage(ProfileTaken.class, this::onProfiled)
                 .onMessage(TakeCheckpoint.class, this::onTakeCheckpoint)
                 .onMessage(Resume.class, m -> {
-                    if (!state.active) {
-                        state.resumedFrom(m.snapshot());
-                        getContext().getLog().info("device {}: resumed after round {}", state.settings.device(), m.snapshot().round() + 1);
+                    if (state.active) {
+                        // a job host that took over from a lost one: the round it was in is run again from the checkpoint
+                        getContext().getLog().warn("device {}: a new coordinator resumes the job after round {}; dropping round {} in progress",
+                                state.settings.device(), m.snapshot().round() + 1, state.round + 1);
+                        state.active = false;
+                        dropInFlight();
                     }
+                    state.resumedFrom(m.snapshot());
+                    getContext().getLog().info("device {}: resumed after round {}", state.settings.device(), m.snapshot().round() + 1);
                     return this;
                 })
                 .onMessage(AbortRound.class, this::onAbort)

@@ -84,6 +84,13 @@ final class LoraWorker extends AbstractBehavior<Command> {
                 .onMessage(LoadAdapter.class, this::onLoadAdapter)
                 .onMessage(Trained.class, this::onTrained)
                 .onMessage(TrainFailed.class, this::onTrainFailed)
+                .onMessage(ServerShard.Reset.class, m -> {
+                    state.resetTo = m.snapshot();
+                    if (state.inProgress == null) {
+                        applyReset();
+                    }
+                    return this;
+                })
                 .onMessage(HandOff.class, m -> {
                     state.handingOff = true;
                     if (state.inProgress == null) {
@@ -258,6 +265,10 @@ final class LoraWorker extends AbstractBehavior<Command> {
 
     private Behavior<Command> onTrained(Trained t) {
         state.inProgress = null;
+        if (state.resetTo != null) {
+            applyReset(); // the step's work is dropped with the rest
+            return this;
+        }
         state.trainSeconds += t.seconds();
         state.flops += t.flops();
         state.stepsTotal++;
@@ -296,6 +307,10 @@ final class LoraWorker extends AbstractBehavior<Command> {
 
     private Behavior<Command> onTrainFailed(TrainFailed t) {
         state.inProgress = null;
+        if (state.resetTo != null) {
+            applyReset();
+            return this;
+        }
         Throwable cause = t.error() instanceof java.util.concurrent.CompletionException && t.error().getCause() != null ? t.error().getCause() : t.error();
         t.step().taken().forEach((q, n) -> {
             state.queue.remove(q);
@@ -303,6 +318,15 @@ final class LoraWorker extends AbstractBehavior<Command> {
         });
         afterStep();
         return this;
+    }
+
+    private void applyReset() {
+        ShardSnapshot s = state.resetTo;
+        state.resetTo = null;
+        state.resetTo(s);
+        getContext().getLog().warn("shard {}: back to its checkpoint after round {} ({} steps); what it trained since is dropped",
+                state.settings.shard(), s.round() + 1, s.stepsTotal());
+        startNext();
     }
 
     private void saveAndStop() {

@@ -51,6 +51,13 @@ public final class ServerShard {
     /** Between rounds: reply with a snapshot of this shard for the job's checkpoint. */
     public record TakeCheckpoint(int roundsDone, ActorRef<Report> replyTo) implements Command {}
 
+    /**
+     * A job host that took over from a lost one, resuming from a checkpoint: go back to the shard's
+     * state in it. What the shard trained since is dropped (after the step in progress ends); the
+     * devices, taken back to the same checkpoint, send it again.
+     */
+    public record Reset(ShardSnapshot snapshot) implements Command {}
+
     /** Cluster Sharding's stop message: finish the step in progress, save a snapshot, stop. */
     public record HandOff() implements Command {}
 

@@ -81,6 +81,8 @@ public final class ShardState {
     /** Micro-batches refused this round for what they held (not for arriving late), by device. */
     Map<Integer, Integer> strikes = new LinkedHashMap<>();
     boolean handingOff;
+    /** A reset that waits for the step in progress to end. */
+    ShardSnapshot resetTo;
 
     public ShardState(ShardSettings settings) {
         this.settings = settings;
@@ -177,6 +179,17 @@ public final class ShardState {
                 new AdamW(settings.spec().training().optimizer(), settings.schedule()),
                 settings.spec().training().backward(),
                 settings.spec().seed() * 7919 + settings.shard() * 131L + k));
+    }
+
+    /** Back to {@code s}, dropping everything queued, trained or answered since; no step may be in progress. */
+    void resetTo(ShardSnapshot s) {
+        queue.clear();
+        early.clear();
+        trained.clear();
+        recentGradients.clear();
+        pendingClose = null;
+        boundary = null;
+        restore(s);
     }
 
     void resetRound(int newRound) {

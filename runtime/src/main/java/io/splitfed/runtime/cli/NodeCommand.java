@@ -70,11 +70,15 @@ public final class NodeCommand implements Callable<Integer> {
                 Path adapter = settings.out().resolve("adapter");
                 JobMetrics m = JobRunner.writeOutputs(pekko, prepared, result, metrics, adapter);
                 System.out.print(Summary.render(prepared.spec(), m, "metrics " + metrics + "\nadapter " + adapter + " (PEFT layout)\n"));
+            } else if (node.abandonedBecause() != null) {
+                spec.commandLine().getErr().println("splitfed node: " + node.abandonedBecause());
+                return 3;
             } else if (!node.jobFinished()) {
                 var checkpoints = prepared.spec().checkpoint();
                 spec.commandLine().getErr().println("splitfed node: the job host (" + node.jobHost() + ") was lost before the job finished; "
                         + (checkpoints.enabled() ? "start a node with role aggregator and splitfed.job.checkpoint.resume = on to go on from the newest checkpoint in "
-                                + checkpoints.dir() : "its progress is lost (set splitfed.job.checkpoint.dir to be able to resume)"));
+                                + checkpoints.dir() : "its progress is lost (set splitfed.job.checkpoint.dir to be able to resume)")
+                        + "; a second node with role aggregator in the cluster takes over by itself");
                 return 3;
             }
         }

@@ -37,14 +37,16 @@ public final class SplitfedNodeSystem implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final CompletableFuture<JobResult> result;
     private final CompletableFuture<Void> finished;
+    private final CompletableFuture<String> abandoned;
     private final String jobHost;
     private final MetricsEndpoint metrics;
 
-    private SplitfedNodeSystem(ActorSystem<Void> system, CompletableFuture<JobResult> result, CompletableFuture<Void> finished, String jobHost,
-            MetricsEndpoint metrics) {
+    private SplitfedNodeSystem(ActorSystem<Void> system, CompletableFuture<JobResult> result, CompletableFuture<Void> finished,
+            CompletableFuture<String> abandoned, String jobHost, MetricsEndpoint metrics) {
         this.system = system;
         this.result = result;
         this.finished = finished;
+        this.abandoned = abandoned;
         this.jobHost = jobHost;
         this.metrics = metrics;
     }
@@ -53,6 +55,7 @@ public final class SplitfedNodeSystem implements AutoCloseable {
         CompletableFuture<SplitfedNode.Status> status = new CompletableFuture<>();
         CompletableFuture<JobResult> result = new CompletableFuture<>();
         CompletableFuture<Void> finished = new CompletableFuture<>();
+        CompletableFuture<String> abandoned = new CompletableFuture<>();
         CompletableFuture<Void> joined = new CompletableFuture<>();
         boolean serveMetrics = settings.metricsPort() >= 0 && settings.roles().contains(SplitfedNode.AGGREGATOR);
         LiveMetrics live = serveMetrics ? new LiveMetrics() : null;
@@ -60,6 +63,8 @@ public final class SplitfedNodeSystem implements AutoCloseable {
             ActorRef<SplitfedNode.Status> statusRef = ctx.spawn(Callbacks.<SplitfedNode.Status>to(s -> {
                 if (s instanceof SplitfedNode.Status.Finished) {
                     finished.complete(null);
+                } else if (s instanceof SplitfedNode.Status.Abandoned a) {
+                    abandoned.complete(a.reason());
                 } else {
                     status.complete(s);
                 }
@@ -119,7 +124,7 @@ public final class SplitfedNodeSystem implements AutoCloseable {
             }
             system.log().info("live metrics at {}", endpoint.url());
         }
-        return new SplitfedNodeSystem(system, result, finished, ((SplitfedNode.Status.Ready) s).jobHost(), endpoint);
+        return new SplitfedNodeSystem(system, result, finished, abandoned, ((SplitfedNode.Status.Ready) s).jobHost(), endpoint);
     }
 
     /** Completes {@code joined} when this node is Up; stops the system when the last aggregator is gone. */
@@ -158,9 +163,12 @@ public final class SplitfedNodeSystem implements AutoCloseable {
         return jobHost;
     }
 
-    /** Waits for the end: the job's result on the job host's node; null elsewhere, once the system stops. */
+    /**
+     * Waits for the end: the job's result on the job host's node; null elsewhere, once the job host
+     * says the job finished or cannot go on, or the system stops (no aggregator left).
+     */
     public JobResult awaitEnd() throws Exception {
-        CompletableFuture<Object> end = CompletableFuture.anyOf(result, system.getWhenTerminated().toCompletableFuture());
+        CompletableFuture<Object> end = CompletableFuture.anyOf(result, finished, abandoned, system.getWhenTerminated().toCompletableFuture());
         Object o = end.get();
         return o instanceof JobResult r ? r : null;
     }
@@ -168,6 +176,11 @@ public final class SplitfedNodeSystem implements AutoCloseable {
     /** Whether the job host said that the job finished (on a node other than the job host's). */
     public boolean jobFinished() {
         return finished.isDone();
+    }
+
+    /** Why the job host gave the job up, or null. */
+    public String abandonedBecause() {
+        return abandoned.getNow(null);
     }
 
     /** The live metrics endpoint (job host's node with splitfed.node.metrics-port set), or null. */

@@ -72,11 +72,11 @@ class ClusterProcessesTest {
             NodeProcess edge2 = node(nodes, logs, "edge-2", configs.resolve("edge.conf"), NodeCommandTest.freePort(), seed, "--node-devices", "2,3");
 
             // 30% into round 2 (a round takes about 5 s once warm), a GPU node dies
-            awaitRound(host, 1);
+            host.awaitRound(1);
             Thread.sleep(1500);
             gpu2.kill();
             // 30% into round 3, an edge node dies and its operator starts it again at once
-            awaitRound(host, 2);
+            host.awaitRound(2);
             Thread.sleep(1500);
             edge2.kill();
             edge2.restart();
@@ -130,19 +130,6 @@ class ClusterProcessesTest {
         return n;
     }
 
-    /** Waits for the job host's line for {@code round}: the round closed. */
-    private static void awaitRound(NodeProcess host, int round) throws Exception {
-        java.util.regex.Pattern line = java.util.regex.Pattern.compile("(?m)^\\s+" + round + "\\s+\\S+\\s+\\S+\\s+\\S+\\s+\\d+\\s+([0-9.]+)");
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
-        while (true) {
-            java.util.regex.Matcher m = line.matcher(host.output());
-            if (m.find()) {
-                return;
-            }
-            assertThat(System.nanoTime()).as("round %d closed on the job host:%n%s", round, host.tail()).isLessThan(deadline);
-            Thread.sleep(100);
-        }
-    }
 
     private static List<Integer> ids(JsonNode array) {
         return StreamSupport.stream(array.spliterator(), false).map(JsonNode::asInt).toList();
