@@ -6,6 +6,7 @@ import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.job.JobPreparation;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.job.TrainingJob;
+import io.splitfed.runtime.churn.ClusterChurn;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -24,7 +25,9 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "churn", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train in this JVM while a seeded fault injector kills and restarts devices, slows them down,",
             "kills a server shard, and sends malformed messages. Prints every fault with its time, so a run",
-            "can be replayed (--write-schedule, then --schedule), and what the job lost."})
+            "can be replayed (--write-schedule, then --schedule), and what the job lost.",
+            "With --cluster, the job runs on a cluster of node processes on this machine (a job host, GPU nodes,",
+            "an edge node per device), and the faults are SIGKILLs, restarts and SIGSTOP/SIGCONT of those processes."})
 public final class ChurnCommand implements Callable<Integer> {
 
     @Mixin
@@ -60,6 +63,21 @@ public final class ChurnCommand implements Callable<Integer> {
     @Option(names = "--compare", description = "Also run the same job and seed without churn, and print the accuracy difference")
     boolean compare;
 
+    @Option(names = "--cluster", description = "Run the job on node processes on 127.0.0.1: a job host, --gpu-nodes GPU nodes, an edge node per device")
+    boolean cluster;
+
+    @Option(names = "--gpu-nodes", description = "With --cluster: GPU nodes (default: 2)")
+    int gpuNodes = 2;
+
+    @Option(names = "--cluster-config", description = "With --cluster: the cluster-config directory the nodes start from (default: splitfed's own)")
+    Path clusterConfig;
+
+    @Option(names = "--cluster-dir", description = "With --cluster: where node configs, logs and the job host's outputs go (default: runs/churn-cluster-TIME)")
+    Path clusterDir;
+
+    @Option(names = "--timeout-minutes", description = "With --cluster: how long the job may take (default: 60)")
+    long timeoutMinutes = 60;
+
     @Override
     public Integer call() throws Exception {
         var config = job.config();
@@ -84,6 +102,9 @@ public final class ChurnCommand implements Callable<Integer> {
             System.out.println("schedule written to " + writeSchedule);
         }
         System.out.printf(Locale.ROOT, "churn: %d faults planned over %d rounds (seed %d)%n", plan.events().size(), spec.federation().rounds(), plan.seed());
+        if (cluster) {
+            return onCluster(config, spec, plan);
+        }
         ChurnRun.Outcome o = ChurnRun.run(JobPreparation.prepare(spec), config, plan, System.out::println);
         JobResult r = o.result();
         System.out.printf(Locale.ROOT, "%n== churn: %d rounds in %.0f s%n", r.rounds().size(), r.wallSeconds());
@@ -93,11 +114,41 @@ public final class ChurnCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "micro-batches trained once  %d of %d answered, %d trained twice%s%n", o.trainedOnce(), o.answered(),
                 o.trainedTwice(), o.exactlyOnce() ? "" : " (MISMATCH)");
         System.out.printf(Locale.ROOT, "final accuracy              %.2f%%%n", 100 * r.finalAccuracy());
+        compareIfAsked(config, spec, r.finalAccuracy());
+        return o.exactlyOnce() ? 0 : 1;
+    }
+
+    private int onCluster(com.typesafe.config.Config config, JobSpec spec, ChurnPlan plan) throws Exception {
+        ClusterChurn.check(plan);
+        if (spec.server().shards() > 0 && gpuNodes < 1) {
+            throw new UserError("--gpu-nodes " + gpuNodes + ": the job's " + spec.server().shards() + " shards need at least one GPU node");
+        }
+        boolean killsShard = plan.events().stream().anyMatch(e -> e.action().equals("kill-shard"));
+        if (killsShard && gpuNodes < 2) {
+            throw new UserError("--gpu-nodes " + gpuNodes + ": the schedule kills a GPU node, so its shards need a second one (--gpu-nodes 2, or --kill-shard-round 0)");
+        }
+        Path configs = clusterConfig != null ? clusterConfig : Path.of(System.getProperty("splitfed.home", ".")).resolve("cluster-config");
+        Path dir = clusterDir != null ? clusterDir
+                : Path.of("runs", "churn-cluster-" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        ClusterChurn.Outcome o = ClusterChurn.run(config, plan,
+                new ClusterChurn.Settings(dir, configs, gpuNodes, TimeUnit.MINUTES.toMillis(timeoutMinutes), java.util.List.of()), System.out::println);
+        System.out.printf(Locale.ROOT, "%n== churn on a cluster: %d rounds in %.0f s (node logs and outputs in %s)%n", o.metrics().get("rounds").size(),
+                o.metrics().get("wall_seconds").asDouble(), dir);
+        System.out.printf(Locale.ROOT, "devices lost                %d%n", o.devicesKilled());
+        System.out.printf(Locale.ROOT, "rounds closed by deadline   %d%n", o.deadlineRounds());
+        System.out.printf(Locale.ROOT, "late results applied        %d%n", o.lateApplied());
+        System.out.printf(Locale.ROOT, "micro-batches trained once  %d of %d answered, %d trained twice%s%n", o.trainedOnce(), o.answered(),
+                o.trainedTwice(), o.exactlyOnce() ? "" : " (MISMATCH)");
+        System.out.printf(Locale.ROOT, "final accuracy              %.2f%%%n", 100 * o.accuracy());
+        compareIfAsked(config, spec, o.accuracy());
+        return o.exactlyOnce() ? 0 : 1;
+    }
+
+    private void compareIfAsked(com.typesafe.config.Config config, JobSpec spec, double accuracy) throws Exception {
         if (compare) {
             JobResult calm = TrainingJob.run(JobPreparation.prepare(spec), config, null).result().get(24, TimeUnit.HOURS);
             System.out.printf(Locale.ROOT, "without churn               %.2f%% (%+.2f points with churn)%n", 100 * calm.finalAccuracy(),
-                    100 * (r.finalAccuracy() - calm.finalAccuracy()));
+                    100 * (accuracy - calm.finalAccuracy()));
         }
-        return o.exactlyOnce() ? 0 : 1;
     }
 }
