@@ -215,6 +215,16 @@ final class RoundCycle extends AbstractBehavior<Command> {
             nextTurn();
         }
         maybeClose();
+        recloseShards();
+    }
+
+    /** A closing round asks a shard that lost its work for its report once its devices have run the round again. */
+    private void recloseShards() {
+        if (ledger.closing()) {
+            for (int s : ledger.reclosable()) {
+                members.shards().get(s).tell(new ServerShard.CloseRound(round, Inbound.replyTo(getContext().getSelf())));
+            }
+        }
     }
 
     private Behavior<Command> onTerminated(DeviceTerminated m) {
@@ -229,6 +239,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
                 nextTurn();
             }
             maybeClose();
+            recloseShards();
         }
         return this;
     }

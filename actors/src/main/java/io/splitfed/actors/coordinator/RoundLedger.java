@@ -31,6 +31,11 @@ final class RoundLedger {
     private final Map<Integer, ServerShard.Closed> shardsClosed = new LinkedHashMap<>();
     private final ArrayDeque<Integer> turns = new ArrayDeque<>();
     private final Map<Integer, Integer> steps = new LinkedHashMap<>();
+    /**
+     * Shards that lost a closing round's work before they reported it, with the devices running the
+     * round again for them: the round waits for those devices, then asks the shard for its report.
+     */
+    private final Map<Integer, java.util.Set<Integer>> reopened = new LinkedHashMap<>();
     private RoundPlan plan;
     private long microBatches;
     private boolean closing;
@@ -47,6 +52,7 @@ final class RoundLedger {
         updates.clear();
         stats.clear();
         shardsClosed.clear();
+        reopened.clear();
         turns.clear();
         this.steps.clear();
         this.steps.putAll(steps);
@@ -94,9 +100,10 @@ final class RoundLedger {
 
     /** Takes a running device's result; false when the round or the device is past taking it. */
     boolean done(int device, int round, DeviceRoundStats result, LoraAdapter update) {
-        if (round != this.round || status.get(device) != Status.RUNNING || closing) {
+        if (round != this.round || status.get(device) != Status.RUNNING || closing && !rerunning(device)) {
             return false;
         }
+        settleRerun(device);
         status.put(device, Status.DONE);
         stats.put(device, result);
         if (update != null) {
@@ -107,18 +114,20 @@ final class RoundLedger {
 
     /** A running device's result was refused; false when the round or the device is past it. */
     boolean refused(int device, int round) {
-        if (round != this.round || status.get(device) != Status.RUNNING || closing) {
+        if (round != this.round || status.get(device) != Status.RUNNING || closing && !rerunning(device)) {
             return false;
         }
+        settleRerun(device);
         status.put(device, Status.REFUSED);
         return true;
     }
 
     /** A running device left; false when it was not running in the open round. */
     boolean gone(int device) {
-        if (status.get(device) != Status.RUNNING || closing) {
+        if (status.get(device) != Status.RUNNING || closing && !rerunning(device)) {
             return false;
         }
+        settleRerun(device);
         status.put(device, Status.GONE);
         return true;
     }
@@ -167,6 +176,34 @@ final class RoundLedger {
             stats.remove(d);
             updates.remove(d);
         }
+        return out;
+    }
+
+    /**
+     * The closing round goes on for {@code shard}, whose new incarnation lost the round's work before
+     * it reported: it waits for {@code devices}, which run the round again for it.
+     */
+    void reopen(int shard, List<Integer> devices) {
+        reopened.put(shard, new java.util.TreeSet<>(devices));
+    }
+
+    private boolean rerunning(int device) {
+        return reopened.values().stream().anyMatch(ds -> ds.contains(device));
+    }
+
+    private void settleRerun(int device) {
+        reopened.values().forEach(ds -> ds.remove(device));
+    }
+
+    /** Reopened shards whose devices have all run the round again (each returned once): to be asked for their reports. */
+    List<Integer> reclosable() {
+        List<Integer> out = new ArrayList<>();
+        reopened.forEach((shard, ds) -> {
+            if (ds.isEmpty()) {
+                out.add(shard);
+            }
+        });
+        out.forEach(reopened::remove);
         return out;
     }
 

@@ -15,8 +15,8 @@ import java.util.Map;
  * What the coordinator does when a shard comes back from the start of its round (its node died, or
  * a fault injection killed it): the shard is told the round again, every device it serves that ran
  * or finished the round runs it again from its first micro-batch (so what they send is trained
- * once), late devices of that shard run their own round again, and a round already closing asks the
- * shard for its report again.
+ * once), late devices of that shard run their own round again, and a round already closing waits
+ * for those devices and then asks the shard for its report.
  */
 final class ShardRecovery {
 
@@ -38,7 +38,14 @@ final class ShardRecovery {
             }
         });
         if (ledger.closing() && !ledger.hasShardReport(shard)) {
-            ref.tell(new ServerShard.CloseRound(round, reportTo));
+            if (rewound.isEmpty()) {
+                ref.tell(new ServerShard.CloseRound(round, reportTo));
+            } else {
+                // the close reached the shard's node too late, or its new incarnation (which drops a close sent before
+                // the node died): the round goes on for this shard until its devices have sent the round again
+                LOG.warn("round {} was closing: shard {} is asked for its report once devices {} have run the round again", round + 1, shard, rewound);
+                ledger.reopen(shard, rewound);
+            }
         }
         return rewound;
     }

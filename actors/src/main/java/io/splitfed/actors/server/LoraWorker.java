@@ -119,9 +119,14 @@ final class LoraWorker extends AbstractBehavior<Command> {
     }
 
     private Behavior<Command> onRoundStarted(RoundStarted m) {
+        if (m.round() == state.round && state.awaitingRewind) {
+            state.awaitingRewind = false; // the coordinator knows this shard lost the round: its closes count again
+            return this;
+        }
         if (m.round() <= state.round) {
             return this;
         }
+        state.awaitingRewind = false;
         state.resetRound(m.round());
         state.accepting = true;
         state.boundary = state.snapshot(); // what a restart after losing this shard's node goes on from
@@ -365,6 +370,11 @@ final class LoraWorker extends AbstractBehavior<Command> {
 
     private Behavior<Command> onCloseRound(CloseRound m) {
         if (m.round() != state.round) {
+            return this;
+        }
+        if (state.awaitingRewind) {
+            getContext().getLog().info("shard {}: a close of round {} sent before its node was lost is dropped; the coordinator asks again",
+                    state.settings.shard(), m.round() + 1);
             return this;
         }
         state.accepting = false;

@@ -131,6 +131,7 @@ public final class ServerShard {
     private static Behavior<Command> restored(ActorContext<Command> ctx, ShardState state, StashBuffer<Command> stash, ShardStore.Restored r) {
         if (r.snapshot() != null) {
             state.restore(r.snapshot());
+            state.awaitingRewind = r.roundLost();
             ctx.getLog().info("shard {} resumed from {} in round {} after {} steps", state.settings.shard(),
                     r.roundLost() ? "the start of its round (its node was lost)" : "its hand-off", state.round + 1, state.stepsTotal);
         }

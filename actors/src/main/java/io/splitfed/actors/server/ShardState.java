@@ -83,6 +83,12 @@ public final class ShardState {
     boolean handingOff;
     /** A reset that waits for the step in progress to end. */
     ShardSnapshot resetTo;
+    /**
+     * Back from its round's start after its node died: closes of the round are dropped until the
+     * coordinator, told by the store, says the round again (a close sent before the node died would
+     * otherwise end the round before its devices have sent it again).
+     */
+    boolean awaitingRewind;
 
     public ShardState(ShardSettings settings) {
         this.settings = settings;

@@ -34,6 +34,27 @@ class RoundLedgerTest {
     }
 
     @Test
+    void aClosingRoundWaitsForTheDevicesOfAShardThatLostItsWorkThenAsksThatShardOnce() {
+        RoundLedger ledger = new RoundLedger();
+        ledger.open(1, List.of(0, 1, 2, 3), plan(List.of(0, 1, 2, 3)), Map.of(0, 3, 1, 3, 2, 3, 3, 3), false);
+        for (int d = 0; d < 4; d++) {
+            assertThat(ledger.done(d, 1, stats(d, 24, 1.0f), null)).isTrue();
+        }
+        ledger.close(false);
+        // shard 0's node died with the close on its way: its devices run the round again for it
+        List<Integer> rewound = ledger.rewind(0, Map.of(0, 0, 1, 0, 2, 1, 3, 1));
+        assertThat(rewound).containsExactly(0, 1);
+        ledger.reopen(0, rewound);
+        assertThat(ledger.done(2, 1, stats(2, 24, 1.0f), null)).as("a device of the other shard, already done").isFalse();
+        assertThat(ledger.done(0, 1, stats(0, 24, 1.0f), null)).as("a rerun device's result while the round is closing").isTrue();
+        assertThat(ledger.reclosable()).as("device 1 still runs the round again").isEmpty();
+        assertThat(ledger.gone(1)).as("a rerun device that leaves").isTrue();
+        assertThat(ledger.reclosable()).containsExactly(0);
+        assertThat(ledger.reclosable()).as("asked once").isEmpty();
+        assertThat(ledger.stats()).containsKeys(0, 2, 3).doesNotContainKey(1);
+    }
+
+    @Test
     void aRoundClosesOnlyWhenNoSampledDeviceRunsAndItsSummaryCountsEachStatus() {
         RoundLedger ledger = new RoundLedger();
         ledger.open(2, List.of(0, 1, 2, 3), plan(List.of(0, 1, 2, 3)), Map.of(0, 3, 1, 3, 2, 3, 3, 3), false);

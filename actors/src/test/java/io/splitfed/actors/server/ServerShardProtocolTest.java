@@ -92,4 +92,28 @@ class ServerShardProtocolTest {
         assertThat(load.steps()).isEqualTo(1);
         assertThat(load.queued()).isZero();
     }
+
+    @Test
+    void aShardBackFromItsRoundStartAfterItsNodeDiedDropsCloseRoundUntilTheCoordinatorSaysTheRoundAgain() {
+        ActorRef<ShardStore.Command> store = KIT.spawn(ShardStore.create());
+        TestProbe<ServerShard.Reply> device = KIT.createTestProbe();
+        TestProbe<ServerShard.Report> coordinator = KIT.createTestProbe();
+        ActorRef<ServerShard.Command> first = KIT.spawn(ServerShard.create(plan.shardState(0).storedIn(store)));
+        first.tell(new ServerShard.RoundStarted(0)); // leaves its round-start snapshot in the store
+        first.tell(forward(0, 0, 10, 0f, device.getRef()));
+        device.expectMessageClass(ServerShard.Credit.class, WAIT);
+        KIT.stop(first); // its node died: no hand-off
+
+        ActorRef<ServerShard.Command> again = KIT.spawn(ServerShard.create(plan.shardState(0).storedIn(store)));
+        again.tell(new ServerShard.CloseRound(0, coordinator.getRef())); // sent before the node died, delivered to the new incarnation
+        again.tell(forward(0, 0, 10, 0f, device.getRef())); // the rewound device sends the round again
+        assertThat(device.expectMessageClass(ServerShard.Credit.class, WAIT).seq()).isEqualTo(10);
+        coordinator.expectNoMessage(Duration.ofMillis(500));
+
+        again.tell(new ServerShard.RoundStarted(0)); // the coordinator, told by the store
+        again.tell(new ServerShard.CloseRound(0, coordinator.getRef()));
+        ServerShard.Closed closed = coordinator.expectMessageClass(ServerShard.Closed.class, WAIT);
+        assertThat(closed.report().trainedSamples()).as("the round's work, trained again once").isEqualTo(Map.of(0, 4));
+        assertThat(closed.report().duplicates()).isZero();
+    }
 }
