@@ -154,9 +154,9 @@ final class RoundCycle extends AbstractBehavior<Command> {
         timers.startSingleTimer("deadline", new Deadline(r), settings.spec().federation().roundDeadline());
         getContext().getLog().info("round {}/{} started with devices {}", r + 1, settings.spec().federation().rounds(), sampled);
         emit(new JobEvent.RoundStarted(r, settings.spec().federation().rounds(), sampled, ledger.microBatches()));
-        if (sampled.isEmpty()) {
+        if (sampled.isEmpty() && !late.anyBusy()) {
             closeRound(false);
-        }
+        } // an empty round with late devices at work stays open for them: their micro-batches train only in an open round
     }
 
     private void startDevice(int d) {
@@ -199,6 +199,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
             if (waitingToStart >= 0 && available(waitingToStart) >= settings.spec().federation().minDevices()) {
                 startWaitingRound();
             }
+            closeIfOnlyLateWorkWasLeft();
             return this;
         }
         if (!ledger.done(m.device(), m.round(), m.stats(), m.update())) {
@@ -233,6 +234,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
         }
         members.left(m.device());
         late.forget(m.device()); // its late work died with it
+        closeIfOnlyLateWorkWasLeft();
         if (ledger.gone(m.device())) {
             getContext().getLog().warn("device {} is gone; round {} goes on without it", m.device(), round);
             if (opening.inTurns() && !ledger.waitingForTurn(m.device())) {
@@ -275,6 +277,13 @@ final class RoundCycle extends AbstractBehavior<Command> {
     }
 
     // ---- closing
+
+    /** A round that sampled nobody, open only for late devices' work, closes once none is at work. */
+    private void closeIfOnlyLateWorkWasLeft() {
+        if (round >= 0 && waitingToStart < 0 && ledger.round() == round && ledger.sampledNone() && !ledger.closing() && !late.anyBusy()) {
+            closeRound(false);
+        }
+    }
 
     private void maybeClose() {
         if (!ledger.closing() && ledger.allAnswered()) {
@@ -357,8 +366,10 @@ final class RoundCycle extends AbstractBehavior<Command> {
     private Behavior<Command> next(int done) {
         if (done < settings.spec().federation().rounds()) {
             int free = available(done);
-            if (settings.spec().robustness().asynchronous() && free < settings.spec().federation().minDevices() && late.anyBusy()) {
-                // every device still at work on an earlier round: wait for results rather than run an empty round
+            if (settings.spec().robustness().asynchronous() && free < settings.spec().federation().minDevices() && late.anyBusy()
+                    && !settings.spec().mode().isSplit()) {
+                // every device still at work on an earlier round: wait for results rather than run an empty round (split
+                // devices' late work trains only in an open round, so for them the round opens, and waits for it)
                 waitingToStart = done;
                 getContext().getLog().info("round {} waits for late devices {} ({} free, min-devices {})", done + 1, late.busyDevices(), free,
                         settings.spec().federation().minDevices());

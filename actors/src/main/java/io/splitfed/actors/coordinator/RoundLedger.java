@@ -207,6 +207,11 @@ final class RoundLedger {
         return out;
     }
 
+    /** The round sampled no device. */
+    boolean sampledNone() {
+        return status.isEmpty();
+    }
+
     boolean allAnswered() {
         return status.values().stream().noneMatch(s -> s == Status.RUNNING);
     }
