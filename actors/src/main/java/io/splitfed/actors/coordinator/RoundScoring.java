@@ -38,17 +38,21 @@ final class RoundScoring {
     }
 
     /**
-     * What the scorer gets for a closed round: its updates, and whether enough devices finished
-     * ({@code min-devices}) for them to be aggregated at all (if not, the globals stay, and it is logged).
+     * What the scorer gets for a closed round: its updates, and whether enough devices finished or
+     * sent late results ({@code min-devices}) for them to be aggregated at all (if not, the globals
+     * stay, and it is logged).
      */
     static RoundScorer.Score score(int round, RoundLedger ledger, LateWork late, Quarantine quarantine, LoraAdapter globalDevice,
             LoraAdapter globalServer, JobSpec spec, Logger log) {
         List<WeightedUpdate> device = deviceUpdates(round, ledger, late, quarantine, globalDevice, spec.robustness(), log);
         int done = ledger.with(RoundLedger.Status.DONE).size();
-        boolean enough = done >= spec.federation().minDevices();
+        // late results that arrived in this round count: their micro-batches trained in it (a round that sampled
+        // nobody and stayed open for late work is aggregated like any other)
+        int contributed = done + late.applied();
+        boolean enough = contributed >= spec.federation().minDevices();
         if (!enough) {
-            log.warn("round {}: {} devices finished, fewer than min-devices {}; the global adapters stay as they were", round, done,
-                    spec.federation().minDevices());
+            log.warn("round {}: {} devices finished and {} late results arrived, fewer than min-devices {}; the global adapters stay as they were",
+                    round + 1, done, late.applied(), spec.federation().minDevices());
         }
         return new RoundScorer.Score(round, device, serverReplicas(ledger), enough, globalDevice, globalServer);
     }
