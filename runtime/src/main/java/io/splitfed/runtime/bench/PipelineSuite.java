@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Does pipelining pay? SplitFrozen with 4 devices on SST-2: samples/s with a window of
  * micro-batches in flight against stop-and-wait on shaped edge links, and the actor runtime
- * against a bare single-thread loop over the same model and data with no links at all.
+ * against a bare single-thread loop over the same model and data with no links at all; and
+ * SplitFrozen's server step against the step centralized LoRA runs over the same blocks.
  */
 public final class PipelineSuite implements BenchSuite {
 
@@ -60,6 +61,9 @@ public final class PipelineSuite implements BenchSuite {
         String links = "edge links";
         out.add(new Comparison(name(), "window 4, " + links, windowed, "samples/s", "window 1 (stop-and-wait), " + links, stopAndWait, "samples/s", true));
         out.add(new Comparison(name(), "actor runtime, window 4, no link delay", runtime, "samples/s", "bare single-thread loop", bare, "samples/s", true));
+        double[] step = serverStep(quick ? 40 : 120);
+        out.add(new Comparison(name(), "SplitFrozen server step (no cut gradient: one fused pass)", step[0], "ms",
+                "the same blocks' step as centralized LoRA runs it (input gradient for the blocks below)", step[1], "ms", false));
         return out;
     }
 
@@ -137,6 +141,56 @@ public final class PipelineSuite implements BenchSuite {
                     n += b.batch();
                 }
                 return n / ((System.nanoTime() - t0) / 1e9);
+            });
+        } finally {
+            TensorExecutor.shared().run(job.model()::close);
+        }
+    }
+
+    /**
+     * Milliseconds per server step over the same micro-batches and blocks: SplitFrozen's (nobody
+     * needs the cut gradient, so one fused pass computes the LoRA gradients only) against the step
+     * centralized LoRA runs over those blocks (its backward goes on into the blocks below, so it
+     * also computes the input gradient). Interleaved, after a warm-up, on the tensor thread.
+     */
+    private static double[] serverStep(int steps) {
+        Config config = config(DEVICES * 64, 1, false);
+        PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
+        JobSpec spec = job.spec();
+        int k = spec.federation().splitPoint(0);
+        try {
+            return TensorExecutor.shared().call(() -> {
+                ModelSegment device = ModelSegment.devicePart(job.model(), k);
+                ModelSegment serverPart = ModelSegment.serverPart(job.model(), k, job.head());
+                var adapter = new SplitPoint(k).serverSide(job.wholeAdapter());
+                SegmentLearner frozen = SegmentLearner.create(serverPart, adapter.copy(), new AdamW(spec.training().optimizer(), JobPlan.schedule(spec, steps)),
+                        spec.training().backward(), 0);
+                SegmentLearner central = SegmentLearner.create(serverPart, adapter.copy(), new AdamW(spec.training().optimizer(), JobPlan.schedule(spec, steps)),
+                        SegmentLearner.Backward.FUSED, 0);
+                List<TokenBatch> batches = new ArrayList<>();
+                List<TensorPayload> acts = new ArrayList<>();
+                DeviceData data = job.deviceData().get(0);
+                for (int i = 0; i < 8; i++) {
+                    TokenBatch b = job.batcher().apply(data.next());
+                    batches.add(b.withoutTokens());
+                    acts.add(SegmentLearner.frozenForward(device, b, TensorPayload.Encoding.F32));
+                }
+                java.util.function.Consumer<TensorPayload> discard = g -> { };
+                long frozenNanos = 0;
+                long centralNanos = 0;
+                for (int s = -4; s < steps; s++) {
+                    int i = Math.floorMod(s, batches.size());
+                    long t0 = System.nanoTime();
+                    frozen.trainStep(batches.get(i), acts.get(i), null, null);
+                    long t1 = System.nanoTime();
+                    central.trainStep(batches.get(i), acts.get(i), discard, TensorPayload.Encoding.F32);
+                    long t2 = System.nanoTime();
+                    if (s >= 0) {
+                        frozenNanos += t1 - t0;
+                        centralNanos += t2 - t1;
+                    }
+                }
+                return new double[] {frozenNanos / 1e6 / steps, centralNanos / 1e6 / steps};
             });
         } finally {
             TensorExecutor.shared().run(job.model()::close);

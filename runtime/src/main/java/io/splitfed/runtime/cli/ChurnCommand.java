@@ -131,7 +131,8 @@ public final class ChurnCommand implements Callable<Integer> {
         Path dir = clusterDir != null ? clusterDir
                 : Path.of("runs", "churn-cluster-" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         ClusterChurn.Outcome o = ClusterChurn.run(config, plan,
-                new ClusterChurn.Settings(dir, configs, gpuNodes, TimeUnit.MINUTES.toMillis(timeoutMinutes), java.util.List.of()), System.out::println);
+                new ClusterChurn.Settings(dir, configs, gpuNodes, TimeUnit.MINUTES.toMillis(timeoutMinutes),
+                        System.getProperty("splitfed.home") == null ? java.util.List.of() : java.util.List.of("-Dsplitfed.home=" + System.getProperty("splitfed.home"))), System.out::println);
         System.out.printf(Locale.ROOT, "%n== churn on a cluster: %d rounds in %.0f s (node logs and outputs in %s)%n", o.metrics().get("rounds").size(),
                 o.metrics().get("wall_seconds").asDouble(), dir);
         System.out.printf(Locale.ROOT, "devices lost                %d%n", o.devicesKilled());
