@@ -9,12 +9,16 @@ import java.util.List;
  * The job settings every node of one job must share; a node whose settings differ would train a
  * different job (another shard count routes devices to shards that do not exist).
  */
-public record JobFingerprint(String mode, int devices, int shards, long seed, int rounds, int microBatch, String splitPoints, String model) {
+public record JobFingerprint(String mode, int devices, int shards, long seed, int rounds, int microBatch, String splitPoints, String model,
+        String lora) {
 
     public static JobFingerprint of(JobSpec spec) {
+        var l = spec.training().lora();
         return new JobFingerprint(spec.mode().name().toLowerCase(java.util.Locale.ROOT), spec.federation().devices(), spec.server().shards(),
                 spec.seed(), spec.federation().rounds(), spec.training().microBatch(),
-                java.util.Arrays.toString(spec.federation().splitPoints()), spec.model().path().getFileName().toString());
+                java.util.Arrays.toString(spec.federation().splitPoints()), spec.model().path().getFileName().toString(),
+                // adapters of another rank, scale or set of targets could not be averaged with the job's
+                "rank " + l.rank() + ", alpha " + l.alpha() + ", targets " + new java.util.TreeSet<>(l.targets()));
     }
 
     /** Each setting that differs, as "splitfed.job.KEY = mine here but theirs on the job host"; empty when none. */
@@ -28,6 +32,7 @@ public record JobFingerprint(String mode, int devices, int shards, long seed, in
         diff(out, "training.micro-batch", microBatch, host.microBatch);
         diff(out, "federation.split-points", splitPoints, host.splitPoints);
         diff(out, "model.path (file name)", model, host.model);
+        diff(out, "training.lora", lora, host.lora);
         return out;
     }
 
