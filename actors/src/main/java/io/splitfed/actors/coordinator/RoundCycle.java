@@ -280,7 +280,8 @@ final class RoundCycle extends AbstractBehavior<Command> {
 
     /** A round that sampled nobody, open only for late devices' work, closes once none is at work. */
     private void closeIfOnlyLateWorkWasLeft() {
-        if (round >= 0 && waitingToStart < 0 && ledger.round() == round && ledger.sampledNone() && !ledger.closing() && !late.anyBusy()) {
+        // (between rounds the ledger is the closed round's, so this waits for an open one)
+        if (round >= 0 && ledger.sampledNone() && !ledger.closing() && !late.anyBusy()) {
             closeRound(false);
         }
     }

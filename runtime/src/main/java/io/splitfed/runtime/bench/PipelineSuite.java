@@ -123,9 +123,7 @@ public final class PipelineSuite implements BenchSuite {
         try {
             return TensorExecutor.shared().call(() -> {
                 ModelSegment device = ModelSegment.devicePart(job.model(), k);
-                SegmentLearner server = SegmentLearner.create(ModelSegment.serverPart(job.model(), k, job.head()),
-                        new SplitPoint(k).serverSide(job.wholeAdapter()).copy(),
-                        new AdamW(spec.training().optimizer(), JobPlan.schedule(spec, totalSteps)), spec.training().backward(), 0);
+                SegmentLearner server = serverLearner(job, k, spec.training().backward(), totalSteps);
                 long t0 = System.nanoTime();
                 long n = 0;
                 int[] done = new int[DEVICES];
@@ -161,12 +159,8 @@ public final class PipelineSuite implements BenchSuite {
         try {
             return TensorExecutor.shared().call(() -> {
                 ModelSegment device = ModelSegment.devicePart(job.model(), k);
-                ModelSegment serverPart = ModelSegment.serverPart(job.model(), k, job.head());
-                var adapter = new SplitPoint(k).serverSide(job.wholeAdapter());
-                SegmentLearner frozen = SegmentLearner.create(serverPart, adapter.copy(), new AdamW(spec.training().optimizer(), JobPlan.schedule(spec, steps)),
-                        spec.training().backward(), 0);
-                SegmentLearner central = SegmentLearner.create(serverPart, adapter.copy(), new AdamW(spec.training().optimizer(), JobPlan.schedule(spec, steps)),
-                        SegmentLearner.Backward.FUSED, 0);
+                SegmentLearner frozen = serverLearner(job, k, spec.training().backward(), steps);
+                SegmentLearner central = serverLearner(job, k, SegmentLearner.Backward.FUSED, steps);
                 List<TokenBatch> batches = new ArrayList<>();
                 List<TensorPayload> acts = new ArrayList<>();
                 DeviceData data = job.deviceData().get(0);
@@ -195,6 +189,13 @@ public final class PipelineSuite implements BenchSuite {
         } finally {
             TensorExecutor.shared().run(job.model()::close);
         }
+    }
+
+    /** The server blocks past split point {@code k} with their initial adapter, as a worker starts them (tensor thread only). */
+    private static SegmentLearner serverLearner(PreparedJob job, int k, SegmentLearner.Backward backward, int steps) {
+        JobSpec spec = job.spec();
+        return SegmentLearner.create(ModelSegment.serverPart(job.model(), k, job.head()), new SplitPoint(k).serverSide(job.wholeAdapter()).copy(),
+                new AdamW(spec.training().optimizer(), JobPlan.schedule(spec, steps)), backward, 0);
     }
 
     static String fmt(double v) {

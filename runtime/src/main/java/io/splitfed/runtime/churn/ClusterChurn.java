@@ -10,8 +10,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,20 +88,20 @@ public final class ClusterChurn {
         });
         List<Throttle> throttles = new ArrayList<>();
         try {
-            int hostPort = freePort();
+            int hostPort = LocalNode.freePort();
             String seed = "pekko://splitfed@127.0.0.1:" + hostPort;
             LocalNode jobHost = start(all, s, "job-host", host, hostPort, seed, "--set", "splitfed.node.out=" + s.dir().resolve("out"));
             ready(jobHost);
             List<LocalNode> gpus = new ArrayList<>();
             for (int g = 0; g < s.gpuNodes(); g++) {
-                gpus.add(start(all, s, "gpu-" + (g + 1), gpu, freePort(), seed));
+                gpus.add(start(all, s, "gpu-" + (g + 1), gpu, LocalNode.freePort(), seed));
             }
             for (LocalNode g : gpus) {
                 ready(g);
             }
             List<LocalNode> edges = new ArrayList<>();
             for (int d = 0; d < devices; d++) {
-                LocalNode e = start(all, s, "edge-" + d, edge, freePort(), seed, "--node-devices", Integer.toString(d));
+                LocalNode e = start(all, s, "edge-" + d, edge, LocalNode.freePort(), seed, "--node-devices", Integer.toString(d));
                 edges.add(e);
                 throttles.add(new Throttle(e, clock));
             }
@@ -208,14 +206,6 @@ public final class ClusterChurn {
     private static void ready(LocalNode n) throws IOException, InterruptedException {
         if (!n.awaitOutput("ready: roles", 1, 180_000)) {
             throw new IllegalStateException(n.name() + " did not start (" + n.log() + "):\n" + n.tail());
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

@@ -43,6 +43,15 @@ public final class LocalNode implements AutoCloseable {
         return node;
     }
 
+    /** A TCP port free on this machine now, for a node to bind. */
+    public static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     public String name() {
         return name;
     }

@@ -107,13 +107,8 @@ public final class ChurnCommand implements Callable<Integer> {
         }
         ChurnRun.Outcome o = ChurnRun.run(JobPreparation.prepare(spec), config, plan, System.out::println);
         JobResult r = o.result();
-        System.out.printf(Locale.ROOT, "%n== churn: %d rounds in %.0f s%n", r.rounds().size(), r.wallSeconds());
-        System.out.printf(Locale.ROOT, "devices lost                %d%n", o.devicesLost());
-        System.out.printf(Locale.ROOT, "rounds closed by deadline   %d%n", o.deadlineRounds());
-        System.out.printf(Locale.ROOT, "late results applied        %d%n", o.lateApplied());
-        System.out.printf(Locale.ROOT, "micro-batches trained once  %d of %d answered, %d trained twice%s%n", o.trainedOnce(), o.answered(),
-                o.trainedTwice(), o.exactlyOnce() ? "" : " (MISMATCH)");
-        System.out.printf(Locale.ROOT, "final accuracy              %.2f%%%n", 100 * r.finalAccuracy());
+        report(String.format(Locale.ROOT, "churn: %d rounds in %.0f s", r.rounds().size(), r.wallSeconds()), o.devicesLost(), o.deadlineRounds(),
+                o.lateApplied(), o.trainedOnce(), o.answered(), o.trainedTwice(), r.finalAccuracy());
         compareIfAsked(config, spec, r.finalAccuracy());
         return o.exactlyOnce() ? 0 : 1;
     }
@@ -133,16 +128,23 @@ public final class ChurnCommand implements Callable<Integer> {
         ClusterChurn.Outcome o = ClusterChurn.run(config, plan,
                 new ClusterChurn.Settings(dir, configs, gpuNodes, TimeUnit.MINUTES.toMillis(timeoutMinutes),
                         System.getProperty("splitfed.home") == null ? java.util.List.of() : java.util.List.of("-Dsplitfed.home=" + System.getProperty("splitfed.home"))), System.out::println);
-        System.out.printf(Locale.ROOT, "%n== churn on a cluster: %d rounds in %.0f s (node logs and outputs in %s)%n", o.metrics().get("rounds").size(),
-                o.metrics().get("wall_seconds").asDouble(), dir);
-        System.out.printf(Locale.ROOT, "devices lost                %d%n", o.devicesKilled());
-        System.out.printf(Locale.ROOT, "rounds closed by deadline   %d%n", o.deadlineRounds());
-        System.out.printf(Locale.ROOT, "late results applied        %d%n", o.lateApplied());
-        System.out.printf(Locale.ROOT, "micro-batches trained once  %d of %d answered, %d trained twice%s%n", o.trainedOnce(), o.answered(),
-                o.trainedTwice(), o.exactlyOnce() ? "" : " (MISMATCH)");
-        System.out.printf(Locale.ROOT, "final accuracy              %.2f%%%n", 100 * o.accuracy());
+        report(String.format(Locale.ROOT, "churn on a cluster: %d rounds in %.0f s (node logs and outputs in %s)", o.metrics().get("rounds").size(),
+                o.metrics().get("wall_seconds").asDouble(), dir), o.devicesKilled(), o.deadlineRounds(), o.lateApplied(), o.trainedOnce(), o.answered(),
+                o.trainedTwice(), o.accuracy());
         compareIfAsked(config, spec, o.accuracy());
         return o.exactlyOnce() ? 0 : 1;
+    }
+
+    /** What the churn did to the job, in the same lines in one JVM and on a cluster. */
+    private static void report(String heading, int devicesLost, int deadlineRounds, int lateApplied, long trainedOnce, long answered,
+            long trainedTwice, double accuracy) {
+        System.out.printf(Locale.ROOT, "%n== %s%n", heading);
+        System.out.printf(Locale.ROOT, "devices lost                %d%n", devicesLost);
+        System.out.printf(Locale.ROOT, "rounds closed by deadline   %d%n", deadlineRounds);
+        System.out.printf(Locale.ROOT, "late results applied        %d%n", lateApplied);
+        System.out.printf(Locale.ROOT, "micro-batches trained once  %d of %d answered, %d trained twice%s%n", trainedOnce, answered, trainedTwice,
+                trainedOnce == answered && trainedTwice == 0 ? "" : " (MISMATCH)");
+        System.out.printf(Locale.ROOT, "final accuracy              %.2f%%%n", 100 * accuracy);
     }
 
     private void compareIfAsked(com.typesafe.config.Config config, JobSpec spec, double accuracy) throws Exception {

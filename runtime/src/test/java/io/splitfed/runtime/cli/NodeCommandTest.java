@@ -14,7 +14,6 @@ import com.typesafe.config.ConfigFactory;
 
 import org.junit.jupiter.api.Test;
 
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -24,10 +23,8 @@ class NodeCommandTest {
     static final String[] SMALL_JOB = {"--train-limit", "160", "--eval-limit", "32", "--max-length", "32", "--micro-batch", "8", "--rounds", "1",
         "--epochs", "1"};
 
-    static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    static int freePort() {
+        return io.splitfed.runtime.churn.LocalNode.freePort();
     }
 
     static String[] args(String... first) {
