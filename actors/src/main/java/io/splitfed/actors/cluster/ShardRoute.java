@@ -5,14 +5,13 @@ import io.splitfed.actors.wire.Wire;
 
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
  * A local stand-in for one sharded server shard: whatever it gets goes to the shard through the
  * shard region, wherever the shard lives now. Devices and the coordinator hold these, so the actors
- * written for one JVM need no change to talk across a cluster. Messages larger than a frame go
- * as parts, in order, through the same region.
+ * written for one JVM need no change to talk across a cluster. Micro-batches go whole on Artery's
+ * large-message stream, which reference.conf opens to the region; other messages larger than a frame
+ * go as parts, in order, through the same region.
  */
 public final class ShardRoute {
 
@@ -20,14 +19,16 @@ public final class ShardRoute {
 
     public static Behavior<ServerShard.Command> create(int shard) {
         return Behaviors.setup(ctx -> {
-            EntityRef<ServerShard.Command> entity = ClusterSharding.get(ctx.getSystem()).entityRefFor(ServerShards.TYPE_KEY, ServerShards.entityId(shard));
+            org.apache.pekko.actor.ActorRef[] region = new org.apache.pekko.actor.ActorRef[1]; // looked up at the first message: the region starts after the node's routes
             return Behaviors.receiveMessage(m -> {
-                var parts = Wire.split(ctx.getSystem(), m);
+                if (region[0] == null) {
+                    region[0] = ServerShards.region(ctx.getSystem());
+                }
+                var parts = Wire.split(ctx.getSystem(), ServerShards.REGION_PATH, m);
                 if (parts == null) {
-                    entity.tell(m);
+                    region[0].tell(new ToShard(shard, m), org.apache.pekko.actor.ActorRef.noSender());
                 } else {
-                    EntityRef<Object> raw = ServerShards.untyped(entity); // the shard's Inbound edge takes the parts
-                    parts.forEach(raw::tell);
+                    parts.forEach(p -> region[0].tell(new ToShard(shard, p), org.apache.pekko.actor.ActorRef.noSender()));
                 }
                 return Behaviors.same();
             });

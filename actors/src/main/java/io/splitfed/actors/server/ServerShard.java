@@ -37,7 +37,13 @@ public final class ServerShard {
      * keep every device's progress in step.
      */
     public record Forward(int device, int splitPoint, int round, long seq, int roundSteps, TokenBatch batch, TensorPayload activations,
-            long sentMicros, ActorRef<Reply> replyTo) implements Command {}
+            long sentMicros, ActorRef<Reply> replyTo) implements Command {
+        @Override
+        public long bulkBytes() {
+            // the activations, and the batch's token arrays (ids, targets, mask, types: 4 bytes a token each)
+            return activations.wireBytes() + 16L * batch.batch() * batch.seqLen();
+        }
+    }
 
     /** Micro-batches of {@code round} are now accepted. */
     public record RoundStarted(int round) implements Command {}
@@ -71,7 +77,12 @@ public final class ServerShard {
     public record Credit(int round, long seq, long sentMicros) implements Reply {}
 
     /** SFL's answer: the gradient of the loss with respect to micro-batch {@code seq}'s activations. */
-    public record CutGradient(int round, long seq, TensorPayload gradient, long sentMicros) implements Reply {}
+    public record CutGradient(int round, long seq, TensorPayload gradient, long sentMicros) implements Reply {
+        @Override
+        public long bulkBytes() {
+            return gradient.wireBytes();
+        }
+    }
 
     /** The shard refused micro-batch {@code seq}. */
     public record Rejected(int round, long seq, String reason) implements Reply {}

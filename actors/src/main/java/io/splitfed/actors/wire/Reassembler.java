@@ -10,7 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Puts chunked messages back together, one per receiving actor (see {@link Chunked}). Parts of one transfer arrive in
+ * Puts chunked messages back together, one per receiving actor (see {@link Inbound}). Parts of one transfer arrive in
  * order (one sender, one association). The receiving actor handles a whole message the moment its
  * last part arrives, in that part's place, so chunking keeps Pekko's per-sender order. A transfer
  * left incomplete (a part dropped by a full queue) is evicted once {@link #MAX_OPEN} newer ones

@@ -12,33 +12,37 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Sends messages that may be larger than an Artery frame. In a cluster, a message goes as
- * {@link ChunkPart}s of at most {@code splitfed.wire.chunk-bytes} (one part when it fits), which the
- * recipient's {@link Chunked} wrapper puts back together; in a single-JVM ActorSystem it is a plain
- * {@code tell}. No protocol mentions parts.
+ * Sends messages that may be larger than an Artery frame. In a cluster, a tensor message whose
+ * recipient is on Artery's large-message stream ({@link BulkLane}) and that fits its frame goes
+ * whole; any other message goes as {@link ChunkPart}s of at most {@code splitfed.wire.chunk-bytes}
+ * (one part when it fits), which the recipient's {@link Inbound} edge puts back together. In a
+ * single-JVM ActorSystem every message is a plain {@code tell}. A reference in this JVM is chunked
+ * too: it may be a proxy (a cluster singleton's) that forwards to another node. No protocol
+ * mentions parts.
  */
 public final class Wire {
 
     private Wire() {}
 
     public static <T> void tell(ActorSystem<?> system, ActorRef<T> to, T message) {
-        List<ChunkPart> parts = split(system, message);
+        List<ChunkPart> parts = split(system, to.path().toStringWithoutAddress(), message);
         if (parts == null) {
             to.tell(message);
         } else {
-            ActorRef<Object> raw = to.unsafeUpcast(); // the recipient's Chunked wrapper takes parts
+            ActorRef<Object> raw = to.unsafeUpcast(); // the recipient's Inbound edge takes parts
             parts.forEach(raw::tell);
         }
     }
 
     /**
-     * The parts to send instead of {@code message} in a cluster, or null in a single-JVM system.
-     * A message that fits one part still goes as one: it is serialized here once, and Artery then
-     * only copies the bytes, instead of serializing it a second time.
+     * The parts to send instead of {@code message} to the actor at {@code recipientPath} (without
+     * its address), or null where it goes whole: in a single-JVM system, or on the large-message
+     * stream. A message that fits one part still goes as one: it is serialized here once, and
+     * Artery then only copies the bytes, instead of serializing it a second time.
      */
-    public static List<ChunkPart> split(ActorSystem<?> system, Object message) {
+    public static List<ChunkPart> split(ActorSystem<?> system, String recipientPath, Object message) {
         int chunk = chunkBytes(system);
-        if (chunk <= 0 || !(message instanceof WireMessage)) {
+        if (chunk <= 0 || !(message instanceof WireMessage) || BulkLane.of(system).carries(recipientPath, message)) {
             return null;
         }
         Serialization serialization = SerializationExtension.get(Adapter.toClassic(system));

@@ -58,7 +58,8 @@ public final class WireRegistry {
             "io.splitfed.actors.server.ShardStore$Command",
             "io.splitfed.actors.server.ShardStore$Reply",
             "io.splitfed.actors.checkpoint.JobCheckpoint",
-            "io.splitfed.actors.wire.ChunkPart");
+            "io.splitfed.actors.wire.ChunkPart",
+            "io.splitfed.actors.cluster.ToShard");
 
     private static final List<Class<?>> CLASSES = discover();
 

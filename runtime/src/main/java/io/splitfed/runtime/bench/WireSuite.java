@@ -4,12 +4,15 @@ import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.wire.KryoSerializer;
 import io.splitfed.actors.wire.Wire;
 import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.tensor.WireCodec;
+import io.splitfed.actors.wire.Inbound;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -18,19 +21,24 @@ import org.apache.pekko.serialization.SerializationExtension;
 
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The wire: Kryo encode plus decode of a GPT-2-small cut (8 x 512 x 768 fp32, 12.6 MB) against a
- * plain ByteBuffer copy of the same bytes, and activations sent between two ActorSystems on
- * loopback through Artery, Kryo and chunking, against the in-memory copy.
+ * The wire, for a GPT-2-small cut (8 x 512 x 768, 12.6 MB in fp32, 3.2 MB at 8 bits). Kryo encode
+ * plus decode in memory against a plain ByteBuffer copy of the same bytes; then activations sent
+ * between two ActorSystems on loopback as a cluster sends them, to a recipient on the
+ * large-message stream (whole frames, see {@code BulkLane}), against Kryo in memory, at 32 and 8
+ * bits; and the same to a recipient off that stream (192 KiB parts), against the stream.
  */
 public final class WireSuite implements BenchSuite {
 
     static final int B = 8;
     static final int T = 512;
     static final int H = 768;
+    /** Micro-batches in flight: a device's default credit window (splitfed.job.pipeline.window). */
+    static final int WINDOW = 4;
 
     @Override
     public String name() {
@@ -42,7 +50,7 @@ public final class WireSuite implements BenchSuite {
         return "Kryo encode+decode of a 12.6 MB activation message vs a ByteBuffer copy; activations between two nodes on loopback";
     }
 
-    static ServerShard.Forward message() {
+    static ServerShard.Forward message(TensorPayload.Encoding encoding) {
         float[] v = new float[B * T * H];
         for (int i = 0; i < v.length; i++) {
             v[i] = (i % 1000) * 1e-3f;
@@ -50,7 +58,7 @@ public final class WireSuite implements BenchSuite {
         int[] lengths = new int[B];
         java.util.Arrays.fill(lengths, T);
         TokenBatch batch = new TokenBatch(B, T, null, lengths, new int[B], null, null, new long[B]);
-        return new ServerShard.Forward(0, 6, 0, 0L, 1, batch, WireCodec.f32(v, B, T, H), 0L, null);
+        return new ServerShard.Forward(0, 6, 0, 0L, 1, batch, WireCodec.encode(v, new int[] {B, T, H}, encoding, null), 0L, null);
     }
 
     static Config node(int port) {
@@ -61,40 +69,75 @@ public final class WireSuite implements BenchSuite {
 
     @Override
     public List<Comparison> run(boolean quick) throws Exception {
-        ServerShard.Forward f = message();
-        double mb = f.activations().bytes().length / 1e6;
-        int reps = quick ? 5 : 20;
+        ServerShard.Forward f32 = message(TensorPayload.Encoding.F32);
+        ServerShard.Forward int8 = message(TensorPayload.Encoding.INT8_TOKEN);
+        int reps = quick ? 10 : 100;
         ActorSystem<Void> a = ActorSystem.create(Behaviors.empty(), "splitfed", node(0));
         try {
-            KryoSerializer kryo = (KryoSerializer) SerializationExtension.get(Adapter.toClassic(a)).findSerializerFor(f);
-            ByteBuffer buf = ByteBuffer.allocateDirect(14 << 20);
-            ByteBuffer src = ByteBuffer.wrap(f.activations().bytes());
-            ByteBuffer dst = ByteBuffer.allocateDirect(14 << 20);
-            ByteBuffer back = ByteBuffer.allocate(14 << 20);
-            for (int i = 0; i < 3; i++) {
-                roundTrip(kryo, f, buf);
-                copy(src, dst);
+            KryoSerializer kryo = (KryoSerializer) SerializationExtension.get(Adapter.toClassic(a)).findSerializerFor(f32);
+            double kryo32 = kryoMbs(kryo, f32, reps);
+            double copyMbs = copyMbs(f32.activations().bytes(), reps);
+            double kryo8 = kryoMbs(kryo, int8, reps);
+            double mb32 = f32.activations().wireBytes() / 1e6;
+            double mb8 = int8.activations().wireBytes() / 1e6;
+            // the same recipient name on and off the large-message stream (reference.conf opens it to /user/splitfed/*)
+            AtomicLong received = new AtomicLong();
+            CompletableFuture<ActorRef<ServerShard.Command>> on = new CompletableFuture<>();
+            CompletableFuture<ActorRef<ServerShard.Command>> off = new CompletableFuture<>();
+            ActorSystem<Void> b = ActorSystem.create(Behaviors.setup(ctx -> {
+                ctx.spawn(Sink.parent(on, received), "splitfed");
+                ctx.spawn(Sink.parent(off, received), "elsewhere");
+                return Behaviors.empty();
+            }), "splitfed", node(0));
+            try {
+                Sink onLane = new Sink(b, on.get(10, TimeUnit.SECONDS), received);
+                Sink offLane = new Sink(b, off.get(10, TimeUnit.SECONDS), received);
+                double lane32 = onLane.rate(a, f32, quick ? 10 : 100) * mb32;
+                double lane8 = onLane.rate(a, int8, quick ? 40 : 400) * mb8;
+                double parts32 = offLane.rate(a, f32, quick ? 10 : 100) * mb32;
+                return List.of(
+                        new Comparison(name(), "Kryo encode+decode, 12.6 MB activations", kryo32, "MB/s", "ByteBuffer copy out and back", copyMbs, "MB/s", true),
+                        new Comparison(name(), "activations node to node on loopback (Artery large-message stream, whole 12.6 MB frames)", lane32, "MB/s",
+                                "Kryo encode+decode in memory", kryo32, "MB/s", true),
+                        new Comparison(name(), "8-bit activations node to node on loopback (3.2 MB frames)", lane8, "MB/s",
+                                "Kryo encode+decode of them in memory", kryo8, "MB/s", true),
+                        new Comparison(name(), "activations to a recipient off the large-message stream (192 KiB parts)", parts32, "MB/s",
+                                "on the large-message stream", lane32, "MB/s", true));
+            } finally {
+                b.terminate();
+                b.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
             }
-            long t0 = System.nanoTime();
-            for (int i = 0; i < reps; i++) {
-                roundTrip(kryo, f, buf);
-            }
-            double kryoMbs = reps * mb / ((System.nanoTime() - t0) / 1e9);
-            t0 = System.nanoTime();
-            for (int i = 0; i < reps; i++) {
-                copy(src, dst);
-                copy(dst, back);
-            }
-            double copyMbs = reps * mb / ((System.nanoTime() - t0) / 1e9);
-            double netMbs = loopback(a, f, quick ? 5 : 20) * mb;
-            return List.of(
-                    new Comparison(name(), "Kryo encode+decode, 12.6 MB activations", kryoMbs, "MB/s", "ByteBuffer copy out and back", copyMbs, "MB/s", true),
-                    new Comparison(name(), "activations node to node on loopback (Artery, Kryo, 192 KiB parts)", netMbs, "MB/s",
-                            "Kryo encode+decode in memory", kryoMbs, "MB/s", true));
         } finally {
             a.terminate();
             a.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
+    }
+
+    private static double kryoMbs(KryoSerializer kryo, ServerShard.Forward f, int reps) {
+        ByteBuffer buf = ByteBuffer.allocateDirect(14 << 20);
+        for (int i = 0; i < reps; i++) {
+            roundTrip(kryo, f, buf); // warm-up
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < reps; i++) {
+            roundTrip(kryo, f, buf);
+        }
+        return reps * f.activations().wireBytes() / 1e6 / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    private static double copyMbs(byte[] bytes, int reps) {
+        ByteBuffer src = ByteBuffer.wrap(bytes);
+        ByteBuffer dst = ByteBuffer.allocateDirect(14 << 20);
+        ByteBuffer back = ByteBuffer.allocate(14 << 20);
+        for (int i = 0; i < reps; i++) {
+            copy(src, dst);
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < reps; i++) {
+            copy(src, dst);
+            copy(dst, back);
+        }
+        return reps * bytes.length / 1e6 / ((System.nanoTime() - t0) / 1e9);
     }
 
     private static void roundTrip(KryoSerializer kryo, Object o, ByteBuffer buf) {
@@ -110,46 +153,51 @@ public final class WireSuite implements BenchSuite {
         to.flip();
     }
 
-    /** Messages per second from {@code a} to a second node's guardian, each sent in parts. */
-    private static double loopback(ActorSystem<Void> a, ServerShard.Forward f, int count) throws Exception {
-        CountDownLatch done = new CountDownLatch(count + 2);
-        // a worker's receiving edge: the parts become the whole micro-batch again
-        Behavior<ServerShard.Command> sink = io.splitfed.actors.wire.Inbound.receiving(Behaviors.receiveMessage(m -> {
-            if (m instanceof ServerShard.Forward) {
-                done.countDown();
-            }
-            return Behaviors.same();
-        }));
-        ActorSystem<ServerShard.Command> b = ActorSystem.create(sink, "splitfed", node(0));
-        try {
-            return send(a, b, f, count, done);
-        } finally {
-            b.terminate();
-            b.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        }
-    }
+    /** A server shard's receiving edge at {@code /user/<parent>/device-0} of a second node, counting whole micro-batches. */
+    private record Sink(ActorSystem<?> node, ActorRef<ServerShard.Command> ref, AtomicLong received) {
 
-    private static double send(ActorSystem<Void> a, ActorSystem<ServerShard.Command> b, ServerShard.Forward f, int count, CountDownLatch done)
-            throws Exception {
-        String path = b.path().toStringWithAddress(b.address());
-        ActorRef<ServerShard.Command> remote = org.apache.pekko.actor.typed.ActorRefResolver.get(a).resolveActorRef(path);
-        for (int i = 0; i < 2; i++) {
-            Wire.tell(a, remote, f); // warm-up: connection and JIT
+        /** An actor whose child {@code device-0} is the sink, handed to {@code ref}. */
+        static Behavior<Void> parent(CompletableFuture<ActorRef<ServerShard.Command>> ref, AtomicLong received) {
+            Behavior<ServerShard.Command> sink = Inbound.receiving(Behaviors.receiveMessage(m -> {
+                if (m instanceof ServerShard.Forward) {
+                    received.incrementAndGet();
+                }
+                return Behaviors.same();
+            }));
+            return Behaviors.setup(ctx -> {
+                ref.complete(ctx.spawn(sink, "device-0"));
+                return Behaviors.empty();
+            });
         }
-        while (done.getCount() > count) {
-            Thread.sleep(10);
+
+        /** Messages per second from {@code from} to this sink, at most {@link #WINDOW} in flight, after as many again to warm up. */
+        double rate(ActorSystem<Void> from, ServerShard.Forward f, int count) throws Exception {
+            String path = ref.path().toStringWithAddress(node.address());
+            ActorRef<ServerShard.Command> remote = ActorRefResolver.get(from).resolveActorRef(path);
+            send(from, remote, f, count); // warm-up: the connection, and the JIT through Artery's and Kryo's paths
+            return count / (send(from, remote, f, count) / 1e9);
         }
-        long t0 = System.nanoTime();
-        for (int i = 0; i < count; i++) {
-            Wire.tell(a, remote, f);
-            // keep at most two messages queued, as a device's credit window would
-            while (done.getCount() > count - i + 1) {
+
+        /** Nanoseconds to send {@code count} messages and see them arrive. */
+        private long send(ActorSystem<Void> from, ActorRef<ServerShard.Command> remote, ServerShard.Forward f, int count) throws InterruptedException {
+            long base = received.get();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                Wire.tell(from, remote, f);
+                await(base + i + 1 - WINDOW);
+            }
+            await(base + count);
+            return System.nanoTime() - t0;
+        }
+
+        private void await(long n) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (received.get() < n) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the loopback transfer did not complete");
+                }
                 Thread.sleep(1);
             }
         }
-        if (!done.await(5, TimeUnit.MINUTES)) {
-            throw new IllegalStateException("the loopback transfer did not complete");
-        }
-        return count / ((System.nanoTime() - t0) / 1e9);
     }
 }

@@ -1,0 +1,117 @@
+package io.splitfed.actors.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.tensor.TensorPayload;
+import io.splitfed.model.tensor.WireCodec;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Micro-batches go whole on Artery's large-message stream to the recipients reference.conf opens it
+ * to, and in parts to any other; two ActorSystems on loopback, with the shipped settings.
+ */
+class BulkLaneTest {
+
+    private static ServerShard.Forward forward(int floats) {
+        float[] v = new float[floats];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = i * 1e-3f;
+        }
+        TokenBatch batch = new TokenBatch(1, 4, new int[4], new int[] {4}, new int[1], null, null, new long[1]);
+        return new ServerShard.Forward(3, 2, 1, 7L, 1, batch, WireCodec.encode(v, new int[] {1, floats}, TensorPayload.Encoding.F32, null), 0L, null);
+    }
+
+    private static Config node() {
+        return ConfigFactory.parseString("pekko.actor.provider = cluster\npekko.remote.artery.canonical.hostname = 127.0.0.1\n"
+                + "pekko.remote.artery.canonical.port = 0\npekko.loglevel = ERROR\n").withFallback(ConfigFactory.load());
+    }
+
+    @Test
+    void recipientsMatchTheLargeMessageDestinationsSegmentBySegment() {
+        BulkLane lane = BulkLane.of(ConfigFactory.parseString("pekko.remote.artery.large-message-destinations = [\"/system/sharding/workers\", \"/user/splitfed/*\"]\n"
+                + "pekko.remote.artery.advanced.maximum-large-frame-size = 4MiB"));
+        ServerShard.Forward f = forward(100_000);
+        assertThat(lane.carries("/user/splitfed/device-3", f)).isTrue();
+        assertThat(lane.carries("/system/sharding/workers", f)).isTrue();
+        assertThat(lane.carries("/user/elsewhere/device-3", f)).as("another parent").isFalse();
+        assertThat(lane.carries("/user/splitfed/device-3/child", f)).as("a grandchild").isFalse();
+        assertThat(lane.carries("/system/sharding/workers/0/0", f)).as("an entity below the region").isFalse();
+        assertThat(lane.carries("/user/splitfed/device-3", new ServerShard.RoundStarted(1))).as("a message with no tensors").isFalse();
+        assertThat(lane.carries("/user/splitfed/device-3", forward(1_000_000))).as("4 MB: larger than a frame less its headroom").isFalse();
+    }
+
+    @Test
+    void aMicroBatchLargerThanAnOrdinaryFrameGoesWholeToARecipientOnTheLargeMessageStream() throws Exception {
+        LinkedBlockingQueue<ServerShard.Forward> onLane = new LinkedBlockingQueue<>();
+        LinkedBlockingQueue<ServerShard.Forward> offLane = new LinkedBlockingQueue<>();
+        CompletableFuture<ActorRef<ServerShard.Command>> on = new CompletableFuture<>();
+        CompletableFuture<ActorRef<ServerShard.Command>> off = new CompletableFuture<>();
+        ActorSystem<Void> sender = ActorSystem.create(Behaviors.empty(), "splitfed", node());
+        ActorSystem<Void> receiver = ActorSystem.create(Behaviors.setup(ctx -> {
+            ctx.spawn(parent(on, onLane), "splitfed");
+            ctx.spawn(parent(off, offLane), "elsewhere");
+            return Behaviors.empty();
+        }), "splitfed", node());
+        try {
+            ActorRef<ServerShard.Command> toOn = remote(sender, receiver, on.get(10, TimeUnit.SECONDS));
+            ActorRef<ServerShard.Command> toOff = remote(sender, receiver, off.get(10, TimeUnit.SECONDS));
+            ServerShard.Forward f = forward(500_000); // 2 MB, eight ordinary frames
+
+            assertThat(Wire.split(sender, toOn.path().toStringWithoutAddress(), f)).as("parts for a recipient on the stream").isNull();
+            List<ChunkPart> parts = Wire.split(sender, toOff.path().toStringWithoutAddress(), f);
+            assertThat(parts).as("parts for a recipient off it").hasSizeGreaterThan(8);
+
+            Wire.tell(sender, toOn, f);
+            ServerShard.Forward got = onLane.poll(20, TimeUnit.SECONDS);
+            assertThat(got).as("the micro-batch, whole, on the stream").isNotNull();
+            assertThat(Arrays.equals(got.activations().bytes(), f.activations().bytes())).as("its activations, byte for byte").isTrue();
+            assertThat(got.seq()).isEqualTo(7L);
+
+            Wire.tell(sender, toOff, f);
+            assertThat(offLane.poll(20, TimeUnit.SECONDS)).as("the micro-batch, in parts, off the stream").isNotNull();
+            // what the parts are for: whole, it does not fit an ordinary frame, and Artery drops it
+            toOff.tell(f);
+            assertThat(offLane.poll(3, TimeUnit.SECONDS)).as("a whole 2 MB message off the stream").isNull();
+        } finally {
+            sender.terminate();
+            receiver.terminate();
+            sender.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            receiver.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static ActorRef<ServerShard.Command> remote(ActorSystem<?> from, ActorSystem<?> at, ActorRef<ServerShard.Command> local) {
+        return ActorRefResolver.get(from).resolveActorRef(local.path().toStringWithAddress(at.address()));
+    }
+
+    /** An actor whose child {@code device-0} hands what it gets to {@code got}. */
+    private static Behavior<Void> parent(CompletableFuture<ActorRef<ServerShard.Command>> ref, LinkedBlockingQueue<ServerShard.Forward> got) {
+        Behavior<ServerShard.Command> sink = Inbound.receiving(Behaviors.receiveMessage(m -> {
+            if (m instanceof ServerShard.Forward f) {
+                got.add(f);
+            }
+            return Behaviors.same();
+        }));
+        return Behaviors.setup(ctx -> {
+            ref.complete(ctx.spawn(sink, "device-0"));
+            return Behaviors.empty();
+        });
+    }
+}
