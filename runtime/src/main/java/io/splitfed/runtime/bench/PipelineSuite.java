@@ -1,6 +1,7 @@
 package io.splitfed.runtime.bench;
 
 import io.splitfed.actors.coordinator.JobEvent;
+import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.device.DeviceData;
 import io.splitfed.actors.job.JobConfig;
 import io.splitfed.actors.job.JobPlan;
@@ -8,6 +9,7 @@ import io.splitfed.actors.job.JobPreparation;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.job.PreparedJob;
 import io.splitfed.actors.job.TrainingJob;
+import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.nn.ModelSegment;
 import io.splitfed.model.nn.SplitPoint;
@@ -28,9 +30,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Does pipelining pay? SplitFrozen with 4 devices on SST-2: samples/s with a window of
- * micro-batches in flight against stop-and-wait on shaped edge links, and the actor runtime
- * against a bare single-thread loop over the same model and data with no links at all; and
- * SplitFrozen's server step against the step centralized LoRA runs over the same blocks.
+ * micro-batches in flight against stop-and-wait on shaped edge links; the actor runtime, training
+ * whole micro-batches, against a bare single-thread loop over the same model, data and
+ * micro-batches with no links at all; what mixing rows of several devices into each step costs
+ * (the rows of one step are padded to its longest, and rows of several devices match less
+ * well in length than a micro-batch the device batched by length); and SplitFrozen's server step
+ * against the step centralized LoRA runs over the same blocks.
  */
 public final class PipelineSuite implements BenchSuite {
 
@@ -38,6 +43,8 @@ public final class PipelineSuite implements BenchSuite {
     static final double UPLINK_MBPS = 5;
     static final double DOWNLINK_MBPS = 20;
     static final String LATENCY = "100ms";
+    /** The default server.mix-devices. */
+    static final int MIXED = 8;
 
     @Override
     public String name() {
@@ -53,22 +60,30 @@ public final class PipelineSuite implements BenchSuite {
     @Override
     public List<Comparison> run(boolean quick) throws Exception {
         int samples = quick ? 1200 : 4000;
-        double windowed = samplesPerSecond(samples, 4, true);
-        double stopAndWait = samplesPerSecond(samples, 1, true);
-        double runtime = samplesPerSecond(samples, 4, false);
+        double windowed = samplesPerSecond(samples, 4, true, MIXED);
+        double stopAndWait = samplesPerSecond(samples, 1, true, MIXED);
+        Run whole = run(samples, 4, false, 1);
+        Run mixed = run(samples, 4, false, MIXED);
         double bare = bareLoop(samples);
         List<Comparison> out = new ArrayList<>();
         String links = "edge links";
         out.add(new Comparison(name(), "window 4, " + links, windowed, "samples/s", "window 1 (stop-and-wait), " + links, stopAndWait, "samples/s", true));
-        out.add(new Comparison(name(), "actor runtime, window 4, no link delay", runtime, "samples/s", "bare single-thread loop", bare, "samples/s", true));
+        out.add(new Comparison(name(), "actor runtime, window 4, no link delay, whole micro-batches (mix-devices 1)", whole.samplesPerSecond(), "samples/s",
+                "bare single-thread loop (whole micro-batches)", bare, "samples/s", true));
+        out.add(new Comparison(name(), "the same, each step mixing rows of the devices' micro-batches (mix-devices " + MIXED + ", the default)",
+                mixed.samplesPerSecond(), "samples/s", "whole micro-batches (mix-devices 1)", whole.samplesPerSecond(), "samples/s", true));
+        // why: a step pads its rows to its longest, and rows of several devices match less well in length
+        out.add(new Comparison(name(), "server GFLOP per sample, padding included, mixed steps", mixed.serverGflopPerSample(), "GFLOP",
+                "whole micro-batches", whole.serverGflopPerSample(), "GFLOP", false));
         double[] step = serverStep(quick ? 40 : 120);
         out.add(new Comparison(name(), "SplitFrozen server step (no cut gradient: one fused pass)", step[0], "ms",
                 "the same blocks' step as centralized LoRA runs it (input gradient for the blocks below)", step[1], "ms", false));
         return out;
     }
 
-    private static Config config(int samples, int window, boolean links) {
+    private static Config config(int samples, int window, boolean links, int mixDevices) {
         Map<String, Object> o = new LinkedHashMap<>();
+        o.put("server.mix-devices", mixDevices);
         o.put("mode", "splitfrozen");
         o.put("federation.devices", DEVICES);
         o.put("federation.rounds", 1);
@@ -84,15 +99,23 @@ public final class PipelineSuite implements BenchSuite {
         return JobConfig.load(JobConfig.jobSettings(o));
     }
 
+    /** A runtime run: samples/s, and the server's GFLOP per trained sample (padded positions included). */
+    private record Run(double samplesPerSecond, double serverGflopPerSample) {}
+
     /** Training throughput from the round's start to its last answered micro-batch (evaluation excluded). */
-    private static double samplesPerSecond(int samples, int window, boolean links) throws Exception {
-        Config config = config(samples, window, links);
+    private static double samplesPerSecond(int samples, int window, boolean links, int mixDevices) throws Exception {
+        return run(samples, window, links, mixDevices).samplesPerSecond();
+    }
+
+    private static Run run(int samples, int window, boolean links, int mixDevices) throws Exception {
+        Config config = config(samples, window, links, mixDevices);
         PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
         AtomicLong start = new AtomicLong();
         AtomicLong last = new AtomicLong();
         AtomicLong trained = new AtomicLong();
+        JobResult result;
         try {
-            TrainingJob.run(job, config, e -> {
+            result = TrainingJob.run(job, config, e -> {
                 if (e instanceof JobEvent.RoundStarted) {
                     start.set(System.nanoTime());
                 } else if (e instanceof JobEvent.Progress p) {
@@ -103,12 +126,14 @@ public final class PipelineSuite implements BenchSuite {
         } finally {
             TensorExecutor.shared().run(job.model()::close);
         }
-        return trained.get() / ((last.get() - start.get()) / 1e9);
+        double flops = result.shardReports().stream().mapToDouble(ShardRoundReport::flops).sum();
+        long serverSamples = result.shardReports().stream().flatMap(r -> r.trainedSamples().values().stream()).mapToLong(Integer::longValue).sum();
+        return new Run(trained.get() / ((last.get() - start.get()) / 1e9), flops / 1e9 / serverSamples);
     }
 
     /** The same micro-batches, device after device in turn, through frozen forward and a server step: no actors. */
     private static double bareLoop(int samples) {
-        Config config = config(samples, 1, false);
+        Config config = config(samples, 1, false, 1);
         PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
         JobSpec spec = job.spec();
         int k = spec.federation().splitPoint(0);
@@ -152,7 +177,7 @@ public final class PipelineSuite implements BenchSuite {
      * also computes the input gradient). Interleaved, after a warm-up, on the tensor thread.
      */
     private static double[] serverStep(int steps) {
-        Config config = config(DEVICES * 64, 1, false);
+        Config config = config(DEVICES * 64, 1, false, 1);
         PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
         JobSpec spec = job.spec();
         int k = spec.federation().splitPoint(0);
