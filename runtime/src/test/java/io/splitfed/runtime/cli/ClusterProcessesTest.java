@@ -22,11 +22,10 @@ import java.util.stream.StreamSupport;
  * {@code target/cluster-processes/}). The job
  * finishes with exit 0 on every node that lived to the end, every round closed, every answered
  * micro-batch trained exactly once, the restarted node's devices sampled again in every round after
- * it registered again, and accuracy no more than 5 points below the same job in one JVM without the
- * kills. The bound is one-sided and loose on purpose: the restarted node's devices miss the rounds
- * in which they were gone, so the two runs train on different data and can land a few points apart
- * either way on stories260K (CI saw 58.0% against 52.2% calm); what the check catches is a
- * recovery that damages the global adapter.
+ * it registered again, and the global adapter still learning after the recoveries: the last round's
+ * training loss well under the first round's. Accuracy is printed beside the same job's in one JVM
+ * without the kills, not compared: on stories260K it sits near chance, and four runs put the
+ * killed job's from 5.25 points below the calm job's to 5.8 above.
  */
 class ClusterProcessesTest {
 
@@ -46,8 +45,6 @@ class ClusterProcessesTest {
                 "--rounds", Integer.toString(ROUNDS), "--seed", "7", "--set", "splitfed.data-root=" + SharedData.root(),
                 "--set", "splitfed.job.mode=splitfrozen", "--set", "splitfed.job.federation.devices=4", "--set", "splitfed.job.server.shards=2",
                 "--set", "splitfed.job.server.mix-devices=1", "--set", "splitfed.job.pipeline.ack-timeout=5s",
-                // 400 whole sentences scored rather than the tests' 5% (69), so one sentence moves accuracy by a quarter point
-                "--set", "splitfed.job.data.validation-fraction=0.3",
                 // every round computes its activations, so rounds keep their length (a cached pass takes under a second)
                 "--set", "splitfed.job.pipeline.activation-cache=off");
     }
@@ -123,7 +120,12 @@ class ClusterProcessesTest {
             assertThat(ids(rounds.get(r).get("sampled"))).as("sampled in round %d", r + 1).contains(2, 3);
             assertThat(ids(rounds.get(r).get("done"))).as("done in round %d", r + 1).contains(2, 3);
         }
-        assertThat(100 * (metrics.get("accuracy").asDouble() - calmAccuracy)).as("accuracy lost to the kills, in points against the calm run").isGreaterThanOrEqualTo(-5.0);
+        // the global adapter still learns after the recoveries: the last round's training loss well under the first's (a
+        // poisoned or reset adapter would not be)
+        double first = rounds.get(0).get("trainLoss").asDouble();
+        double last = rounds.get(ROUNDS - 1).get("trainLoss").asDouble();
+        System.out.printf("cluster processes: training loss %.4f in round 1, %.4f in round %d%n", first, last, ROUNDS);
+        assertThat(last).as("round %d's training loss against round 1's (%.4f)", ROUNDS, first).isFinite().isLessThan(0.6 * first);
     }
 
     private static NodeProcess node(List<NodeProcess> nodes, Path logs, String name, Path config, int port, String seed, String... extra) throws Exception {
