@@ -1,6 +1,8 @@
 package io.splitfed.actors.wire;
 
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
 
 import com.typesafe.config.Config;
 
@@ -14,9 +16,10 @@ import java.util.List;
  * recipient, that fits one such frame, goes whole: Artery serializes it once, straight into its frame
  * buffer, and the recipient decodes it from that buffer, with no parts to cut and put back together.
  * Patterns are matched as Artery matches them: segment by segment, {@code *} standing for any one
- * name.
+ * name. One per ActorSystem, read from its config once (an extension), as every message sent
+ * asks it.
  */
-final class BulkLane {
+final class BulkLane implements Extension {
 
     /** Room left in a frame for what a message's {@link WireMessage#bulkBytes} leaves out (Artery's header, small fields). */
     static final long HEADROOM = 256 * 1024;
@@ -29,8 +32,15 @@ final class BulkLane {
         this.frameBytes = frameBytes;
     }
 
-    static BulkLane of(ActorSystem<?> system) {
-        return of(system.settings().config());
+    private static final ExtensionId<BulkLane> ID = new ExtensionId<>() {
+        @Override
+        public BulkLane createExtension(ActorSystem<?> system) {
+            return of(system.settings().config());
+        }
+    };
+
+    static BulkLane get(ActorSystem<?> system) {
+        return ID.apply(system);
     }
 
     static BulkLane of(Config c) {

@@ -42,7 +42,7 @@ public final class Wire {
      */
     public static List<ChunkPart> split(ActorSystem<?> system, String recipientPath, Object message) {
         int chunk = chunkBytes(system);
-        if (chunk <= 0 || !(message instanceof WireMessage) || BulkLane.of(system).carries(recipientPath, message)) {
+        if (chunk <= 0 || !(message instanceof WireMessage) || BulkLane.get(system).carries(recipientPath, message)) {
             return null;
         }
         Serialization serialization = SerializationExtension.get(Adapter.toClassic(system));
