@@ -6,6 +6,7 @@ import org.apache.pekko.actor.typed.BehaviorInterceptor;
 import org.apache.pekko.actor.typed.TypedActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.function.Function;
 
@@ -17,7 +18,9 @@ import java.util.function.Function;
  *       chunking keeps Pekko's per-sender order;
  *   <li>replies declared in another actor's protocol are adapted into this actor's own messages.
  * </ul>
- * So no protocol mentions parts, and each reply belongs to the protocol of the actor that sends it.
+ * A {@link Claim} takes its place in line while the {@link SideChannel} pulls its message: what
+ * arrives after it waits behind it, so the actor sees messages in the order they arrived.
+ * So no protocol mentions parts or claims, and each reply belongs to the protocol of the actor that sends it.
  * A requester hands out {@link #replyTo(ActorRef)}, its own reference typed as the replier's reply
  * type. Pekko's {@code messageAdapter} references would do the second job but not the first: a
  * chunk sent to one is dropped as a class it cannot adapt. The reassembly state sits outside any
@@ -57,9 +60,22 @@ public final class Inbound {
         return (ActorRef<R>) self;
     }
 
+    /** A message pulled by the side channel, for the slot its claim took (null when it was lost). Never leaves the JVM. */
+    private record Pulled(Slot slot, Object message) implements org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+
+    /** Hands on the next message in line, when it is ready. Never leaves the JVM. */
+    private enum Next implements org.apache.pekko.actor.NoSerializationVerificationNeeded { READY }
+
+    /** A place in line: a message that arrived, or one a claim is still pulling. */
+    private static final class Slot {
+        Object message;
+        boolean ready;
+    }
+
     private static final class Interceptor<T> extends BehaviorInterceptor<Object, Object> {
 
         private final List<Adapter<?, T>> adapters;
+        private final ArrayDeque<Slot> line = new ArrayDeque<>();
         private Reassembler reassembler;
 
         Interceptor(List<Adapter<?, T>> adapters) {
@@ -69,6 +85,14 @@ public final class Inbound {
 
         @Override
         public Behavior<Object> aroundReceive(TypedActorContext<Object> ctx, Object msg, ReceiveTarget<Object> target) {
+            if (msg instanceof Pulled p) {
+                p.slot().message = p.message();
+                p.slot().ready = true;
+                return next(ctx, target);
+            }
+            if (msg == Next.READY) {
+                return next(ctx, target);
+            }
             Object whole = msg;
             if (msg instanceof ChunkPart part) {
                 if (reassembler == null) {
@@ -79,6 +103,39 @@ public final class Inbound {
                     return Behaviors.same();
                 }
             }
+            if (whole instanceof Claim claim) {
+                Slot slot = new Slot();
+                line.add(slot);
+                ActorRef<Object> self = ctx.asJava().getSelf();
+                SideChannel.get(ctx.asJava().getSystem()).fetch(claim).thenAccept(m -> self.tell(new Pulled(slot, m)));
+                return Behaviors.same();
+            }
+            if (line.isEmpty()) {
+                return deliver(ctx, whole, target);
+            }
+            Slot slot = new Slot();
+            slot.message = whole;
+            slot.ready = true;
+            line.add(slot);
+            return next(ctx, target);
+        }
+
+        /** The first message in line, when it is ready; the one after it is asked for with {@link Next}. */
+        private Behavior<Object> next(TypedActorContext<Object> ctx, ReceiveTarget<Object> target) {
+            while (!line.isEmpty() && line.peek().ready && line.peek().message == null) {
+                line.poll(); // a pull that failed: logged, and its device resends
+            }
+            if (line.isEmpty() || !line.peek().ready) {
+                return Behaviors.same();
+            }
+            Object message = line.poll().message;
+            if (!line.isEmpty() && line.peek().ready) {
+                ctx.asJava().getSelf().tell(Next.READY);
+            }
+            return deliver(ctx, message, target);
+        }
+
+        private Behavior<Object> deliver(TypedActorContext<Object> ctx, Object whole, ReceiveTarget<Object> target) {
             for (Adapter<?, T> a : adapters) {
                 if (a.type().isInstance(whole)) {
                     return target.apply(ctx, a.apply(whole));

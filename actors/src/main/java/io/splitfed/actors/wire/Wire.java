@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Sends messages that may be larger than an Artery frame. In a cluster, a tensor message whose
+ * Sends messages that may be larger than an Artery frame. In a cluster, a tensor message of at least
+ * {@code splitfed.wire.side-channel.min-bytes} is held by the {@link SideChannel}, and its
+ * {@link Claim} goes in its place, as one part. With the side channel off, a tensor message whose
  * recipient is on Artery's large-message stream ({@link BulkLane}) and that fits its frame goes
  * whole; any other message goes as {@link ChunkPart}s of at most {@code splitfed.wire.chunk-bytes}
  * (one part when it fits), which the recipient's {@link Inbound} edge puts back together. In a
@@ -37,12 +39,19 @@ public final class Wire {
     /**
      * The parts to send instead of {@code message} to the actor at {@code recipientPath} (without
      * its address), or null where it goes whole: in a single-JVM system, or on the large-message
-     * stream. A message that fits one part still goes as one: it is serialized here once, and
+     * stream. A tensor message the side channel carries is held there, and its claim is the part. A message that fits one part still goes as one: it is serialized here once, and
      * Artery then only copies the bytes, instead of serializing it a second time.
      */
     public static List<ChunkPart> split(ActorSystem<?> system, String recipientPath, Object message) {
         int chunk = chunkBytes(system);
-        if (chunk <= 0 || !(message instanceof WireMessage) || BulkLane.get(system).carries(recipientPath, message)) {
+        if (chunk <= 0 || !(message instanceof WireMessage w)) {
+            return null;
+        }
+        SideChannel side = SideChannel.get(system);
+        if (side.carries(message)) {
+            return split(system, recipientPath, side.hold(w));
+        }
+        if (BulkLane.get(system).carries(recipientPath, message)) {
             return null;
         }
         Serialization serialization = SerializationExtension.get(Adapter.toClassic(system));

@@ -59,7 +59,8 @@ public final class WireRegistry {
             "io.splitfed.actors.server.ShardStore$Reply",
             "io.splitfed.actors.checkpoint.JobCheckpoint",
             "io.splitfed.actors.wire.ChunkPart",
-            "io.splitfed.actors.cluster.ToShard");
+            "io.splitfed.actors.cluster.ToShard",
+            "io.splitfed.actors.wire.Claim");
 
     private static final List<Class<?>> CLASSES = discover();
 

@@ -3,9 +3,6 @@ package io.splitfed.actors.wire;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitfed.actors.server.ServerShard;
-import io.splitfed.model.data.TokenBatch;
-import io.splitfed.model.tensor.TensorPayload;
-import io.splitfed.model.tensor.WireCodec;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -24,37 +21,31 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Micro-batches go whole on Artery's large-message stream to the recipients reference.conf opens it
- * to, and in parts to any other; two ActorSystems on loopback, with the shipped settings.
+ * With the side channel off, micro-batches go whole on Artery's large-message stream to the
+ * recipients the large-message destinations name, and in parts to any other; two ActorSystems on
+ * loopback.
  */
 class BulkLaneTest {
 
-    private static ServerShard.Forward forward(int floats) {
-        float[] v = new float[floats];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = i * 1e-3f;
-        }
-        TokenBatch batch = new TokenBatch(1, 4, new int[4], new int[] {4}, new int[1], null, null, new long[1]);
-        return new ServerShard.Forward(3, 2, 1, 7L, 1, batch, WireCodec.encode(v, new int[] {1, floats}, TensorPayload.Encoding.F32, null), 0L, null);
-    }
-
     private static Config node() {
         return ConfigFactory.parseString("pekko.actor.provider = cluster\npekko.remote.artery.canonical.hostname = 127.0.0.1\n"
-                + "pekko.remote.artery.canonical.port = 0\npekko.loglevel = ERROR\n").withFallback(ConfigFactory.load());
+                + "pekko.remote.artery.canonical.port = 0\npekko.loglevel = ERROR\n"
+                + "pekko.remote.artery.large-message-destinations = [\"/user/splitfed/*\"]\nsplitfed.wire.side-channel.enabled = off\n")
+                .withFallback(ConfigFactory.load());
     }
 
     @Test
     void recipientsMatchTheLargeMessageDestinationsSegmentBySegment() {
         BulkLane lane = BulkLane.of(ConfigFactory.parseString("pekko.remote.artery.large-message-destinations = [\"/system/sharding/workers\", \"/user/splitfed/*\"]\n"
                 + "pekko.remote.artery.advanced.maximum-large-frame-size = 4MiB"));
-        ServerShard.Forward f = forward(100_000);
+        ServerShard.Forward f = Microbatches.forward(7, 100_000);
         assertThat(lane.carries("/user/splitfed/device-3", f)).isTrue();
         assertThat(lane.carries("/system/sharding/workers", f)).isTrue();
         assertThat(lane.carries("/user/elsewhere/device-3", f)).as("another parent").isFalse();
         assertThat(lane.carries("/user/splitfed/device-3/child", f)).as("a grandchild").isFalse();
         assertThat(lane.carries("/system/sharding/workers/0/0", f)).as("an entity below the region").isFalse();
         assertThat(lane.carries("/user/splitfed/device-3", new ServerShard.RoundStarted(1))).as("a message with no tensors").isFalse();
-        assertThat(lane.carries("/user/splitfed/device-3", forward(1_000_000))).as("4 MB: larger than a frame less its headroom").isFalse();
+        assertThat(lane.carries("/user/splitfed/device-3", Microbatches.forward(7, 1_000_000))).as("4 MB: larger than a frame less its headroom").isFalse();
     }
 
     @Test
@@ -72,7 +63,7 @@ class BulkLaneTest {
         try {
             ActorRef<ServerShard.Command> toOn = remote(sender, receiver, on.get(10, TimeUnit.SECONDS));
             ActorRef<ServerShard.Command> toOff = remote(sender, receiver, off.get(10, TimeUnit.SECONDS));
-            ServerShard.Forward f = forward(500_000); // 2 MB, eight ordinary frames
+            ServerShard.Forward f = Microbatches.forward(7, 500_000); // 2 MB, eight ordinary frames
 
             assertThat(Wire.split(sender, toOn.path().toStringWithoutAddress(), f)).as("parts for a recipient on the stream").isNull();
             List<ChunkPart> parts = Wire.split(sender, toOff.path().toStringWithoutAddress(), f);

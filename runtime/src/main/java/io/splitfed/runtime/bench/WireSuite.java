@@ -19,7 +19,10 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.serialization.SerializationExtension;
 
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,9 +31,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The wire, for a GPT-2-small cut (8 x 512 x 768, 12.6 MB in fp32, 3.2 MB at 8 bits). Kryo encode
  * plus decode in memory against a plain ByteBuffer copy of the same bytes; then activations sent
- * between two ActorSystems on loopback as a cluster sends them, to a recipient on the
- * large-message stream (whole frames, see {@code BulkLane}), against Kryo in memory, at 32 and 8
- * bits; and the same to a recipient off that stream (192 KiB parts), against the stream.
+ * between two ActorSystems on loopback as a cluster sends them: by the side channel (see
+ * {@code SideChannel}) against Kryo in memory, at 32 and 8 bits; and, from a node with the side
+ * channel off, on Artery's large-message stream (whole frames, see {@code BulkLane}) and in parts
+ * on its ordinary stream, against the side channel.
  */
 public final class WireSuite implements BenchSuite {
 
@@ -61,9 +65,12 @@ public final class WireSuite implements BenchSuite {
         return new ServerShard.Forward(0, 6, 0, 0L, 1, batch, WireCodec.encode(v, new int[] {B, T, H}, encoding, null), 0L, null);
     }
 
-    static Config node(int port) {
+    /** A loopback cluster node; {@code side} turns its side channel on or off. Both open the large-message stream to /user/splitfed/*. */
+    static Config node(boolean side) {
         return ConfigFactory.parseString("pekko.actor.provider = cluster\npekko.remote.artery.canonical.hostname = 127.0.0.1\n"
-                + "pekko.remote.artery.canonical.port = " + port + "\npekko.loglevel = WARNING\n"
+                + "pekko.remote.artery.canonical.port = 0\npekko.loglevel = WARNING\n"
+                + "pekko.remote.artery.large-message-destinations = [\"/user/splitfed/*\"]\n"
+                + "splitfed.wire.side-channel.enabled = " + (side ? "on" : "off") + "\n"
                 + "pekko.cluster.seed-nodes = []\npekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n").withFallback(ConfigFactory.load());
     }
 
@@ -72,7 +79,8 @@ public final class WireSuite implements BenchSuite {
         ServerShard.Forward f32 = message(TensorPayload.Encoding.F32);
         ServerShard.Forward int8 = message(TensorPayload.Encoding.INT8_TOKEN);
         int reps = quick ? 10 : 100;
-        ActorSystem<Void> a = ActorSystem.create(Behaviors.empty(), "splitfed", node(0));
+        ActorSystem<Void> a = ActorSystem.create(Behaviors.empty(), "splitfed", node(true));
+        ActorSystem<Void> artery = ActorSystem.create(Behaviors.empty(), "splitfed", node(false));
         try {
             KryoSerializer kryo = (KryoSerializer) SerializationExtension.get(Adapter.toClassic(a)).findSerializerFor(f32);
             double kryo32 = kryoMbs(kryo, f32, reps);
@@ -80,7 +88,7 @@ public final class WireSuite implements BenchSuite {
             double kryo8 = kryoMbs(kryo, int8, reps);
             double mb32 = f32.activations().wireBytes() / 1e6;
             double mb8 = int8.activations().wireBytes() / 1e6;
-            // the same recipient name on and off the large-message stream (reference.conf opens it to /user/splitfed/*)
+            // recipients on the large-message stream (/user/splitfed/*) and off it
             AtomicLong received = new AtomicLong();
             CompletableFuture<ActorRef<ServerShard.Command>> on = new CompletableFuture<>();
             CompletableFuture<ActorRef<ServerShard.Command>> off = new CompletableFuture<>();
@@ -88,28 +96,37 @@ public final class WireSuite implements BenchSuite {
                 ctx.spawn(Sink.parent(on, received), "splitfed");
                 ctx.spawn(Sink.parent(off, received), "elsewhere");
                 return Behaviors.empty();
-            }), "splitfed", node(0));
+            }), "splitfed", node(true));
             try {
                 Sink onLane = new Sink(b, on.get(10, TimeUnit.SECONDS), received);
                 Sink offLane = new Sink(b, off.get(10, TimeUnit.SECONDS), received);
-                double lane32 = onLane.rate(a, f32, quick ? 10 : 100) * mb32;
-                double lane8 = onLane.rate(a, int8, quick ? 40 : 400) * mb8;
-                double parts32 = offLane.rate(a, f32, quick ? 10 : 100) * mb32;
+                int n32 = quick ? 10 : 100;
+                double side32 = offLane.rate(a, f32, n32) * mb32;
+                double side8 = offLane.rate(a, int8, quick ? 40 : 400) * mb8;
+                double lane32 = onLane.rate(artery, f32, n32) * mb32;
+                double parts32 = offLane.rate(artery, f32, n32) * mb32;
+                double socket8 = socketMbs(int8.activations().bytes(), quick ? 40 : 400);
                 return List.of(
                         new Comparison(name(), "Kryo encode+decode, 12.6 MB activations", kryo32, "MB/s", "ByteBuffer copy out and back", copyMbs, "MB/s", true),
-                        new Comparison(name(), "activations node to node on loopback (Artery large-message stream, whole 12.6 MB frames)", lane32, "MB/s",
+                        new Comparison(name(), "activations node to node on loopback (side channel, whole 12.6 MB frames)", side32, "MB/s",
                                 "Kryo encode+decode in memory", kryo32, "MB/s", true),
-                        new Comparison(name(), "8-bit activations node to node on loopback (3.2 MB frames)", lane8, "MB/s",
+                        new Comparison(name(), "8-bit activations node to node on loopback (side channel, 3.2 MB frames)", side8, "MB/s",
                                 "Kryo encode+decode of them in memory", kryo8, "MB/s", true),
-                        new Comparison(name(), "activations to a recipient off the large-message stream (192 KiB parts)", parts32, "MB/s",
-                                "on the large-message stream", lane32, "MB/s", true));
+                        new Comparison(name(), "8-bit activations by the side channel", side8, "MB/s",
+                                "a bare loopback socket moving the same bytes array to array", socket8, "MB/s", true),
+                        new Comparison(name(), "the same 12.6 MB on Artery's large-message stream (side channel off)", lane32, "MB/s",
+                                "the side channel", side32, "MB/s", true),
+                        new Comparison(name(), "the same on Artery's ordinary stream (192 KiB parts)", parts32, "MB/s",
+                                "the side channel", side32, "MB/s", true));
             } finally {
                 b.terminate();
                 b.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
             }
         } finally {
             a.terminate();
+            artery.terminate();
             a.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            artery.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
     }
 
@@ -140,6 +157,44 @@ public final class WireSuite implements BenchSuite {
         return reps * bytes.length / 1e6 / ((System.nanoTime() - t0) / 1e9);
     }
 
+    /** A bare loopback TCP socket, one thread each side, moving {@code bytes} from a heap array to a heap array {@code reps} times: the floor any transport pays. */
+    private static double socketMbs(byte[] bytes, int reps) throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            CompletableFuture<Void> read = CompletableFuture.runAsync(() -> {
+                try (SocketChannel in = server.accept()) {
+                    ByteBuffer buf = ByteBuffer.allocateDirect(bytes.length);
+                    for (int i = 0; i < 2 * reps; i++) {
+                        buf.clear();
+                        while (buf.hasRemaining()) {
+                            in.read(buf);
+                        }
+                        buf.flip().get(new byte[bytes.length]);
+                    }
+                    in.write(ByteBuffer.wrap(new byte[1]));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            try (SocketChannel out = SocketChannel.open(server.getLocalAddress())) {
+                ByteBuffer buf = ByteBuffer.allocateDirect(bytes.length);
+                long t0 = 0;
+                for (int i = 0; i < 2 * reps; i++) {
+                    if (i == reps) {
+                        t0 = System.nanoTime();
+                    }
+                    buf.clear();
+                    buf.put(bytes).flip();
+                    while (buf.hasRemaining()) {
+                        out.write(buf);
+                    }
+                }
+                out.read(ByteBuffer.allocate(1));
+                read.get(1, TimeUnit.MINUTES);
+                return reps * bytes.length / 1e6 / ((System.nanoTime() - t0) / 1e9);
+            }
+        }
+    }
+
     private static void roundTrip(KryoSerializer kryo, Object o, ByteBuffer buf) {
         buf.clear();
         kryo.toBinary(o, buf);
@@ -160,7 +215,10 @@ public final class WireSuite implements BenchSuite {
         static Behavior<Void> parent(CompletableFuture<ActorRef<ServerShard.Command>> ref, AtomicLong received) {
             Behavior<ServerShard.Command> sink = Inbound.receiving(Behaviors.receiveMessage(m -> {
                 if (m instanceof ServerShard.Forward) {
-                    received.incrementAndGet();
+                    synchronized (received) {
+                        received.incrementAndGet();
+                        received.notifyAll();
+                    }
                 }
                 return Behaviors.same();
             }));
@@ -190,13 +248,17 @@ public final class WireSuite implements BenchSuite {
             return System.nanoTime() - t0;
         }
 
+        /** Waits, woken by the sink, until {@code n} micro-batches have arrived. */
         private void await(long n) throws InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-            while (received.get() < n) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("the loopback transfer did not complete");
+            synchronized (received) {
+                while (received.get() < n) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new IllegalStateException("the loopback transfer did not complete");
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(received, left);
                 }
-                Thread.sleep(1);
             }
         }
     }
