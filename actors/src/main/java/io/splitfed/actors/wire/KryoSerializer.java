@@ -80,6 +80,26 @@ public final class KryoSerializer extends SerializerWithStringManifest implement
         }
     }
 
+    /** Writes {@code o} to {@code out}, as {@link #toBinary(Object, ByteBuffer)} would, without flushing. */
+    void write(Object o, Output out) {
+        Kryo kryo = pool.obtain();
+        try {
+            kryo.writeClassAndObject(out, o);
+        } finally {
+            pool.free(kryo);
+        }
+    }
+
+    /** The next message from {@code in}. */
+    Object read(Input in) {
+        Kryo kryo = pool.obtain();
+        try {
+            return kryo.readClassAndObject(in);
+        } finally {
+            pool.free(kryo);
+        }
+    }
+
     @Override
     public Object fromBinary(ByteBuffer buf, String manifest) {
         Kryo kryo = pool.obtain();

@@ -40,13 +40,15 @@ final class KryoSerializers {
     }
 
     /**
-     * A length read from the wire, checked against the bytes that can still follow: a damaged or
-     * forged frame must fail with a reason, not allocate gigabytes.
+     * A length read from the wire, checked against the bytes that can still follow (in a frame, what
+     * is left of it; on a stream, no message's worth): a damaged or forged frame must fail with a
+     * reason, not allocate gigabytes.
      */
     static int length(Input in, int bytesEach) {
         int n = in.readVarInt(true);
         long need = (long) n * bytesEach;
-        long left = in.limit() - in.position() + (in.getInputStream() == null ? 0 : Integer.MAX_VALUE);
+        boolean streamed = in.getInputStream() != null || in instanceof SideChannelStreams.In; // more comes than is buffered
+        long left = streamed ? Reassembler.MAX_MESSAGE_BYTES : in.limit() - in.position();
         if (n < 0 || need > left) {
             throw new com.esotericsoftware.kryo.KryoException("a length of " + n + " values (" + need + " bytes) with only " + left
                     + " bytes left: the frame is damaged or truncated");

@@ -1,5 +1,7 @@
 package io.splitfed.actors.wire;
 
+import com.esotericsoftware.kryo.KryoException;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -8,8 +10,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The pulling end of a side channel: one connection to one node's {@link SideChannelServer}.
- * Requests go out as they come, without waiting for earlier answers, so the serving node writes
- * the next message while this one decodes the last; a reader thread takes the answers in order.
+ * Requests go out as they come, without waiting for earlier answers; a reader thread decodes the
+ * answers in order, as their bytes arrive.
  * A broken connection fails what it had pending (their devices resend) and the next pull opens
  * a new one; an answer overdue by {@code timeout} breaks it.
  */
@@ -25,7 +27,7 @@ final class SideChannelFetcher {
     private final KryoSerializer kryo;
     private final long timeoutNanos;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
-    private SideChannelLink link;
+    private volatile SideChannelLink link;
     private volatile boolean closed;
 
     SideChannelFetcher(String host, int port, SideChannelTls tls, KryoSerializer kryo, Duration timeout) {
@@ -38,6 +40,11 @@ final class SideChannelFetcher {
 
     boolean isClosed() {
         return closed;
+    }
+
+    /** Whether a request now is a write on an open connection (no connecting). */
+    boolean isConnected() {
+        return !closed && link != null;
     }
 
     /** Asks for claim {@code id}; {@code result} completes with the message, or fails. */
@@ -64,12 +71,9 @@ final class SideChannelFetcher {
 
     private void read(SideChannelLink from) {
         try {
-            ByteBuffer head = from.allocate(4);
-            ByteBuffer frame = from.allocate(1 << 20);
+            SideChannelStreams.In in = new SideChannelStreams.In(from);
             while (true) {
-                head.clear();
-                from.readFully(head);
-                int length = head.flip().getInt();
+                byte kind = in.readByte();
                 Pending p;
                 synchronized (this) {
                     p = pending.poll();
@@ -77,33 +81,27 @@ final class SideChannelFetcher {
                 if (p == null) {
                     throw new IOException("an answer nobody asked for");
                 }
-                if (length < 0) {
+                if (kind == SideChannelServer.NOT_HELD) {
                     p.result().completeExceptionally(new IOException("claim " + p.id() + " is not held there: already pulled, or dropped after splitfed.wire.side-channel.hold"));
                     continue;
                 }
-                if (length > Reassembler.MAX_MESSAGE_BYTES) {
-                    throw new IOException("a frame of " + length + " bytes, more than " + Reassembler.MAX_MESSAGE_BYTES);
+                if (kind != SideChannelServer.MESSAGE) {
+                    throw new IOException("not a side channel: answer " + kind);
                 }
-                if (frame.capacity() < length) {
-                    frame = from.allocate(length);
-                }
-                frame.clear().limit(length);
-                from.readFully(frame);
-                frame.flip();
                 Object message;
                 try {
-                    message = kryo.fromBinary(frame, "");
-                } catch (RuntimeException | LinkageError e) {
-                    p.result().completeExceptionally(new IOException("claim " + p.id() + ": not a message (" + e + ")"));
-                    continue;
+                    message = kryo.read(in);
+                } catch (KryoException e) {
+                    p.result().completeExceptionally(new IOException("claim " + p.id() + ": not a message (" + e.getMessage() + ")"));
+                    throw e; // the stream is out of step: this connection is done
                 }
                 p.result().complete(message);
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | LinkageError e) {
             if (!closed) {
                 LOG.debug("side channel to {}:{} broke: {}", host, port, e.toString());
             }
-            fail(e);
+            fail(e instanceof Exception x ? x : new IOException(e));
         }
     }
 

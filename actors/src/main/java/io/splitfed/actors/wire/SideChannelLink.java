@@ -13,8 +13,7 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * One side-channel connection, plain or TLS. Plain connections move bytes straight between the
- * kernel and direct buffers; TLS connections through the socket's streams and heap buffers, which
- * {@link #allocate} hands out to match.
+ * kernel and direct buffers; TLS connections through the socket's streams.
  */
 abstract class SideChannelLink implements AutoCloseable {
 
@@ -23,7 +22,8 @@ abstract class SideChannelLink implements AutoCloseable {
     /** Fills {@code bytes} to its limit, or throws at the end of the stream. */
     abstract void readFully(ByteBuffer bytes) throws IOException;
 
-    abstract ByteBuffer allocate(int capacity);
+    /** One read into {@code bytes}: how many bytes came (at least one), or -1 at the end of the stream. */
+    abstract int read(ByteBuffer bytes) throws IOException;
 
     @Override
     public abstract void close();
@@ -76,8 +76,8 @@ abstract class SideChannelLink implements AutoCloseable {
         }
 
         @Override
-        ByteBuffer allocate(int capacity) {
-            return ByteBuffer.allocateDirect(capacity);
+        int read(ByteBuffer bytes) throws IOException {
+            return channel.read(bytes);
         }
 
         @Override
@@ -90,11 +90,13 @@ abstract class SideChannelLink implements AutoCloseable {
         }
     }
 
+    /** TLS through the socket's streams; direct buffers pass through a small array. */
     private static final class Tls extends SideChannelLink {
 
         private final SSLSocket socket;
         private final InputStream in;
         private final OutputStream out;
+        private final byte[] staging = new byte[64 * 1024];
 
         Tls(SSLSocket socket) throws IOException {
             this.socket = socket;
@@ -104,23 +106,42 @@ abstract class SideChannelLink implements AutoCloseable {
 
         @Override
         void write(ByteBuffer bytes) throws IOException {
-            out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+            if (bytes.hasArray()) {
+                out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+                bytes.position(bytes.limit());
+            } else {
+                while (bytes.hasRemaining()) {
+                    int n = Math.min(staging.length, bytes.remaining());
+                    bytes.get(staging, 0, n);
+                    out.write(staging, 0, n);
+                }
+            }
             out.flush();
-            bytes.position(bytes.limit());
         }
 
         @Override
         void readFully(ByteBuffer bytes) throws IOException {
-            int n = in.readNBytes(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
-            if (n < bytes.remaining()) {
-                throw new EOFException("the side-channel connection closed");
+            while (bytes.hasRemaining()) {
+                if (read(bytes) < 0) {
+                    throw new EOFException("the side-channel connection closed");
+                }
             }
-            bytes.position(bytes.limit());
         }
 
         @Override
-        ByteBuffer allocate(int capacity) {
-            return ByteBuffer.allocate(capacity);
+        int read(ByteBuffer bytes) throws IOException {
+            if (bytes.hasArray()) {
+                int n = in.read(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+                if (n > 0) {
+                    bytes.position(bytes.position() + n);
+                }
+                return n;
+            }
+            int n = in.read(staging, 0, Math.min(staging.length, bytes.remaining()));
+            if (n > 0) {
+                bytes.put(staging, 0, n);
+            }
+            return n;
         }
 
         @Override

@@ -1,6 +1,6 @@
 package io.splitfed.actors.wire;
 
-import com.esotericsoftware.kryo.io.KryoBufferOverflowException;
+import com.esotericsoftware.kryo.KryoException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,14 +14,16 @@ import java.util.function.Supplier;
 
 /**
  * The serving end of a side channel: each connection asks for claims by id (8 bytes each, as many
- * ahead as it likes) and gets, in order, each message's length (4 bytes; -1 when it is not held)
- * and its Kryo bytes. One thread per connection, a frame buffer reused across its messages.
+ * ahead as it likes) and gets, in order, for each a byte ({@link #MESSAGE}, or {@link #NOT_HELD}
+ * when the claim was already pulled or dropped) and the message's Kryo bytes, streamed through a
+ * buffer (see {@link SideChannelStreams}). One thread per connection.
  */
 final class SideChannelServer {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SideChannelServer.class);
-    /** Room in a frame for what a message's bulk bytes leave out: its small fields and header. */
-    private static final int HEADROOM = 256 * 1024;
+    /** What precedes each answer: a message follows, or the claim is not held here. */
+    static final byte MESSAGE = 1;
+    static final byte NOT_HELD = 0;
 
     private final ServerSocketChannel socket;
     private final SideChannelTls tls;
@@ -73,56 +75,29 @@ final class SideChannelServer {
         }
         open.add(link);
         try {
-            ByteBuffer request = link.allocate(8);
-            ByteBuffer frame = link.allocate(1 << 20);
+            ByteBuffer request = ByteBuffer.allocateDirect(8);
+            SideChannelStreams.Out out = new SideChannelStreams.Out(link);
             while (!closed) {
                 request.clear();
                 link.readFully(request);
-                request.flip();
-                long id = request.getLong();
+                long id = request.flip().getLong();
                 Object message = take.apply(id);
-                if (message != null) {
-                    long need = ((WireMessage) message).bulkBytes() + HEADROOM;
-                    if (frame.capacity() < need) {
-                        frame = link.allocate((int) Math.min(Integer.MAX_VALUE - 8, need));
-                    }
-                    try {
-                        frame = write(link, frame, message);
-                    } catch (RuntimeException e) {
-                        LOG.error("side channel: cannot serialize {} (claim {}): {}", message.getClass().getName(), id, e.toString());
-                        message = null;
-                    }
-                }
                 if (message == null) {
-                    frame.clear();
-                    frame.putInt(-1).flip();
+                    out.writeByte(NOT_HELD);
+                } else {
+                    out.writeByte(MESSAGE);
+                    kryo.get().write(message, out);
                 }
-                link.write(frame);
+                out.flush();
             }
-        } catch (IOException e) {
-            // the puller went away; its next pull connects again
+        } catch (IOException | KryoException e) {
+            if (!(e instanceof IOException || e.getCause() instanceof IOException)) {
+                LOG.error("side channel: cannot write a message; closed the connection to {}: {}", remote(channel), e.toString());
+            }
+            // else the puller went away; its next pull connects again
         } finally {
             open.remove(link);
             link.close();
-        }
-    }
-
-    /** {@code frame} (or a larger one) holding {@code message}'s length and Kryo bytes, ready to send. */
-    private ByteBuffer write(SideChannelLink link, ByteBuffer frame, Object message) {
-        while (true) {
-            frame.clear();
-            frame.position(4);
-            try {
-                kryo.get().toBinary(message, frame);
-                int length = frame.position() - 4;
-                frame.putInt(0, length).flip();
-                return frame;
-            } catch (KryoBufferOverflowException overflow) {
-                if (frame.capacity() >= Integer.MAX_VALUE / 2) {
-                    throw overflow;
-                }
-                frame = link.allocate(frame.capacity() * 2);
-            }
         }
     }
 

@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  * between two ActorSystems on loopback as a cluster sends them: by the side channel (see
  * {@code SideChannel}) against Kryo in memory, at 32 and 8 bits; and, from a node with the side
  * channel off, on Artery's large-message stream (whole frames, see {@code BulkLane}) and in parts
- * on its ordinary stream, against the side channel.
+ * on its ordinary stream, against the side channel. Every figure is measured in each of five
+ * rounds, the figures one after another within a round, and its median is kept.
  */
 public final class WireSuite implements BenchSuite {
 
@@ -43,6 +44,8 @@ public final class WireSuite implements BenchSuite {
     static final int H = 768;
     /** Micro-batches in flight: a device's default credit window (splitfed.job.pipeline.window). */
     static final int WINDOW = 4;
+    /** Rounds of measurement; each figure is the median of its rounds. */
+    static final int TRIALS = 5;
 
     @Override
     public String name() {
@@ -83,9 +86,6 @@ public final class WireSuite implements BenchSuite {
         ActorSystem<Void> artery = ActorSystem.create(Behaviors.empty(), "splitfed", node(false));
         try {
             KryoSerializer kryo = (KryoSerializer) SerializationExtension.get(Adapter.toClassic(a)).findSerializerFor(f32);
-            double kryo32 = kryoMbs(kryo, f32, reps);
-            double copyMbs = copyMbs(f32.activations().bytes(), reps);
-            double kryo8 = kryoMbs(kryo, int8, reps);
             double mb32 = f32.activations().wireBytes() / 1e6;
             double mb8 = int8.activations().wireBytes() / 1e6;
             // recipients on the large-message stream (/user/splitfed/*) and off it
@@ -101,11 +101,28 @@ public final class WireSuite implements BenchSuite {
                 Sink onLane = new Sink(b, on.get(10, TimeUnit.SECONDS), received);
                 Sink offLane = new Sink(b, off.get(10, TimeUnit.SECONDS), received);
                 int n32 = quick ? 10 : 100;
-                double side32 = offLane.rate(a, f32, n32) * mb32;
-                double side8 = offLane.rate(a, int8, quick ? 40 : 400) * mb8;
-                double lane32 = onLane.rate(artery, f32, n32) * mb32;
-                double parts32 = offLane.rate(artery, f32, n32) * mb32;
-                double socket8 = socketMbs(int8.activations().bytes(), quick ? 40 : 400);
+                int n8 = quick ? 40 : 400;
+                // every figure measured in each of TRIALS rounds, one after another, and the median
+                // kept, so that a slow spell of the machine falls on a figure and its reference alike
+                double[][] t = new double[8][TRIALS];
+                for (int r = 0; r < TRIALS; r++) {
+                    t[0][r] = kryoMbs(kryo, f32, reps);
+                    t[1][r] = copyMbs(f32.activations().bytes(), reps);
+                    t[2][r] = offLane.rate(a, f32, n32) * mb32;
+                    t[3][r] = kryoMbs(kryo, int8, reps);
+                    t[4][r] = offLane.rate(a, int8, n8) * mb8;
+                    t[5][r] = socketMbs(int8.activations().bytes(), n8);
+                    t[6][r] = onLane.rate(artery, f32, n32) * mb32;
+                    t[7][r] = offLane.rate(artery, f32, n32) * mb32;
+                }
+                double kryo32 = median(t[0]);
+                double copyMbs = median(t[1]);
+                double side32 = median(t[2]);
+                double kryo8 = median(t[3]);
+                double side8 = median(t[4]);
+                double socket8 = median(t[5]);
+                double lane32 = median(t[6]);
+                double parts32 = median(t[7]);
                 return List.of(
                         new Comparison(name(), "Kryo encode+decode, 12.6 MB activations", kryo32, "MB/s", "ByteBuffer copy out and back", copyMbs, "MB/s", true),
                         new Comparison(name(), "activations node to node on loopback (side channel, whole 12.6 MB frames)", side32, "MB/s",
@@ -128,6 +145,12 @@ public final class WireSuite implements BenchSuite {
             a.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
             artery.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
+    }
+
+    private static double median(double[] v) {
+        double[] sorted = v.clone();
+        java.util.Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     private static double kryoMbs(KryoSerializer kryo, ServerShard.Forward f, int reps) {
