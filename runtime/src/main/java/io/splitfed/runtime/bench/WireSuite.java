@@ -125,9 +125,9 @@ public final class WireSuite implements BenchSuite {
                 double parts32 = median(t[7]);
                 return List.of(
                         new Comparison(name(), "Kryo encode+decode, 12.6 MB activations", kryo32, "MB/s", "ByteBuffer copy out and back", copyMbs, "MB/s", true),
-                        new Comparison(name(), "activations node to node on loopback (side channel, whole 12.6 MB frames)", side32, "MB/s",
+                        new Comparison(name(), "activations node to node on loopback (side channel, 12.6 MB micro-batches)", side32, "MB/s",
                                 "Kryo encode+decode in memory", kryo32, "MB/s", true),
-                        new Comparison(name(), "8-bit activations node to node on loopback (side channel, 3.2 MB frames)", side8, "MB/s",
+                        new Comparison(name(), "8-bit activations node to node on loopback (side channel, 3.2 MB)", side8, "MB/s",
                                 "Kryo encode+decode of them in memory", kryo8, "MB/s", true),
                         new Comparison(name(), "8-bit activations by the side channel", side8, "MB/s",
                                 "a bare loopback socket moving the same bytes array to array", socket8, "MB/s", true),
