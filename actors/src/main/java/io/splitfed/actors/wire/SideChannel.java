@@ -101,7 +101,9 @@ public final class SideChannel implements Extension {
         });
         if (server != null) {
             server.start();
-            Duration sweep = side.getDuration("hold").dividedBy(4);
+            Duration quarterHold = side.getDuration("hold").dividedBy(4);
+            Duration halfTimeout = fetchTimeout.dividedBy(2);
+            Duration sweep = quarterHold.compareTo(halfTimeout) < 0 ? quarterHold : halfTimeout;
             system.scheduler().scheduleAtFixedRate(sweep, sweep, this::sweep, system.executionContext());
             system.getWhenTerminated().whenComplete((done, err) -> close());
             LOG.debug("side channel of {} listening on {}:{}{}", system.address(), host, port, tls == null ? "" : " (TLS)");
@@ -191,6 +193,7 @@ public final class SideChannel implements Extension {
             LOG.info("dropped {} tensor messages not pulled within {}", before - held.size(), Duration.ofNanos(holdNanos));
         }
         fetchers.values().forEach(SideChannelFetcher::expire);
+        fetchers.values().removeIf(SideChannelFetcher::isClosed); // the next pull from there connects again
     }
 
     private void close() {
