@@ -77,7 +77,7 @@ public final class SideChannel implements Extension {
                 LOG.warn("splitfed.wire.side-channel is off: Artery's TLS uses {}, and the side channel takes its TLS only from {}; tensors go on Artery",
                         artery.getString("ssl.ssl-engine-provider"), SideChannelTls.CONFIG_PROVIDER);
             } else {
-                tls = usesTls ? SideChannelTls.of(artery) : null;
+                tls = usesTls ? SideChannelTls.of(artery, fetchTimeout) : null;
                 host = system.address().getHost().orElseThrow();
                 String bind = artery.getString("bind.hostname");
                 try {
@@ -175,7 +175,7 @@ public final class SideChannel implements Extension {
     private SideChannelFetcher fetcher(Claim claim) {
         String origin = claim.host() + ":" + claim.port();
         return fetchers.compute(origin, (k, f) -> f == null || f.isClosed()
-                ? new SideChannelFetcher(claim.host(), claim.port(), tls, serializer(), fetchTimeout) : f);
+                ? new SideChannelFetcher(claim.host(), claim.port(), tls, serializer(), fetchTimeout, Duration.ofNanos(holdNanos)) : f);
     }
 
     private KryoSerializer serializer() {
@@ -193,7 +193,7 @@ public final class SideChannel implements Extension {
             LOG.info("dropped {} tensor messages not pulled within {}", before - held.size(), Duration.ofNanos(holdNanos));
         }
         fetchers.values().forEach(SideChannelFetcher::expire);
-        fetchers.values().removeIf(SideChannelFetcher::isClosed); // the next pull from there connects again
+        fetchers.values().removeIf(SideChannelFetcher::isClosed); // broken or idle: the next pull from there connects again
     }
 
     private void close() {
@@ -201,6 +201,11 @@ public final class SideChannel implements Extension {
         fetchers.values().forEach(SideChannelFetcher::close);
         io.shutdownNow();
         held.clear();
+    }
+
+    /** Connections this node pulls over (for tests). */
+    int connections() {
+        return fetchers.size();
     }
 
     /** Messages held, not yet pulled (for tests). */

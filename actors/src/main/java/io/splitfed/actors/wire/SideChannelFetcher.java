@@ -13,7 +13,8 @@ import java.util.concurrent.CompletableFuture;
  * Requests go out as they come, without waiting for earlier answers; a reader thread decodes the
  * answers in order, as their bytes arrive.
  * A broken connection fails what it had pending (their devices resend) and the next pull opens
- * a new one; an answer overdue by {@code timeout} breaks it.
+ * a new one; an answer overdue by {@code timeout} breaks it, and a connection unused for
+ * {@code idle} is closed.
  */
 final class SideChannelFetcher {
 
@@ -26,16 +27,19 @@ final class SideChannelFetcher {
     private final SideChannelTls tls;
     private final KryoSerializer kryo;
     private final long timeoutNanos;
+    private final long idleNanos;
+    private volatile long lastAsked = System.nanoTime();
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private volatile SideChannelLink link;
     private volatile boolean closed;
 
-    SideChannelFetcher(String host, int port, SideChannelTls tls, KryoSerializer kryo, Duration timeout) {
+    SideChannelFetcher(String host, int port, SideChannelTls tls, KryoSerializer kryo, Duration timeout, Duration idle) {
         this.host = host;
         this.port = port;
         this.tls = tls;
         this.kryo = kryo;
         this.timeoutNanos = timeout.toNanos();
+        this.idleNanos = idle.toNanos();
     }
 
     boolean isClosed() {
@@ -53,7 +57,8 @@ final class SideChannelFetcher {
             result.completeExceptionally(new IOException("the connection to " + host + ":" + port + " closed"));
             return;
         }
-        pending.add(new Pending(id, result, System.nanoTime()));
+        lastAsked = System.nanoTime();
+        pending.add(new Pending(id, result, lastAsked));
         try {
             if (link == null) {
                 link = SideChannelLink.connect(host, port, tls, (int) Math.min(Integer.MAX_VALUE, timeoutNanos / 1_000_000));
@@ -105,14 +110,17 @@ final class SideChannelFetcher {
         }
     }
 
-    /** Breaks the connection when its oldest answer is overdue. */
+    /** Breaks the connection when its oldest answer is overdue, and closes it when nothing was asked for {@code idle}. */
     void expire() {
         Pending oldest;
         synchronized (this) {
             oldest = pending.peek();
         }
-        if (oldest != null && System.nanoTime() - oldest.since() > timeoutNanos) {
+        long now = System.nanoTime();
+        if (oldest != null && now - oldest.since() > timeoutNanos) {
             fail(new IOException("no answer from " + host + ":" + port + " within " + Duration.ofNanos(timeoutNanos)));
+        } else if (oldest == null && now - lastAsked > idleNanos) {
+            close();
         }
     }
 

@@ -30,16 +30,22 @@ final class SideChannelTls {
     private final String[] protocols;
     private final String[] suites;
     private final boolean mutual;
+    private final int handshakeMillis;
 
-    private SideChannelTls(SSLContext context, String[] protocols, String[] suites, boolean mutual) {
+    private SideChannelTls(SSLContext context, String[] protocols, String[] suites, boolean mutual, int handshakeMillis) {
         this.context = context;
         this.protocols = protocols;
         this.suites = suites;
         this.mutual = mutual;
+        this.handshakeMillis = handshakeMillis;
     }
 
-    /** Built from {@code artery} ({@code pekko.remote.artery}); it must use the config engine provider. */
-    static SideChannelTls of(Config artery) {
+    /**
+     * Built from {@code artery} ({@code pekko.remote.artery}); it must use the config engine
+     * provider. A handshake not done within {@code handshake} fails, so a peer that connects and
+     * stays silent does not hold a thread.
+     */
+    static SideChannelTls of(Config artery, java.time.Duration handshake) {
         Config c = artery.getConfig("ssl.config-ssl-engine");
         try {
             KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
@@ -49,7 +55,8 @@ final class SideChannelTls {
             SSLContext context = SSLContext.getInstance(c.getString("protocol"));
             context.init(keys.getKeyManagers(), trust.getTrustManagers(), new SecureRandom());
             return new SideChannelTls(context, new String[] {c.getString("protocol")},
-                    c.getStringList("enabled-algorithms").toArray(String[]::new), c.getBoolean("require-mutual-authentication"));
+                    c.getStringList("enabled-algorithms").toArray(String[]::new), c.getBoolean("require-mutual-authentication"),
+                    (int) Math.min(Integer.MAX_VALUE, handshake.toMillis()));
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("pekko.remote.artery.ssl.config-ssl-engine: cannot make the side channel's TLS context: " + e.getMessage(), e);
         }
@@ -76,7 +83,9 @@ final class SideChannelTls {
         if (!client) {
             tls.setNeedClientAuth(mutual);
         }
+        tls.setSoTimeout(handshakeMillis);
         tls.startHandshake();
+        tls.setSoTimeout(0);
         return tls;
     }
 }

@@ -141,6 +141,26 @@ class SideChannelTest {
     }
 
     @Test
+    void anIdleConnectionIsClosedAndTheNextPullOpensAnother() throws Exception {
+        ActorSystem<Void> sender = node("splitfed.wire.side-channel.hold = 1s\n");
+        ActorSystem<Void> receiver = node("splitfed.wire.side-channel.hold = 1s\n");
+        LinkedBlockingQueue<ServerShard.Command> got = new LinkedBlockingQueue<>();
+        ActorRef<ServerShard.Command> to = sink(sender, receiver, got);
+        Wire.tell(sender, to, Microbatches.forward(1, 100_000));
+        assertThat(got.poll(20, TimeUnit.SECONDS)).isInstanceOf(ServerShard.Forward.class);
+        assertThat(SideChannel.get(receiver).connections()).isEqualTo(1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (SideChannel.get(receiver).connections() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(SideChannel.get(receiver).connections()).as("closed after 1 s unused").isZero();
+        Wire.tell(sender, to, Microbatches.forward(2, 100_000));
+        ServerShard.Command again = got.poll(20, TimeUnit.SECONDS);
+        assertThat(again).as("pulled over a new connection").isInstanceOf(ServerShard.Forward.class);
+        assertThat(((ServerShard.Forward) again).seq()).isEqualTo(2L);
+    }
+
+    @Test
     void withTheSideChannelOffTensorsGoOnArtery() throws Exception {
         ActorSystem<Void> sender = node("splitfed.wire.side-channel.enabled = off\n");
         List<ChunkPart> parts = Wire.split(sender, "/user/somewhere", Microbatches.forward(1, 500_000));
