@@ -39,8 +39,9 @@ public final class Wire {
     /**
      * The parts to send instead of {@code message} to the actor at {@code recipientPath} (without
      * its address), or null where it goes whole: in a single-JVM system, or on the large-message
-     * stream. A tensor message the side channel carries is held there, and its claim is the part. A message that fits one part still goes as one: it is serialized here once, and
-     * Artery then only copies the bytes, instead of serializing it a second time.
+     * stream. A tensor message the side channel carries is held there, and its claim is the part.
+     * A message that fits one part still goes as one: it is serialized here once, and Artery then
+     * only copies the bytes, instead of serializing it a second time.
      */
     public static List<ChunkPart> split(ActorSystem<?> system, String recipientPath, Object message) {
         int chunk = chunkBytes(system);
