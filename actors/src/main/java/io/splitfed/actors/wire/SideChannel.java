@@ -148,12 +148,15 @@ public final class SideChannel implements Extension {
         }
         CompletableFuture<Object> result = new CompletableFuture<>();
         SideChannelFetcher open = fetchers.get(claim.host() + ":" + claim.port());
-        if (open != null && open.isConnected()) {
-            open.request(claim.id(), result); // 8 bytes on an open connection: no thread hop
-            return logged(claim, result);
+        if (open != null && open.isConnected() && open.request(claim.id(), result)) {
+            return logged(claim, result); // 8 bytes on an open connection: no thread hop
         }
         try {
-            io.execute(() -> fetcher(claim).request(claim.id(), result));
+            io.execute(() -> {
+                while (!fetcher(claim).request(claim.id(), result)) {
+                    // closed (idle or broken) between the lookup and the request: the next lookup opens another
+                }
+            });
         } catch (RejectedExecutionException stopping) {
             result.completeExceptionally(new IOException("this node is shutting down"));
         }

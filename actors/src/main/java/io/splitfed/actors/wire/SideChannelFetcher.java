@@ -51,11 +51,13 @@ final class SideChannelFetcher {
         return !closed && link != null;
     }
 
-    /** Asks for claim {@code id}; {@code result} completes with the message, or fails. */
-    synchronized void request(long id, CompletableFuture<Object> result) {
+    /**
+     * Asks for claim {@code id}; {@code result} completes with the message, or fails. False, with
+     * {@code result} untouched, when this connection was closed before the request: ask a new one.
+     */
+    synchronized boolean request(long id, CompletableFuture<Object> result) {
         if (closed) {
-            result.completeExceptionally(new IOException("the connection to " + host + ":" + port + " closed"));
-            return;
+            return false;
         }
         lastAsked = System.nanoTime();
         pending.add(new Pending(id, result, lastAsked));
@@ -72,6 +74,7 @@ final class SideChannelFetcher {
         } catch (IOException | RuntimeException e) {
             fail(e);
         }
+        return true;
     }
 
     private void read(SideChannelLink from) {
