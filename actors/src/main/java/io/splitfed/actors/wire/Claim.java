@@ -6,4 +6,4 @@ package io.splitfed.actors.wire;
  * naming that channel), and its number there, {@code id}, unguessable. The recipient's
  * {@link Inbound} edge pulls the message and handles it in the claim's place.
  */
-public record Claim(long id, String host, int port, long depot, long bulkBytes) implements WireMessage {}
+public record Claim(long id, String host, int port, long depot) implements WireMessage {}

@@ -48,39 +48,29 @@ public final class KryoSerializer extends SerializerWithStringManifest implement
 
     @Override
     public byte[] toBinary(Object o) {
-        Kryo kryo = pool.obtain();
-        try {
-            Output out = new Output(64 * 1024, -1);
-            kryo.writeClassAndObject(out, o);
-            return out.toBytes();
-        } finally {
-            pool.free(kryo);
-        }
+        Output out = new Output(64 * 1024, -1);
+        write(o, out);
+        return out.toBytes();
     }
 
     @Override
     public Object fromBinary(byte[] bytes, String manifest) {
-        Kryo kryo = pool.obtain();
-        try {
-            return kryo.readClassAndObject(new Input(bytes));
-        } finally {
-            pool.free(kryo);
-        }
+        return read(new Input(bytes));
     }
 
     @Override
     public void toBinary(Object o, ByteBuffer buf) {
-        Kryo kryo = pool.obtain();
-        try {
-            ByteBufferOutput out = new ByteBufferOutput(buf);
-            kryo.writeClassAndObject(out, o);
-            out.flush();
-        } finally {
-            pool.free(kryo);
-        }
+        ByteBufferOutput out = new ByteBufferOutput(buf);
+        write(o, out);
+        out.flush();
     }
 
-    /** Writes {@code o} to {@code out}, as {@link #toBinary(Object, ByteBuffer)} would, without flushing. */
+    @Override
+    public Object fromBinary(ByteBuffer buf, String manifest) {
+        return read(new ByteBufferInput(buf));
+    }
+
+    /** Writes {@code o} to {@code out}, without flushing. */
     void write(Object o, Output out) {
         Kryo kryo = pool.obtain();
         try {
@@ -95,16 +85,6 @@ public final class KryoSerializer extends SerializerWithStringManifest implement
         Kryo kryo = pool.obtain();
         try {
             return kryo.readClassAndObject(in);
-        } finally {
-            pool.free(kryo);
-        }
-    }
-
-    @Override
-    public Object fromBinary(ByteBuffer buf, String manifest) {
-        Kryo kryo = pool.obtain();
-        try {
-            return kryo.readClassAndObject(new ByteBufferInput(buf));
         } finally {
             pool.free(kryo);
         }

@@ -24,9 +24,9 @@ import java.util.concurrent.RejectedExecutionException;
  * Tensors between nodes, off Artery: a sender holds a tensor message here and sends its
  * {@link Claim} through Artery instead; the recipient's {@link Inbound} edge pulls the message from
  * the sender's side channel, over a TCP connection (TLS when Artery's is) of its own per pair of
- * nodes, and handles it in the claim's place. The bytes cross once: Kryo writes the message
- * straight into the buffer the kernel sends from, and reads it from the one the kernel filled. On
- * Artery they are copied about six times per frame ({@code splitfed bench --suite wire}).
+ * nodes, and handles it in the claim's place. Kryo writes the message onto the socket through a
+ * 1 MiB buffer and the recipient decodes it as it arrives ({@link SideChannelStreams}): one copy
+ * on each side. On Artery each frame is copied about six times ({@code splitfed bench --suite wire}).
  *
  * <p>Pulling, not pushing, is what lets a claim go through cluster sharding: the sender need not
  * know which node hosts the shard. Back-pressure stays the devices' credit windows; a claim's
@@ -65,12 +65,10 @@ public final class SideChannel implements Extension {
         this.minBytes = side.getBytes("min-bytes");
         this.holdNanos = side.getDuration("hold").toNanos();
         this.fetchTimeout = side.getDuration("fetch-timeout");
-        String provider = c.getString("pekko.actor.provider");
-        boolean clustered = !(provider.equals("local") || provider.endsWith("LocalActorRefProvider"));
         SideChannelTls tls = null;
         SideChannelServer server = null;
         String host = null;
-        if (clustered && side.getBoolean("enabled")) {
+        if (Wire.remote(c) && side.getBoolean("enabled")) {
             Config artery = c.getConfig("pekko.remote.artery");
             boolean usesTls = artery.getString("transport").equals("tls-tcp");
             if (usesTls && !artery.getString("ssl.ssl-engine-provider").equals(SideChannelTls.CONFIG_PROVIDER)) {
@@ -123,14 +121,14 @@ public final class SideChannel implements Extension {
 
     /** Whether {@code message} goes by this channel: a tensor message of at least {@code min-bytes}, in a cluster, with the channel on. */
     boolean carries(Object message) {
-        return server != null && message instanceof WireMessage w && !(message instanceof Claim) && w.bulkBytes() > 0 && w.bulkBytes() >= minBytes;
+        return server != null && message instanceof WireMessage w && w.bulkBytes() > 0 && w.bulkBytes() >= minBytes;
     }
 
     /** Holds {@code message} until its claim is pulled, or for {@code hold}. */
     Claim hold(WireMessage message) {
         long id = IDS.nextLong();
         held.put(id, new Held(message, System.nanoTime()));
-        return new Claim(id, host, port, depot, message.bulkBytes());
+        return new Claim(id, host, port, depot);
     }
 
     /** The claimed message: taken here when the claim is this channel's, else pulled from its node; null, logged, when it is gone. */
@@ -183,7 +181,7 @@ public final class SideChannel implements Extension {
 
     private KryoSerializer serializer() {
         if (kryo == null) {
-            kryo = (KryoSerializer) SerializationExtension.get(Adapter.toClassic(system)).findSerializerFor(new Claim(0, "", 0, 0, 0));
+            kryo = (KryoSerializer) SerializationExtension.get(Adapter.toClassic(system)).findSerializerFor(new Claim(0, "", 0, 0));
         }
         return kryo;
     }

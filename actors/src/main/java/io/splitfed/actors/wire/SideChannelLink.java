@@ -20,7 +20,13 @@ abstract class SideChannelLink implements AutoCloseable {
     abstract void write(ByteBuffer bytes) throws IOException;
 
     /** Fills {@code bytes} to its limit, or throws at the end of the stream. */
-    abstract void readFully(ByteBuffer bytes) throws IOException;
+    final void readFully(ByteBuffer bytes) throws IOException {
+        while (bytes.hasRemaining()) {
+            if (read(bytes) < 0) {
+                throw new EOFException("the side-channel connection closed");
+            }
+        }
+    }
 
     /** One read into {@code bytes}: how many bytes came (at least one), or -1 at the end of the stream. */
     abstract int read(ByteBuffer bytes) throws IOException;
@@ -67,15 +73,6 @@ abstract class SideChannelLink implements AutoCloseable {
         }
 
         @Override
-        void readFully(ByteBuffer bytes) throws IOException {
-            while (bytes.hasRemaining()) {
-                if (channel.read(bytes) < 0) {
-                    throw new EOFException("the side-channel connection closed");
-                }
-            }
-        }
-
-        @Override
         int read(ByteBuffer bytes) throws IOException {
             return channel.read(bytes);
         }
@@ -117,15 +114,6 @@ abstract class SideChannelLink implements AutoCloseable {
                 }
             }
             out.flush();
-        }
-
-        @Override
-        void readFully(ByteBuffer bytes) throws IOException {
-            while (bytes.hasRemaining()) {
-                if (read(bytes) < 0) {
-                    throw new EOFException("the side-channel connection closed");
-                }
-            }
         }
 
         @Override

@@ -69,10 +69,12 @@ public final class Wire {
     /** The part size for this system: 0 (no chunking) unless it is a cluster or remote system. */
     static int chunkBytes(ActorSystem<?> system) {
         var settings = system.settings().config();
+        return remote(settings) ? (int) settings.getBytes("splitfed.wire.chunk-bytes").longValue() : 0;
+    }
+
+    /** Whether a system with these settings talks to other nodes: a cluster or remote provider. */
+    static boolean remote(com.typesafe.config.Config settings) {
         String provider = settings.getString("pekko.actor.provider");
-        if (provider.equals("local") || provider.endsWith("LocalActorRefProvider")) {
-            return 0;
-        }
-        return (int) settings.getBytes("splitfed.wire.chunk-bytes").longValue();
+        return !(provider.equals("local") || provider.endsWith("LocalActorRefProvider"));
     }
 }

@@ -110,12 +110,12 @@ class SideChannelTest {
         ActorRef<Object> raw = to.unsafeUpcast();
 
         Claim real = SideChannel.get(sender).hold(Microbatches.forward(1, 100_000));
-        raw.tell(new Claim(real.id() + 1, real.host(), real.port(), real.depot(), real.bulkBytes())); // never held there
+        raw.tell(new Claim(real.id() + 1, real.host(), real.port(), real.depot())); // never held there
         int dead;
         try (ServerSocket s = new ServerSocket(0)) {
             dead = s.getLocalPort();
         }
-        raw.tell(new Claim(7, "127.0.0.1", dead, 42, 400_000)); // a node that is gone
+        raw.tell(new Claim(7, "127.0.0.1", dead, 42)); // a node that is gone
         Wire.tell(sender, to, new ServerShard.RoundStarted(9));
         assertThat(got.poll(20, TimeUnit.SECONDS)).as("the message after the lost claims").isEqualTo(new ServerShard.RoundStarted(9));
         assertThat(got.poll(1, TimeUnit.SECONDS)).as("nothing in the lost claims' place").isNull();
