@@ -1,7 +1,7 @@
 package io.splitfed.actors.aggregator;
 
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.actors.wire.Inbound;
-import io.splitfed.actors.wire.Wire;
 import io.splitfed.actors.wire.WireMessage;
 import io.splitfed.model.lora.LoraAdapter;
 
@@ -27,19 +27,21 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
 
     /** Combine a round's updates; either list may be empty. */
     public record Aggregate(int round, List<WeightedUpdate> deviceUpdates, List<WeightedUpdate> serverReplicas,
-            ActorRef<Result> replyTo) implements Command {}
+            ActorRef<Result> replyTo) implements Command, Outbox.Bulk {}
 
     /** The answer to {@link Aggregate}; a null side had nothing to combine. */
-    public record Result(int round, LoraAdapter deviceGlobal, LoraAdapter serverGlobal, List<String> notes) implements WireMessage {}
+    public record Result(int round, LoraAdapter deviceGlobal, LoraAdapter serverGlobal, List<String> notes) implements WireMessage, Outbox.Bulk {}
 
     public static Behavior<Command> create(AggregationStrategy strategy) {
         return Inbound.receiving(Behaviors.setup(ctx -> new Aggregator(ctx, strategy)));
     }
 
     private final AggregationStrategy strategy;
+    private final Outbox outbox;
 
     private Aggregator(ActorContext<Command> context, AggregationStrategy strategy) {
         super(context);
+        this.outbox = Outbox.get(context.getSystem());
         this.strategy = strategy;
     }
 
@@ -54,7 +56,7 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
         List<String> notes = new ArrayList<>();
         LoraAdapter device = combine("device", m.deviceUpdates(), notes);
         LoraAdapter server = combine("server", m.serverReplicas(), notes);
-        Wire.tell(getContext().getSystem(), m.replyTo(), new Result(m.round(), device, server, notes));
+        outbox.send(m.replyTo(), new Result(m.round(), device, server, notes));
         return this;
     }
 

@@ -2,6 +2,7 @@ package io.splitfed.actors.chaos;
 
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.job.JobControl;
+import io.splitfed.actors.job.TrainingJob;
 
 
 import org.apache.pekko.actor.typed.ActorRef;
@@ -34,7 +35,7 @@ public final class ChurnInjector implements AutoCloseable {
     private final List<String> done = Collections.synchronizedList(new ArrayList<>());
     private final List<String> skipped = Collections.synchronizedList(new ArrayList<>());
     private final long start = System.nanoTime();
-    private volatile ActorRef<JobControl> control;
+    private volatile TrainingJob.RunningJob control;
     private volatile int currentRound = -1;
 
     public ChurnInjector(ChurnPlan plan, Consumer<String> out) {
@@ -43,7 +44,7 @@ public final class ChurnInjector implements AutoCloseable {
     }
 
     /** The job's control channel; events before it is set are played once it is. */
-    public void attach(ActorRef<JobControl> control) {
+    public void attach(TrainingJob.RunningJob control) {
         this.control = control;
     }
 
@@ -58,7 +59,7 @@ public final class ChurnInjector implements AutoCloseable {
     }
 
     private void fire(ChurnEvent e) {
-        ActorRef<JobControl> c = control;
+        TrainingJob.RunningJob c = control;
         if (c == null || currentRound != e.round()) {
             String line = String.format(Locale.ROOT, "churn %8.3f s  skipped (round %d is over): %s", (System.nanoTime() - start) / 1e9,
                     e.round() + 1, e);
@@ -79,7 +80,7 @@ public final class ChurnInjector implements AutoCloseable {
         if (msg == null) {
             return;
         }
-        c.tell(msg);
+        c.send(msg);
         String line = String.format(Locale.ROOT, "churn %8.3f s  %s", (System.nanoTime() - start) / 1e9, e);
         done.add(line);
         out.accept(line);

@@ -52,7 +52,7 @@ public final class ChurnRun {
                 }
                 injector.onEvent(e);
             });
-            injector.attach(running.control());
+            injector.attach(running);
             JobResult r = running.result().get(60, TimeUnit.MINUTES);
             return outcome(r, injector.done(), injector.skipped(), List.copyOf(replaced));
         }

@@ -2,6 +2,8 @@ package io.splitfed.actors.chaos;
 
 import io.splitfed.actors.link.DeviceConditions;
 
+import io.splitfed.actors.wire.Outbox;
+
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.BehaviorInterceptor;
@@ -30,9 +32,8 @@ public final class Faults {
     }
 
     /** Sends {@code fault} to {@code actor}, made with {@link #device} or {@link #shard}. */
-    public static void inject(ActorRef<?> actor, Fault fault) {
-        ActorRef<Object> raw = actor.unsafeUpcast();
-        raw.tell(fault);
+    public static void inject(Outbox outbox, ActorRef<?> actor, Fault fault) {
+        outbox.forge(actor, fault);
     }
 
     @SuppressWarnings("unchecked")

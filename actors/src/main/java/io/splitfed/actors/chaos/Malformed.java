@@ -6,7 +6,7 @@ import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.wire.ChunkPart;
-import io.splitfed.actors.wire.Inbound;
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.tensor.HostTensor;
@@ -72,21 +72,22 @@ public enum Malformed {
         }
         long seq = Long.MAX_VALUE - rnd.nextInt(1 << 20);
         ActorRef<ServerShard.Reply> nobody = system.ignoreRef();
+        Outbox outbox = Outbox.get(system);
         switch (this) {
             case NAN -> {
                 values[values.length / 2] = Float.NaN;
-                shard.tell(new ServerShard.Forward(device, k, round, seq, 1, batch, WireCodec.f32(values, 2, 4, hidden), 0, nobody));
+                outbox.send(shard, new ServerShard.Forward(device, k, round, seq, 1, batch, WireCodec.f32(values, 2, 4, hidden), 0, nobody));
             }
-            case SHAPE -> shard.tell(new ServerShard.Forward(device, k, round, seq, 1, batch,
+            case SHAPE -> outbox.send(shard, new ServerShard.Forward(device, k, round, seq, 1, batch,
                     WireCodec.f32(new float[2 * 4 * (hidden + 1)], 2, 4, hidden + 1), 0, nobody));
             case DTYPE -> {
                 byte[] f32 = WireCodec.f32(values, 2, 4, hidden).bytes();
-                shard.tell(new ServerShard.Forward(device, k, round, seq, 1, batch,
+                outbox.send(shard, new ServerShard.Forward(device, k, round, seq, 1, batch,
                         new TensorPayload(TensorPayload.Encoding.F16, new int[] {2, 4, 2 * hidden}, f32, null), 0, nobody));
             }
-            case CLOSED_ROUND -> shard.tell(new ServerShard.Forward(device, k, Math.max(0, round - 1), seq, 1, batch,
+            case CLOSED_ROUND -> outbox.send(shard, new ServerShard.Forward(device, k, Math.max(0, round - 1), seq, 1, batch,
                     WireCodec.f32(values, 2, 4, hidden), 0, nobody));
-            case UNKNOWN_DEVICE -> shard.tell(new ServerShard.Forward(spec.federation().devices() + 7, k, round, seq, 1, batch,
+            case UNKNOWN_DEVICE -> outbox.send(shard, new ServerShard.Forward(spec.federation().devices() + 7, k, round, seq, 1, batch,
                     WireCodec.f32(values, 2, 4, hidden), 0, nobody));
             case NAN_UPDATE, OUTLIER_UPDATE -> {
                 if (template == null) {
@@ -105,19 +106,18 @@ public enum Malformed {
                 }
                 LoraAdapter forged = new LoraAdapter(template.config(), t, template.frozen());
                 DeviceRoundStats stats = new DeviceRoundStats(device, round, 64, 2, 0, 0.1, 1e6, 0, 0, 0, List.of(), List.of(), 0);
-                ActorRef<DeviceActor.Report> asDevice = Inbound.replyTo(coordinator);
-                asDevice.tell(new DeviceActor.RoundDone(device, round, stats, forged, system.ignoreRef()));
+                outbox.send(RoundCoordinator.DEVICE_REPORTS.replyTo(coordinator), new DeviceActor.RoundDone(device, round, stats, forged, system.ignoreRef()));
             }
             case GARBAGE_FRAME -> {
                 byte[] junk = new byte[4096];
                 rnd.nextBytes(junk);
-                shard.<Object>unsafeUpcast().tell(new ChunkPart(rnd.nextLong(), 0, 1, junk));
+                outbox.forge(shard, new ChunkPart(rnd.nextLong(), 0, 1, junk));
             }
             case TRUNCATED_FRAME -> {
                 ServerShard.Forward f = new ServerShard.Forward(device, k, round, seq, 1, batch, WireCodec.f32(values, 2, 4, hidden), 0, nobody);
                 byte[] whole = org.apache.pekko.serialization.SerializationExtension.get(
                         org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system)).serialize(f).get();
-                shard.<Object>unsafeUpcast().tell(new ChunkPart(rnd.nextLong(), 0, 1, java.util.Arrays.copyOf(whole, whole.length / 2)));
+                outbox.forge(shard, new ChunkPart(rnd.nextLong(), 0, 1, java.util.Arrays.copyOf(whole, whole.length / 2)));
             }
         }
     }

@@ -10,8 +10,7 @@ import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.job.JobPlan;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.server.ShardStore;
-import io.splitfed.actors.wire.Inbound;
-import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.Outbox;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -69,7 +68,7 @@ public final class JobHost {
                         takingOver[0] |= m.again() && coordinator.isEmpty();
                         if (!coordinator.isEmpty()) {
                             if (again) {
-                                coordinator.get(0).tell(new RoundCoordinator.DeviceRejoined(m.device(), m.ref()));
+                                Outbox.get(ctx.getSystem()).send(coordinator.get(0), new RoundCoordinator.DeviceRejoined(m.device(), m.ref()));
                             }
                         } else if (devices.size() == plan.job().devices()) {
                             JobCheckpoint resume;
@@ -77,7 +76,7 @@ public final class JobHost {
                                 resume = resumeFrom(plan, takingOver[0], shards, store, ctx);
                             } catch (IllegalStateException | IllegalArgumentException e) {
                                 ctx.getLog().error(e.getMessage());
-                                registrants.forEach(r -> r.tell(new ClusterProtocol.Abandoned(e.getMessage())));
+                                registrants.forEach(r -> Outbox.get(ctx.getSystem()).send(r, new ClusterProtocol.Abandoned(e.getMessage())));
                                 return Behaviors.same();
                             }
                             ctx.getLog().info("all {} devices registered; starting the job", devices.size());
@@ -85,8 +84,8 @@ public final class JobHost {
                                     ctx.messageAdapter(JobResult.class, ClusterProtocol.JobDone::new),
                                     plan.planner(false), resume)), "coordinator"));
                             // a shard whose node died starts again from its round's start: the coordinator rewinds its devices
-                            store.tell(new ShardStore.Watch(Inbound.replyTo(coordinator.get(0))));
-                            coordinator.get(0).tell(RoundCoordinator.Start.INSTANCE);
+                            Outbox.get(ctx.getSystem()).send(store, new ShardStore.Watch(RoundCoordinator.LOST_SHARDS.replyTo(coordinator.get(0))));
+                            Outbox.get(ctx.getSystem()).send(coordinator.get(0), RoundCoordinator.Start.INSTANCE);
                         } else {
                             ctx.getLog().info("device {} registered from {} ({} of {})", m.device(), m.node(), devices.size(), plan.job().devices());
                         }
@@ -95,8 +94,8 @@ public final class JobHost {
                     .onMessage(ClusterProtocol.JobDone.class, m -> {
                         // every other node learns that the job finished, so that it ends with success (not as one that lost
                         // its job host); this node gets the result itself
-                        registrants.stream().filter(r -> !r.path().address().hasLocalScope()).forEach(r -> r.tell(new ClusterProtocol.Finished()));
-                        replyTo.tell(m.result());
+                        registrants.stream().filter(r -> !r.path().address().hasLocalScope()).forEach(r -> Outbox.get(ctx.getSystem()).send(r, new ClusterProtocol.Finished()));
+                        Outbox.get(ctx.getSystem()).send(replyTo, m.result());
                         return Behaviors.same();
                     })
                     .build();
@@ -108,10 +107,10 @@ public final class JobHost {
             List<ActorRef<ClusterProtocol.Registration>> registrants, org.apache.pekko.actor.typed.javadsl.ActorContext<ClusterProtocol> ctx, String self) {
         if (!diff.isEmpty()) {
             ctx.getLog().error("refusing {}: {}", who, String.join("; ", diff));
-            replyTo.tell(new ClusterProtocol.Refused(String.join("; ", diff)));
+            Outbox.get(ctx.getSystem()).send(replyTo, new ClusterProtocol.Refused(String.join("; ", diff)));
             return false;
         }
-        replyTo.tell(new ClusterProtocol.Accepted(self, ctx.getSelf()));
+        Outbox.get(ctx.getSystem()).send(replyTo, new ClusterProtocol.Accepted(self, ctx.getSelf()));
         registrants.add(replyTo);
         return true;
     }
@@ -144,10 +143,10 @@ public final class JobHost {
         } else {
             ctx.getLog().info("resuming the job from the checkpoint after round {} in {}", resume.roundsDone(), checkpoints.dir());
         }
-        resume.shards().values().forEach(s -> Wire.tell(ctx.getSystem(), store, new ShardStore.Keep(s)));
+        resume.shards().values().forEach(s -> Outbox.get(ctx.getSystem()).send(store, new ShardStore.Keep(s)));
         resume.shards().forEach((s, snap) -> {
             if (s >= 0 && s < shards.size()) {
-                shards.get(s).tell(new ServerShard.Reset(snap));
+                Outbox.get(ctx.getSystem()).send(shards.get(s), new ServerShard.Reset(snap));
             }
         });
         return resume;

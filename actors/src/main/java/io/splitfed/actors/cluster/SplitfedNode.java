@@ -7,6 +7,7 @@ import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.job.JobPlan;
 import io.splitfed.actors.server.ShardStore;
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.actors.wire.WireMessage;
 
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -172,7 +173,7 @@ public final class SplitfedNode {
         }
 
         void send(boolean again) {
-            offers.forEach(o -> jobHost.tell(o.apply(again)));
+            offers.forEach(o -> Outbox.get(ctx.getSystem()).send(jobHost, o.apply(again)));
         }
 
         /** Waits for the answers to the first registrations. */
@@ -187,7 +188,7 @@ public final class SplitfedNode {
                         }
                         watch(accepted.host());
                         if (waiting == 1) {
-                            ready(node, roles, accepted.jobHost());
+                            ready(ctx, node, roles, accepted.jobHost());
                             return registered();
                         }
                         return registering(waiting - 1);
@@ -236,21 +237,21 @@ public final class SplitfedNode {
 
         private void tell(Status s) {
             if (node.status() != null) {
-                node.status().tell(s);
+                Outbox.get(ctx.getSystem()).send(node.status(), s);
             }
         }
     }
 
-    private static void ready(Node node, Set<String> roles, String jobHost) {
+    private static void ready(ActorContext<?> ctx, Node node, Set<String> roles, String jobHost) {
         if (node.status() != null) {
-            node.status().tell(new Status.Ready(roles, node.devices(), jobHost));
+            Outbox.get(ctx.getSystem()).send(node.status(), new Status.Ready(roles, node.devices(), jobHost));
         }
     }
 
     private static Behavior<Command> fail(ActorContext<Command> ctx, Node node, String reason) {
         ctx.getLog().error(reason);
         if (node.status() != null) {
-            node.status().tell(new Status.Failed(reason));
+            Outbox.get(ctx.getSystem()).send(node.status(), new Status.Failed(reason));
         }
         return Behaviors.stopped();
     }

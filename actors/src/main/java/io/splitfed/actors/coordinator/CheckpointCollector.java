@@ -8,6 +8,7 @@ import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.server.ShardSnapshot;
 import io.splitfed.actors.wire.Inbound;
+import io.splitfed.actors.wire.Outbox;
 
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -63,9 +64,13 @@ final class CheckpointCollector extends AbstractBehavior<CheckpointCollector.Com
 
     private record FileDone(int roundsDone, Path file, Throwable error) implements Command, NoSerializationVerificationNeeded {}
 
+    private static final Inbound.Adapter<ServerShard.Report, Command> SHARD_REPORTS = Inbound.adapt(ServerShard.Report.class, FromShard::new);
+
+    private static final Inbound.Adapter<DeviceActor.Report, Command> DEVICE_REPORTS = Inbound.adapt(DeviceActor.Report.class, FromDevice::new);
+
     static Behavior<Command> create(JobSpec.Checkpointing settings, Map<Integer, DeviceSnapshot> resumed, ActorRef<Reply> replyTo) {
         return Inbound.receiving(Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new CheckpointCollector(ctx, timers, settings, resumed, replyTo))),
-                Inbound.adapt(ServerShard.Report.class, FromShard::new), Inbound.adapt(DeviceActor.Report.class, FromDevice::new));
+                SHARD_REPORTS, DEVICE_REPORTS);
     }
 
     private final TimerScheduler<Command> timers;
@@ -75,11 +80,13 @@ final class CheckpointCollector extends AbstractBehavior<CheckpointCollector.Com
     private final Map<Integer, ShardSnapshot> shards = new LinkedHashMap<>();
     private final TreeSet<Integer> missingShards = new TreeSet<>();
     private final TreeSet<Integer> missingDevices = new TreeSet<>();
+    private final Outbox outbox;
     private JobCheckpoint base;
 
     private CheckpointCollector(ActorContext<Command> ctx, TimerScheduler<Command> timers, JobSpec.Checkpointing settings,
             Map<Integer, DeviceSnapshot> resumed, ActorRef<Reply> replyTo) {
         super(ctx);
+        this.outbox = Outbox.get(ctx.getSystem());
         this.timers = timers;
         this.settings = settings;
         this.replyTo = replyTo;
@@ -127,7 +134,7 @@ final class CheckpointCollector extends AbstractBehavior<CheckpointCollector.Com
                     } else {
                         getContext().getLog().info("checkpoint after round {} written to {}", m.roundsDone(), m.file());
                     }
-                    replyTo.tell(new Written(m.roundsDone(), m.file(), m.error()));
+                    outbox.send(replyTo, new Written(m.roundsDone(), m.file(), m.error()));
                     return this;
                 })
                 .build();
@@ -155,12 +162,12 @@ final class CheckpointCollector extends AbstractBehavior<CheckpointCollector.Com
         var self = getContext().getSelf();
         for (int s = 0; s < m.shards().size(); s++) {
             missingShards.add(s);
-            m.shards().get(s).tell(new ServerShard.TakeCheckpoint(done, Inbound.replyTo(self)));
+            outbox.send(m.shards().get(s), new ServerShard.TakeCheckpoint(done, SHARD_REPORTS.replyTo(self)));
         }
         m.devices().forEach((d, ref) -> {
             missingDevices.add(d);
             getContext().watchWith(ref, new DeviceLeft(d));
-            ref.tell(new DeviceActor.TakeCheckpoint(done, Inbound.replyTo(self)));
+            outbox.send(ref, new DeviceActor.TakeCheckpoint(done, DEVICE_REPORTS.replyTo(self)));
         });
         timers.startSingleTimer(new TimedOut(done), settings.gatherTimeout());
         maybeComplete();
@@ -180,7 +187,7 @@ final class CheckpointCollector extends AbstractBehavior<CheckpointCollector.Com
         int done = cp.roundsDone();
         base = null;
         timers.cancelAll();
-        replyTo.tell(new Gathered(done));
+        outbox.send(replyTo, new Gathered(done));
         var system = getContext().getSystem();
         var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
         CompletableFuture<Path> write = CompletableFuture.supplyAsync(() -> Checkpoints.write(system, settings.dir(), cp, settings.keep()), blocking);

@@ -3,6 +3,7 @@ package io.splitfed.actors.coordinator;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.wire.Inbound;
+import io.splitfed.actors.wire.Outbox;
 
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -42,16 +43,22 @@ final class JobProgress {
 
     private enum Poll implements Command { INSTANCE }
 
+    /** The devices' progress, as the relay takes it. */
+    static final Inbound.Adapter<DeviceActor.Report, Command> DEVICE_REPORTS = Inbound.adapt(DeviceActor.Report.class, FromDevice::new);
+
+    private static final Inbound.Adapter<ServerShard.Report, Command> SHARD_REPORTS = Inbound.adapt(ServerShard.Report.class, FromShard::new);
+
     static Behavior<Command> create(ActorRef<JobEvent> listener, Duration loadInterval) {
         return Inbound.receiving(Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             timers.startTimerWithFixedDelay(Poll.INSTANCE, loadInterval);
             return new Relay(ctx, listener);
-        })), Inbound.adapt(DeviceActor.Report.class, FromDevice::new), Inbound.adapt(ServerShard.Report.class, FromShard::new));
+        })), DEVICE_REPORTS, SHARD_REPORTS);
     }
 
     private static final class Relay extends AbstractBehavior<Command> {
 
         private final ActorRef<JobEvent> listener;
+        private final Outbox outbox;
         private final Map<Integer, Integer> answered = new LinkedHashMap<>();
         private final List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
         private int round = -1;
@@ -61,6 +68,7 @@ final class JobProgress {
 
         Relay(ActorContext<Command> ctx, ActorRef<JobEvent> listener) {
             super(ctx);
+            this.outbox = Outbox.get(ctx.getSystem());
             this.listener = listener;
         }
 
@@ -86,18 +94,18 @@ final class JobProgress {
                             answered.put(p.device(), p.answered());
                             samples += p.samples();
                             long done = answered.values().stream().mapToLong(Integer::longValue).sum();
-                            listener.tell(new JobEvent.Progress(p.round(), done, microBatches, samples, p.device(), p.answered(), p.steps(),
+                            outbox.send(listener, new JobEvent.Progress(p.round(), done, microBatches, samples, p.device(), p.answered(), p.steps(),
                                     p.bytesUp(), p.bytesDown(), p.inFlight(), p.loss()));
                         }
                         return this;
                     })
                     .onMessageEquals(Poll.INSTANCE, () -> {
-                        shards.forEach(s -> s.tell(new ServerShard.ReportLoad(Inbound.replyTo(getContext().getSelf()))));
+                        shards.forEach(s -> outbox.send(s, new ServerShard.ReportLoad(SHARD_REPORTS.replyTo(getContext().getSelf()))));
                         return this;
                     })
                     .onMessage(FromShard.class, m -> {
                         if (m.report() instanceof ServerShard.Load l) {
-                            listener.tell(new JobEvent.ShardLoad(l.shard(), l.queued(), l.steps(), l.loss()));
+                            outbox.send(listener, new JobEvent.ShardLoad(l.shard(), l.queued(), l.steps(), l.loss()));
                         }
                         return this;
                     })

@@ -6,8 +6,7 @@ import io.splitfed.actors.coordinator.RoundCoordinator.ProfilesDue;
 import io.splitfed.actors.coordinator.RoundCoordinator.Start;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.plan.DeviceProfile;
-import io.splitfed.actors.wire.Inbound;
-import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.Outbox;
 
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -34,10 +33,12 @@ final class Profiling extends AbstractBehavior<Command> {
     private final CoordinatorSettings settings;
     private final Map<Integer, DeviceProfile> profiles = new LinkedHashMap<>();
     private final Set<Integer> awaiting = new TreeSet<>();
+    private final Outbox outbox;
     private boolean started;
 
     Profiling(ActorContext<Command> context, TimerScheduler<Command> timers, StashBuffer<Command> stash, CoordinatorSettings settings) {
         super(context);
+        this.outbox = Outbox.get(context.getSystem());
         this.timers = timers;
         this.stash = stash;
         this.settings = settings;
@@ -74,12 +75,12 @@ final class Profiling extends AbstractBehavior<Command> {
             // ahead of everything else the coordinator sends them, so it arrives first
             settings.resume().devices().forEach((d, snap) -> {
                 if (devices.containsKey(d)) {
-                    Wire.tell(getContext().getSystem(), devices.get(d), new DeviceActor.Resume(snap));
+                    outbox.send(devices.get(d), new DeviceActor.Resume(snap));
                 }
             });
         }
         awaiting.addAll(devices.keySet());
-        devices.forEach((d, ref) -> ref.tell(new DeviceActor.Profile(settings.stepsPerRound().get(d), Inbound.replyTo(getContext().getSelf()))));
+        devices.forEach((d, ref) -> outbox.send(ref, new DeviceActor.Profile(settings.stepsPerRound().get(d), RoundCoordinator.DEVICE_REPORTS.replyTo(getContext().getSelf()))));
         timers.startSingleTimer("profiles", ProfilesDue.INSTANCE, settings.spec().planning().profileTimeout());
         return awaiting.isEmpty() ? rounds() : this;
     }

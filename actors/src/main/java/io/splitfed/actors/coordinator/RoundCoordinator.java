@@ -64,10 +64,18 @@ public final class RoundCoordinator {
     /** Messages held while the devices profile themselves (a rejoin, a replaced shard). */
     static final int STASH = 10_000;
 
+    /** The devices' reports, as the coordinator takes them. */
+    public static final Inbound.Adapter<DeviceActor.Report, Command> DEVICE_REPORTS = Inbound.adapt(DeviceActor.Report.class, FromDevice::new);
+
+    /** The shards' reports, as the coordinator takes them. */
+    public static final Inbound.Adapter<ServerShard.Report, Command> SHARD_REPORTS = Inbound.adapt(ServerShard.Report.class, FromShard::new);
+
+    /** The shard store's word that a shard's node was lost. */
+    public static final Inbound.Adapter<ShardStore.Lost, Command> LOST_SHARDS = Inbound.adapt(ShardStore.Lost.class, ShardLost::new);
+
     public static Behavior<Command> create(CoordinatorSettings settings) {
         return Inbound.receiving(Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(STASH, stash ->
                         new Profiling(ctx, timers, stash, settings)))),
-                Inbound.adapt(DeviceActor.Report.class, FromDevice::new), Inbound.adapt(ServerShard.Report.class, FromShard::new),
-                Inbound.adapt(ShardStore.Lost.class, ShardLost::new));
+                DEVICE_REPORTS, SHARD_REPORTS, LOST_SHARDS);
     }
 }

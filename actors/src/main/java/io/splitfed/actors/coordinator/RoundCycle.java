@@ -19,8 +19,7 @@ import io.splitfed.actors.metrics.RoundSummary;
 import io.splitfed.actors.plan.DeviceProfile;
 import io.splitfed.actors.plan.RoundPlan;
 import io.splitfed.actors.server.ServerShard;
-import io.splitfed.actors.wire.Inbound;
-import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.lora.LoraAdapter;
 
 import org.apache.pekko.actor.typed.ActorRef;
@@ -61,6 +60,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
     private final RoundLedger ledger = new RoundLedger();
     private final java.time.Duration closeTimeout;
     private final LateWork late = new LateWork();
+    private final Outbox outbox;
     private LoraAdapter globalDevice;
     private LoraAdapter globalServer;
     private long lastCheckpointNanos = System.nanoTime();
@@ -69,6 +69,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
 
     RoundCycle(ActorContext<Command> context, TimerScheduler<Command> timers, CoordinatorSettings settings, Map<Integer, DeviceProfile> profiles) {
         super(context);
+        this.outbox = Outbox.get(context.getSystem());
         this.profiles.putAll(profiles);
         this.settings = settings;
         this.timers = timers;
@@ -143,9 +144,9 @@ final class RoundCycle extends AbstractBehavior<Command> {
         RoundPlan plan = opening.plan(r, sampled, profiles);
         ledger.open(r, sampled, plan, opening.steps(sampled, plan), opening.inTurns());
         if (progress != null) {
-            progress.tell(new JobProgress.RoundOpened(r, ledger.microBatches(), List.copyOf(members.shards())));
+            outbox.send(progress, new JobProgress.RoundOpened(r, ledger.microBatches(), List.copyOf(members.shards())));
         }
-        members.shards().forEach(shard -> shard.tell(new ServerShard.RoundStarted(r)));
+        members.shards().forEach(shard -> outbox.send(shard, new ServerShard.RoundStarted(r)));
         if (opening.inTurns()) {
             nextTurn();
         } else {
@@ -160,8 +161,9 @@ final class RoundCycle extends AbstractBehavior<Command> {
     }
 
     private void startDevice(int d) {
-        Wire.tell(getContext().getSystem(), members.device(d), new DeviceActor.StartRound(round, ledger.steps(d), globalDevice, members.shardFor(d),
-                Inbound.replyTo(getContext().getSelf()), progress == null ? null : Inbound.replyTo(progress), ledger.plan().of(d)));
+        outbox.send(members.device(d), new DeviceActor.StartRound(round, ledger.steps(d), globalDevice, members.shardFor(d),
+                RoundCoordinator.DEVICE_REPORTS.replyTo(getContext().getSelf()), progress == null ? null : JobProgress.DEVICE_REPORTS.replyTo(progress),
+                ledger.plan().of(d)));
     }
 
     private void nextTurn() {
@@ -223,7 +225,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
     private void recloseShards() {
         if (ledger.closing()) {
             for (int s : ledger.reclosable()) {
-                members.shards().get(s).tell(new ServerShard.CloseRound(round, Inbound.replyTo(getContext().getSelf())));
+                outbox.send(members.shards().get(s), new ServerShard.CloseRound(round, RoundCoordinator.SHARD_REPORTS.replyTo(getContext().getSelf())));
             }
         }
     }
@@ -250,7 +252,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
     private Behavior<Command> onShardLost(ShardStore.Lost lost) {
         ActorRef<ServerShard.Command> ref = members.shards().get(lost.shard());
         if (lost.round() < round && globalServer != null) {
-            ref.tell(new ServerShard.LoadAdapter(round, globalServer)); // the rounds since, as aggregated
+            outbox.send(ref, new ServerShard.LoadAdapter(round, globalServer)); // the rounds since, as aggregated
         }
         return onShardReplaced(new ShardReplaced(lost.shard(), ref));
     }
@@ -260,8 +262,8 @@ final class RoundCycle extends AbstractBehavior<Command> {
         if (round < 0) {
             return this;
         }
-        List<Integer> rewound = ShardRecovery.rewind(getContext().getSystem(), round, m.shard(), m.ref(), ledger, late, members, settings.shardOf(),
-                globalDevice, Inbound.replyTo(getContext().getSelf()));
+        List<Integer> rewound = ShardRecovery.rewind(outbox, round, m.shard(), m.ref(), ledger, late, members, settings.shardOf(),
+                globalDevice, RoundCoordinator.SHARD_REPORTS.replyTo(getContext().getSelf()));
         emit(new JobEvent.ShardReplaced(m.shard(), round, rewound));
         return this;
     }
@@ -271,7 +273,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
         late.forget(m.device());
         // watched once it has answered: a watch set up at once on a node that came back at the address of
         // one the cluster has just removed is answered with Terminated at once, and the device would be lost again
-        m.ref().tell(new DeviceActor.Profile(settings.stepsPerRound().get(m.device()), Inbound.replyTo(getContext().getSelf())));
+        outbox.send(m.ref(), new DeviceActor.Profile(settings.stepsPerRound().get(m.device()), RoundCoordinator.DEVICE_REPORTS.replyTo(getContext().getSelf())));
         getContext().getLog().info("device {} rejoined; it is sampled from the next round", m.device());
         return this;
     }
@@ -300,7 +302,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
                 if (settings.spec().robustness().asynchronous()) {
                     late.stillWorking(d, round); // it goes on; what it sends is applied when it arrives
                 } else {
-                    members.device(d).tell(new DeviceActor.AbortRound(round));
+                    outbox.send(members.device(d), new DeviceActor.AbortRound(round));
                 }
             }
             closeRound(true);
@@ -311,14 +313,14 @@ final class RoundCycle extends AbstractBehavior<Command> {
     private void closeRound(boolean byDeadline) {
         ledger.close(byDeadline);
         if (progress != null) {
-            progress.tell(new JobProgress.RoundClosing(round));
+            outbox.send(progress, new JobProgress.RoundClosing(round));
         }
         timers.cancel("deadline");
         if (members.shards().isEmpty()) {
             aggregate();
             return;
         }
-        members.shards().forEach(shard -> shard.tell(new ServerShard.CloseRound(round, Inbound.replyTo(getContext().getSelf()))));
+        members.shards().forEach(shard -> outbox.send(shard, new ServerShard.CloseRound(round, RoundCoordinator.SHARD_REPORTS.replyTo(getContext().getSelf()))));
         timers.startSingleTimer("close", new CloseDue(round), closeTimeout); // no round outlives its deadline by more
     }
 
@@ -335,7 +337,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
             return;
         }
         timers.cancel("close");
-        scorer.tell(RoundScoring.score(round, ledger, late, quarantine, globalDevice, globalServer, settings.spec(), getContext().getLog()));
+        outbox.send(scorer, RoundScoring.score(round, ledger, late, quarantine, globalDevice, globalServer, settings.spec(), getContext().getLog()));
     }
 
     // ---- evaluated: summed up, checkpointed when due, and on to the next round
@@ -347,7 +349,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
         globalDevice = m.deviceGlobal();
         globalServer = m.serverGlobal();
         if (m.serverChanged() && ledger.shardReports().stream().mapToLong(sc -> sc.replicas().size()).sum() > 1) {
-            members.shards().forEach(shard -> shard.tell(new ServerShard.LoadAdapter(round, globalServer)));
+            members.shards().forEach(shard -> outbox.send(shard, new ServerShard.LoadAdapter(round, globalServer)));
         }
         RoundSummary summary = RoundScoring.summarize(round, m.eval(), ledger, late, quarantine, members.devices().keySet(), opening.planner(),
                 getContext().getLog());
@@ -356,7 +358,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
         int roundsDone = round + 1;
         if (CheckpointCollector.due(settings.spec().checkpoint(), roundsDone, settings.spec().federation().rounds(), lastCheckpointNanos)) {
             lastCheckpointNanos = System.nanoTime();
-            collector.tell(new CheckpointCollector.Collect(new JobCheckpoint(roundsDone, globalDevice, globalServer, Map.of(), Map.of(),
+            outbox.send(collector, new CheckpointCollector.Collect(new JobCheckpoint(roundsDone, globalDevice, globalServer, Map.of(), Map.of(),
                     history.summaries(), members.goneDevices(), quarantine.snapshot()), List.copyOf(members.shards()), members.present()));
             return this; // the next round waits for the snapshots
         }
@@ -394,7 +396,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
     private Behavior<Command> finish() {
         JobResult result = history.result(settings.spec(), globalDevice, globalServer);
         emit(new JobEvent.Finished(result));
-        settings.replyTo().tell(result);
+        outbox.send(settings.replyTo(), result);
         return Behaviors.stopped();
     }
 
@@ -417,7 +419,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
 
     private void emit(JobEvent e) {
         if (settings.listener() != null) {
-            settings.listener().tell(e);
+            outbox.send(settings.listener(), e);
         }
     }
 }

@@ -3,7 +3,7 @@ package io.splitfed.actors.coordinator;
 import io.splitfed.actors.aggregator.Aggregator;
 import io.splitfed.actors.aggregator.WeightedUpdate;
 import io.splitfed.actors.wire.Inbound;
-import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.train.Evaluation;
@@ -41,16 +41,19 @@ final class RoundScorer {
 
     private record Evaluated(Scored scored) implements Command {}
 
+    private static final Inbound.Adapter<Aggregator.Result, Command> RESULTS = Inbound.adapt(Aggregator.Result.class, FromAggregator::new);
+
     static Behavior<Command> create(ActorRef<Aggregator.Command> aggregator, CoordinatorSettings.Evaluator evaluator, ActorRef<Scored> replyTo) {
         return Inbound.receiving(Behaviors.setup(ctx -> {
+            Outbox outbox = Outbox.get(ctx.getSystem());
             Score[] current = {null};
             return Behaviors.receive(Command.class)
                     .onMessage(Score.class, s -> {
                         current[0] = s;
                         if (s.aggregate()) {
-                            Wire.tell(ctx.getSystem(), aggregator, new Aggregator.Aggregate(s.round(), s.device(), s.server(), Inbound.replyTo(ctx.getSelf())));
+                            outbox.send(aggregator, new Aggregator.Aggregate(s.round(), s.device(), s.server(), RESULTS.replyTo(ctx.getSelf())));
                         } else {
-                            ctx.getSelf().tell(new FromAggregator(new Aggregator.Result(s.round(), null, null, List.of("too few devices"))));
+                            outbox.send(ctx.getSelf(), new FromAggregator(new Aggregator.Result(s.round(), null, null, List.of("too few devices"))));
                         }
                         return Behaviors.same();
                     })
@@ -72,10 +75,10 @@ final class RoundScorer {
                         return Behaviors.same();
                     })
                     .onMessage(Evaluated.class, m -> {
-                        replyTo.tell(m.scored());
+                        outbox.send(replyTo, m.scored());
                         return Behaviors.same();
                     })
                     .build();
-        }), Inbound.adapt(Aggregator.Result.class, FromAggregator::new));
+        }), RESULTS);
     }
 }

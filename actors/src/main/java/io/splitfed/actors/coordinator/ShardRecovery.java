@@ -2,11 +2,10 @@ package io.splitfed.actors.coordinator;
 
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.server.ServerShard;
-import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.lora.LoraAdapter;
 
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
 
 import java.util.List;
 import java.util.Map;
@@ -25,21 +24,21 @@ final class ShardRecovery {
     private ShardRecovery() {}
 
     /** Rewinds {@code shard}, now {@code ref}, in {@code round}; returns the devices sent back to the round's start. */
-    static List<Integer> rewind(ActorSystem<?> system, int round, int shard, ActorRef<ServerShard.Command> ref, RoundLedger ledger, LateWork late,
+    static List<Integer> rewind(Outbox outbox, int round, int shard, ActorRef<ServerShard.Command> ref, RoundLedger ledger, LateWork late,
             Membership members, Map<Integer, Integer> shardOf, LoraAdapter globalDevice, ActorRef<ServerShard.Report> reportTo) {
         LOG.warn("shard {} is back from the start of round {}; its devices run the round again", shard, round + 1);
-        ref.tell(new ServerShard.RoundStarted(round));
+        outbox.send(ref, new ServerShard.RoundStarted(round));
         List<Integer> rewound = ledger.rewind(shard, shardOf);
-        rewound.forEach(d -> Wire.tell(system, members.device(d), new DeviceActor.Rewind(round, ref, globalDevice, true)));
+        rewound.forEach(d -> outbox.send(members.device(d), new DeviceActor.Rewind(round, ref, globalDevice, true)));
         // late devices of this shard run their own round again too (its global adapter is gone: they keep theirs)
         late.forEachBusy((d, theirs) -> {
             if (members.servedBy(d, shard)) {
-                Wire.tell(system, members.device(d), new DeviceActor.Rewind(theirs, ref, null, false));
+                outbox.send(members.device(d), new DeviceActor.Rewind(theirs, ref, null, false));
             }
         });
         if (ledger.closing() && !ledger.hasShardReport(shard)) {
             if (rewound.isEmpty()) {
-                ref.tell(new ServerShard.CloseRound(round, reportTo));
+                outbox.send(ref, new ServerShard.CloseRound(round, reportTo));
             } else {
                 // the close reached the shard's node too late, or its new incarnation (which drops a close sent before
                 // the node died): the round goes on for this shard until its devices have sent the round again

@@ -1,5 +1,6 @@
 package io.splitfed.actors.device;
 
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.actors.checkpoint.DeviceSnapshot;
 import io.splitfed.actors.job.Supervision;
 import io.splitfed.actors.metrics.DeviceRoundStats;
@@ -36,14 +37,14 @@ public final class DeviceActor {
      * micro-batch to {@code progress} (null: nobody watches).
      */
     public record StartRound(int round, int steps, LoraAdapter global, ActorRef<ServerShard.Command> shard,
-            ActorRef<Report> coordinator, ActorRef<Report> progress, DevicePlan plan) implements Command {}
+            ActorRef<Report> coordinator, ActorRef<Report> progress, DevicePlan plan) implements Command, Outbox.Bulk {}
 
     /**
      * Its shard lost {@code round}'s work: run that round again from its first micro-batch, toward
      * {@code shard}, from {@code global} (null: keep yours); {@code evenIfDone}: also when the device
      * has finished it (the coordinator takes its result back).
      */
-    public record Rewind(int round, ActorRef<ServerShard.Command> shard, LoraAdapter global, boolean evenIfDone) implements Command {}
+    public record Rewind(int round, ActorRef<ServerShard.Command> shard, LoraAdapter global, boolean evenIfDone) implements Command, Outbox.Bulk {}
 
     /**
      * Measure how fast this device computes, and tell {@code replyTo}, with the padded length of
@@ -55,7 +56,7 @@ public final class DeviceActor {
      * Before the first round of a resumed job, or from a job host that took over from a lost one:
      * go on from {@code snapshot}, dropping any round in progress.
      */
-    public record Resume(DeviceSnapshot snapshot) implements Command {}
+    public record Resume(DeviceSnapshot snapshot) implements Command, Outbox.Bulk {}
 
     /** Between rounds: reply with what this device must keep across a restart, for the job's checkpoint. */
     public record TakeCheckpoint(int roundsDone, ActorRef<Report> replyTo) implements Command {}
@@ -78,13 +79,13 @@ public final class DeviceActor {
      * The device finished its round; {@code update} is its adapter (null in SplitFrozen), {@code from}
      * the device's actor (the coordinator refuses a result from any other).
      */
-    public record RoundDone(int device, int round, DeviceRoundStats stats, LoraAdapter update, ActorRef<Command> from) implements Report {}
+    public record RoundDone(int device, int round, DeviceRoundStats stats, LoraAdapter update, ActorRef<Command> from) implements Report, Outbox.Bulk {}
 
     /** The device's compute profile, answering {@link Profile}. */
     public record Profiled(DeviceProfile profile) implements Report {}
 
     /** The device's snapshot for the checkpoint after {@code roundsDone} rounds, answering {@link TakeCheckpoint}. */
-    public record Checkpointed(int roundsDone, DeviceSnapshot snapshot) implements Report {}
+    public record Checkpointed(int roundsDone, DeviceSnapshot snapshot) implements Report, Outbox.Bulk {}
 
     /** The device's own messages, which never leave its JVM (so they are no wire classes). */
     non-sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
@@ -93,6 +94,9 @@ public final class DeviceActor {
      * A device of {@code state}'s mode: {@link SplitDevice} in SplitFrozen and SFL, {@link LocalTrainer}
      * in FedLoRA and centralized. Restarts on failure; {@code state} survives the restart.
      */
+    /** The shard's replies (credits, cut gradients, rejections), as a device takes them. */
+    static final Inbound.Adapter<ServerShard.Reply, Command> SHARD_REPLIES = Inbound.adapt(ServerShard.Reply.class, SplitDevice.FromShard::new);
+
     public static Behavior<Command> create(DeviceState state) {
         return create(state, b -> b);
     }
@@ -103,6 +107,6 @@ public final class DeviceActor {
         Behavior<Command> device = Behaviors.setup(ctx -> Behaviors.<Command>withTimers(timers ->
                 split ? new SplitDevice(ctx, timers, state) : new LocalTrainer(ctx, timers, state)));
         return Inbound.receiving(Behaviors.supervise(inside.apply(device)).onFailure(Supervision.BACKOFF),
-                Inbound.adapt(ServerShard.Reply.class, SplitDevice.FromShard::new));
+                SHARD_REPLIES);
     }
 }

@@ -16,7 +16,7 @@ import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.metrics.JobClock;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.plan.DeviceProfile;
-import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.nn.ModelSegment;
@@ -54,9 +54,12 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
 
     final DeviceState state;
     final TimerScheduler<Command> timers;
+    /** Every message this device sends leaves through it. */
+    final Outbox outbox;
 
     DeviceBehavior(ActorContext<Command> context, TimerScheduler<Command> timers, DeviceState state) {
         super(context);
+        this.outbox = Outbox.get(context.getSystem());
         this.state = state;
         this.timers = timers;
     }
@@ -133,7 +136,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         state.timeline.add(new TimelineEvent(state.settings.device(), round, seq, TimelineEvent.Stage.ANSWERED, JobClock.micros(), "device-" + state.settings.device()));
         float loss = state.localLosses.isEmpty() ? Float.NaN : state.localLosses.get(state.localLosses.size() - 1).loss();
         if (state.progress != null) {
-            state.progress.tell(new Progress(state.settings.device(), round, state.answered, state.steps, samples,
+            outbox.send(state.progress, new Progress(state.settings.device(), round, state.answered, state.steps, samples,
                     state.bytesUp, state.bytesDown, state.pending.size(), loss));
         }
         pump();
@@ -153,7 +156,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
                 state.computeSeconds, state.flops, state.bytesUp + (update == null ? 0 : 4 * update.parameterCount()), state.bytesDown,
                 state.resent, state.localLosses, state.timeline, upcomingTokens(state.steps));
         // every step of the round has completed on the tensor thread, so the adapter is settled
-        Wire.tell(getContext().getSystem(), state.coordinator, new RoundDone(state.settings.device(), state.round, stats, update == null ? null : update.copy(),
+        outbox.send(state.coordinator, new RoundDone(state.settings.device(), state.round, stats, update == null ? null : update.copy(),
                 getContext().getSelf()));
     }
 
@@ -163,13 +166,12 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         int device = state.settings.device();
         int round = state.round;
         SegmentLearner learner = state.learner;
-        var system = getContext().getSystem();
         // the optimizer's moments are the tensor thread's: copied there, after every step this device queued
         CompletableFuture<DeviceSnapshot> snap = TensorExecutor.shared().submit(() ->
                 new DeviceSnapshot(device, round, cursor, seq, learner == null ? null : learner.optimizer().state().copy()));
         snap.whenComplete((s, err) -> {
             if (err == null) {
-                Wire.tell(system, m.replyTo(), new Checkpointed(m.roundsDone(), s));
+                outbox.send(m.replyTo(), new Checkpointed(m.roundsDone(), s));
             }
         });
         return this;
@@ -219,7 +221,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
             return this;
         }
         getContext().getLog().debug("device {}: {}", state.settings.device(), p.profile());
-        p.replyTo().tell(new Profiled(p.profile()));
+        outbox.send(p.replyTo(), new Profiled(p.profile()));
         return this;
     }
 

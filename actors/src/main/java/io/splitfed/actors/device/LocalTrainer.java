@@ -68,7 +68,7 @@ final class LocalTrainer extends DeviceBehavior {
     private Behavior<Command> onLocalStep(LocalStep s) {
         Duration extra = extraDelay(s.seconds());
         if (!extra.isZero()) {
-            getContext().scheduleOnce(extra, getContext().getSelf(), new Release(s));
+            outbox.sendLater(extra, getContext().getSelf(), new Release(s));
             return this;
         }
         localStepDone(s);

@@ -7,7 +7,6 @@ import io.splitfed.actors.link.DelayLine;
 import io.splitfed.actors.metrics.JobClock;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.server.ServerShard;
-import io.splitfed.actors.wire.Inbound;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.nn.ModelSegment;
@@ -175,7 +174,7 @@ final class SplitDevice extends DeviceBehavior {
             state.held.takeDue(System.nanoTime(), this::release);
             arm(Line.HELD, state.held);
         } else {
-            state.onUplink.takeDue(System.nanoTime(), o -> o.to().tell(o.forward()));
+            state.onUplink.takeDue(System.nanoTime(), o -> outbox.send(o.to(), o.forward()));
             arm(Line.UPLINK, state.onUplink);
         }
         return this;
@@ -218,7 +217,7 @@ final class SplitDevice extends DeviceBehavior {
         state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.COMPUTED, now, "device-" + state.settings.device(),
                 (long) (c.seconds() * 1e6)));
         ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.splitPoint(), c.round(), c.seq(),
-                state.steps, c.batch().withoutTokens(), acts, now, Inbound.replyTo(getContext().getSelf()));
+                state.steps, c.batch().withoutTokens(), acts, now, DeviceActor.SHARD_REPLIES.replyTo(getContext().getSelf()));
         state.bytesUp += acts.wireBytes();
         state.pending.put(c.seq(), new DeviceState.Pending(f, deliver(f), 1, c.graph()));
         state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.SENT, JobClock.micros(), "device-" + state.settings.device()));
@@ -235,7 +234,7 @@ final class SplitDevice extends DeviceBehavior {
         Duration delay = state.uplink == null ? Duration.ZERO : state.uplink.send(bytes, now);
         delay = delay.plusNanos(state.conditions.extraLatencyNanos());
         if (delay.isZero() && state.onUplink.isEmpty()) {
-            state.shard.tell(f);
+            outbox.send(state.shard, f);
         } else if (state.onUplink.add(now + delay.toNanos(), new DeviceState.Outbound(state.shard, f))) {
             arm(Line.UPLINK, state.onUplink); // in order: a later micro-batch never arrives first
         }
@@ -312,7 +311,7 @@ final class SplitDevice extends DeviceBehavior {
     private Behavior<Command> onBackpropagated(Backpropagated b) {
         Duration extra = extraDelay(b.seconds());
         if (!extra.isZero()) {
-            getContext().scheduleOnce(extra, getContext().getSelf(), new Release(b));
+            outbox.sendLater(extra, getContext().getSelf(), new Release(b));
             return this;
         }
         backpropagated(b);

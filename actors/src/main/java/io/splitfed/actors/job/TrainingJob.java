@@ -15,6 +15,7 @@ import io.splitfed.actors.device.DeviceState;
 import io.splitfed.actors.server.ShardState;
 import io.splitfed.actors.plan.RoundPlanner;
 import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.wire.Outbox;
 
 import com.typesafe.config.Config;
 
@@ -45,7 +46,13 @@ public final class TrainingJob {
      * A job started by {@link #run}: its control channel, its result, and {@code terminated},
      * which completes once the job's own ActorSystem has shut down after it.
      */
-    public record RunningJob(ActorRef<JobControl> control, CompletableFuture<JobResult> result, CompletionStage<?> terminated) {}
+    public record RunningJob(ActorRef<JobControl> control, CompletableFuture<JobResult> result, CompletionStage<?> terminated, Outbox outbox) {
+
+        /** Sends {@code m} to the job's control channel. */
+        public void send(JobControl m) {
+            outbox.send(control, m);
+        }
+    }
 
     /**
      * The job as a behaviour: spawn it anywhere; it replies to {@code replyTo} and stops. It takes
@@ -70,6 +77,7 @@ public final class TrainingJob {
             java.util.function.Function<ActorSystem<?>, JobCheckpoint> resumeFrom) {
         return Behaviors.setup(ctx -> {
             JobPlan plan = new JobPlan(job);
+            Outbox outbox = Outbox.get(ctx.getSystem());
             JobSpec spec = job.spec();
             int devices = job.devices();
             JobCheckpoint resume = resumeFrom.apply(ctx.getSystem());
@@ -97,7 +105,7 @@ public final class TrainingJob {
             ActorRef<RoundCoordinator.Command> coordinator = ctx.spawn(RoundCoordinator.create(plan.coordinatorSettings(deviceRefs, shards, aggregator, listener, replyTo,
                     planner != null ? planner : plan.planner(true), resume)), "coordinator");
             ctx.watch(coordinator);
-            coordinator.tell(RoundCoordinator.Start.INSTANCE);
+            outbox.send(coordinator, RoundCoordinator.Start.INSTANCE);
             int[] restarts = new int[devices];
             int[] shardRestarts = new int[Math.max(1, shards.size())];
             return Behaviors.receive(JobControl.class)
@@ -115,20 +123,20 @@ public final class TrainingJob {
                             ActorRef<DeviceActor.Command> ref = ctx.spawn(DeviceActor.create(state, Faults.device(state.conditions())),
                                     "device-" + m.device() + "-r" + (++restarts[m.device()]));
                             deviceRefs.put(m.device(), ref);
-                            coordinator.tell(new RoundCoordinator.DeviceRejoined(m.device(), ref));
+                            outbox.send(coordinator, new RoundCoordinator.DeviceRejoined(m.device(), ref));
                         }
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.SlowDevice.class, m -> {
-                        Faults.inject(deviceRefs.get(m.device()), new Fault.SlowDown(m.factor()));
+                        Faults.inject(outbox, deviceRefs.get(m.device()), new Fault.SlowDown(m.factor()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.CrashDevice.class, m -> {
-                        Faults.inject(deviceRefs.get(m.device()), new Fault.Crash("crash injected into device " + m.device()));
+                        Faults.inject(outbox, deviceRefs.get(m.device()), new Fault.Crash("crash injected into device " + m.device()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.CrashShard.class, m -> {
-                        Faults.inject(shards.get(m.shard()), new Fault.Crash("crash injected into shard " + m.shard()));
+                        Faults.inject(outbox, shards.get(m.shard()), new Fault.Crash("crash injected into shard " + m.shard()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.KillShard.class, m -> {
@@ -138,7 +146,7 @@ public final class TrainingJob {
                         }
                         ctx.getLog().warn("fault injection: shard {} loses its node; back in {} ms", m.shard(), m.downMillis());
                         ctx.stop(shards.get(m.shard()));
-                        ctx.scheduleOnce(java.time.Duration.ofMillis(m.downMillis()), ctx.getSelf(), new JobControl.RestartShard(m.shard()));
+                        outbox.sendLater(java.time.Duration.ofMillis(m.downMillis()), ctx.getSelf(), new JobControl.RestartShard(m.shard()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.RestartShard.class, m -> {
@@ -151,15 +159,15 @@ public final class TrainingJob {
                         ActorRef<ServerShard.Command> ref = ctx.spawn(ServerShard.create(fresh, Faults.shard()), "server-shard-" + m.shard() + "-r" + (++shardRestarts[m.shard()]));
                         shards.set(m.shard(), ref);
                         shardStates.set(m.shard(), fresh);
-                        coordinator.tell(new RoundCoordinator.ShardReplaced(m.shard(), ref));
+                        outbox.send(coordinator, new RoundCoordinator.ShardReplaced(m.shard(), ref));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.LinkFault.class, m -> {
-                        Faults.inject(deviceRefs.get(m.device()), new Fault.LinkFault(m.extraLatencyMillis(), m.cutMillis()));
+                        Faults.inject(outbox, deviceRefs.get(m.device()), new Fault.LinkFault(m.extraLatencyMillis(), m.cutMillis()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.PoisonDevice.class, m -> {
-                        Faults.inject(deviceRefs.get(m.device()), new Fault.Poison(m.scale()));
+                        Faults.inject(outbox, deviceRefs.get(m.device()), new Fault.Poison(m.scale()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.SendMalformed.class, m -> {
@@ -213,6 +221,6 @@ public final class TrainingJob {
             }
         });
         result.whenComplete((r, e) -> system.terminate());
-        return new RunningJob(control.join(), result, system.getWhenTerminated());
+        return new RunningJob(control.join(), result, system.getWhenTerminated(), Outbox.get(system));
     }
 }

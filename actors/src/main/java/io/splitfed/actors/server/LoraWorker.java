@@ -22,8 +22,7 @@ import io.splitfed.actors.server.ServerShard.RoundStarted;
 import io.splitfed.actors.server.ServerShard.Step;
 import io.splitfed.actors.server.ServerShard.Stored;
 import io.splitfed.actors.server.ServerShard.TakeCheckpoint;
-import io.splitfed.actors.wire.Inbound;
-import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.tensor.TensorExecutor;
@@ -64,9 +63,11 @@ final class LoraWorker extends AbstractBehavior<Command> {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LoraWorker.class);
 
     private final ShardState state;
+    private final Outbox outbox;
 
     LoraWorker(ActorContext<Command> context, ShardState state) {
         super(context);
+        this.outbox = Outbox.get(context.getSystem());
         this.state = state;
         context.getLog().info("shard {}: LoRA worker on {}, base blocks in {}, adapters and optimizer in fp32", state.settings.shard(),
                 TensorExecutor.shared().device(), TensorExecutor.shared().basePrecision());
@@ -101,16 +102,15 @@ final class LoraWorker extends AbstractBehavior<Command> {
                 .onMessage(Stored.class, m -> m.reply() instanceof ShardStore.Saved ? Behaviors.stopped() : this)
                 .onMessage(ReportLoad.class, m -> {
                     float loss = state.losses.isEmpty() ? Float.NaN : state.losses.get(state.losses.size() - 1).loss();
-                    m.replyTo().tell(new Load(state.settings.shard(), state.queue.size(), state.stepsTotal, loss));
+                    outbox.send(m.replyTo(), new Load(state.settings.shard(), state.queue.size(), state.stepsTotal, loss));
                     return this;
                 })
                 .onMessage(TakeCheckpoint.class, m -> {
-                    var system = getContext().getSystem();
                     state.snapshot().whenComplete((s, err) -> {
                         if (err != null) {
                             LOG.error("shard {}: no snapshot for the checkpoint after round {}", state.settings.shard(), m.roundsDone(), err);
                         } else {
-                            Wire.tell(system, m.replyTo(), new Checkpointed(m.roundsDone(), s));
+                            outbox.send(m.replyTo(), new Checkpointed(m.roundsDone(), s));
                         }
                     });
                     return this;
@@ -133,8 +133,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
         if (state.store != null) {
             // kept off this node: a shard whose node dies goes on from its round's start, on another node
             var store = state.store;
-            var system = getContext().getSystem();
-            state.boundary.thenAccept(s -> Wire.tell(system, store, new ShardStore.Boundary(s)));
+            state.boundary.thenAccept(s -> outbox.send(store, new ShardStore.Boundary(s)));
         }
         List<Forward> early = new ArrayList<>(state.early);
         state.early.clear();
@@ -186,7 +185,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
         String line = "device " + f.device() + " micro-batch " + f.seq() + " (round " + f.round() + ") rejected: " + reason;
         getContext().getLog().warn(line);
         state.rejected.add(line);
-        f.replyTo().tell(new Rejected(f.round(), f.seq(), reason));
+        outbox.send(f.replyTo(), new Rejected(f.round(), f.seq(), reason));
     }
 
     /** A micro-batch seen before: answer it again, never train it twice. */
@@ -233,8 +232,6 @@ final class LoraWorker extends AbstractBehavior<Command> {
         SegmentLearner learner = state.learnerFor(f.device());
         TensorPayload.Encoding downlink = state.settings.spec().pipeline().downlink();
         LinkShaper shaper = state.downlink(f.device());
-        var system = getContext().getSystem();
-        var scheduler = system.scheduler();
         var dispatcher = getContext().getExecutionContext();
         AtomicLong gradientBytes = new AtomicLong();
         AtomicReference<TensorPayload> gradient = new AtomicReference<>();
@@ -251,9 +248,9 @@ final class LoraWorker extends AbstractBehavior<Command> {
                 Duration delay = shaper == null ? Duration.ZERO : shaper.send(g.wireBytes(), System.nanoTime());
                 if (delay.isZero()) {
                     // in a cluster the send serializes the gradient: off the tensor thread, so the weight pass starts now
-                    dispatcher.execute(() -> Wire.tell(system, f.replyTo(), msg));
+                    dispatcher.execute(() -> outbox.send(f.replyTo(), msg));
                 } else {
-                    scheduler.scheduleOnce(delay, () -> Wire.tell(system, f.replyTo(), msg), dispatcher);
+                    outbox.sendLater(delay, f.replyTo(), msg);
                 }
             }, downlink);
             return new Trained(step, r.loss(), (System.nanoTime() - t0) / 1e9, flops, gradientBytes.get(), gradient.get());
@@ -335,14 +332,13 @@ final class LoraWorker extends AbstractBehavior<Command> {
     }
 
     private void saveAndStop() {
-        var system = getContext().getSystem();
         var self = getContext().getSelf();
         var store = state.store;
         state.snapshot().whenComplete((s, err) -> {
             if (err != null) {
                 LOG.error("shard {}: no snapshot to hand off", state.settings.shard(), err);
             } else {
-                Wire.tell(system, store, new ShardStore.Save(s, Inbound.replyTo(self)));
+                outbox.send(store, new ShardStore.Save(s, ServerShard.STORE_REPLIES.replyTo(self)));
             }
         });
     }
@@ -362,9 +358,9 @@ final class LoraWorker extends AbstractBehavior<Command> {
         LinkShaper shaper = state.downlink(f.device());
         Duration delay = shaper == null ? Duration.ZERO : shaper.send(bytes, System.nanoTime());
         if (delay.isZero()) {
-            Wire.tell(getContext().getSystem(), f.replyTo(), msg);
+            outbox.send(f.replyTo(), msg);
         } else {
-            getContext().scheduleOnce(delay, f.replyTo(), msg);
+            outbox.sendLater(delay, f.replyTo(), msg);
         }
     }
 
@@ -404,7 +400,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
         ShardRoundReport report = new ShardRoundReport(state.settings.shard(), state.round, state.trainedSamples, state.duplicates,
                 state.rejected, state.losses, state.trainSeconds, state.flops, state.bytesDown, state.timeline, new java.util.LinkedHashMap<>(state.strikes),
                 getContext().getSystem().address().toString());
-        Wire.tell(getContext().getSystem(), m.replyTo(), new Closed(report, replicas, weights));
+        outbox.send(m.replyTo(), new Closed(report, replicas, weights));
     }
 
     private Behavior<Command> onLoadAdapter(LoadAdapter m) {

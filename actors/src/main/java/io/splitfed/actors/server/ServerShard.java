@@ -1,5 +1,6 @@
 package io.splitfed.actors.server;
 
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.actors.job.Supervision;
 import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.actors.wire.Inbound;
@@ -37,7 +38,7 @@ public final class ServerShard {
      * keep every device's progress in step.
      */
     public record Forward(int device, int splitPoint, int round, long seq, int roundSteps, TokenBatch batch, TensorPayload activations,
-            long sentMicros, ActorRef<Reply> replyTo) implements Command {
+            long sentMicros, ActorRef<Reply> replyTo) implements Command, Outbox.Bulk {
         @Override
         public long bulkBytes() {
             // the activations, and the batch's token arrays (ids, targets, mask, types: 4 bytes a token each)
@@ -52,7 +53,7 @@ public final class ServerShard {
     public record CloseRound(int round, ActorRef<Report> replyTo) implements Command {}
 
     /** Replace every replica's adapter with the round's aggregate. */
-    public record LoadAdapter(int round, LoraAdapter adapter) implements Command {}
+    public record LoadAdapter(int round, LoraAdapter adapter) implements Command, Outbox.Bulk {}
 
     /** Between rounds: reply with a snapshot of this shard for the job's checkpoint. */
     public record TakeCheckpoint(int roundsDone, ActorRef<Report> replyTo) implements Command {}
@@ -62,7 +63,7 @@ public final class ServerShard {
      * state in it. What the shard trained since is dropped (after the step in progress ends); the
      * devices, taken back to the same checkpoint, send it again.
      */
-    public record Reset(ShardSnapshot snapshot) implements Command {}
+    public record Reset(ShardSnapshot snapshot) implements Command, Outbox.Bulk {}
 
     /** Cluster Sharding's stop message: finish the step in progress, save a snapshot, stop. */
     public record HandOff() implements Command {}
@@ -77,7 +78,7 @@ public final class ServerShard {
     public record Credit(int round, long seq, long sentMicros) implements Reply {}
 
     /** SFL's answer: the gradient of the loss with respect to micro-batch {@code seq}'s activations. */
-    public record CutGradient(int round, long seq, TensorPayload gradient, long sentMicros) implements Reply {
+    public record CutGradient(int round, long seq, TensorPayload gradient, long sentMicros) implements Reply, Outbox.Bulk {
         @Override
         public long bulkBytes() {
             return gradient.wireBytes();
@@ -91,10 +92,10 @@ public final class ServerShard {
     public sealed interface Report extends WireMessage {}
 
     /** The report of a closed round, with the shard's adapter replicas and their sample weights. */
-    public record Closed(ShardRoundReport report, Map<Integer, LoraAdapter> replicas, Map<Integer, Double> weights) implements Report {}
+    public record Closed(ShardRoundReport report, Map<Integer, LoraAdapter> replicas, Map<Integer, Double> weights) implements Report, Outbox.Bulk {}
 
     /** The shard's snapshot for the checkpoint after {@code roundsDone} rounds. */
-    public record Checkpointed(int roundsDone, ShardSnapshot snapshot) implements Report {}
+    public record Checkpointed(int roundsDone, ShardSnapshot snapshot) implements Report, Outbox.Bulk {}
 
     /** The shard's load, answering {@link ReportLoad}. */
     public record Load(int shard, int queued, long steps, float loss) implements Report {}
@@ -113,6 +114,9 @@ public final class ServerShard {
         }
     }
 
+    /** The shard store's replies, as a shard takes them. */
+    static final Inbound.Adapter<ShardStore.Reply, Command> STORE_REPLIES = Inbound.adapt(ShardStore.Reply.class, Stored::new);
+
     /** Restarts on failure; {@code state} survives the restart. */
     public static Behavior<Command> create(ShardState state) {
         return create(state, b -> b);
@@ -122,13 +126,13 @@ public final class ServerShard {
     public static Behavior<Command> create(ShardState state, java.util.function.UnaryOperator<Behavior<Command>> inside) {
         Behavior<Command> shard = Behaviors.setup(ctx -> state.store == null || state.restored ? new LoraWorker(ctx, state) : restoring(ctx, state));
         return Inbound.receiving(Behaviors.supervise(inside.apply(shard)).onFailure(Supervision.BACKOFF),
-                Inbound.adapt(ShardStore.Reply.class, Stored::new));
+                STORE_REPLIES);
     }
 
     /** A shard with a store first asks it for the snapshot a previous incarnation left, holding everything else. */
     private static Behavior<Command> restoring(ActorContext<Command> ctx, ShardState state) {
         return Behaviors.withStash(100_000, stash -> {
-            state.store.tell(new ShardStore.Load(state.settings.shard(), Inbound.replyTo(ctx.getSelf())));
+            Outbox.get(ctx.getSystem()).send(state.store, new ShardStore.Load(state.settings.shard(), STORE_REPLIES.replyTo(ctx.getSelf())));
             return Behaviors.receive(Command.class)
                     .onMessage(Stored.class, s -> s.reply() instanceof ShardStore.Restored r ? restored(ctx, state, stash, r) : Behaviors.same())
                     .onAnyMessage(m -> {

@@ -1,7 +1,7 @@
 package io.splitfed.actors.server;
 
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.actors.wire.Inbound;
-import io.splitfed.actors.wire.Wire;
 import io.splitfed.actors.wire.WireMessage;
 
 import org.apache.pekko.actor.typed.ActorRef;
@@ -32,13 +32,13 @@ public final class ShardStore {
     public sealed interface Command extends WireMessage {}
 
     /** Keep {@code snapshot}, a hand-off; answered with {@link Saved}. */
-    public record Save(ShardSnapshot snapshot, ActorRef<Reply> replyTo) implements Command {}
+    public record Save(ShardSnapshot snapshot, ActorRef<Reply> replyTo) implements Command, Outbox.Bulk {}
 
     /** Keep {@code snapshot} as the one its shard starts from (a resumed job's checkpoint); no answer. */
-    public record Keep(ShardSnapshot snapshot) implements Command {}
+    public record Keep(ShardSnapshot snapshot) implements Command, Outbox.Bulk {}
 
     /** Keep {@code snapshot}, the shard's state at the start of its round; no answer. */
-    public record Boundary(ShardSnapshot snapshot) implements Command {}
+    public record Boundary(ShardSnapshot snapshot) implements Command, Outbox.Bulk {}
 
     /** The snapshot of {@code shard}, if any; answered with {@link Restored}. */
     public record Load(int shard, ActorRef<Reply> replyTo) implements Command {}
@@ -56,7 +56,7 @@ public final class ShardStore {
      * The snapshot a previous incarnation left, or null: the answer to {@link Load}.
      * {@code roundLost}: it is a round-start snapshot, so the round's work since is gone.
      */
-    public record Restored(ShardSnapshot snapshot, boolean roundLost) implements Reply {}
+    public record Restored(ShardSnapshot snapshot, boolean roundLost) implements Reply, Outbox.Bulk {}
 
     /** Shard {@code shard} started again from the start of {@code round}: its node died mid-round. */
     public record Lost(int shard, int round) implements WireMessage {}
@@ -71,9 +71,11 @@ public final class ShardStore {
 
         private final Map<Integer, Kept> snapshots = new HashMap<>();
         private final List<ActorRef<Lost>> watchers = new ArrayList<>();
+        private final Outbox outbox;
 
         Store(ActorContext<Command> context) {
             super(context);
+            this.outbox = Outbox.get(context.getSystem());
         }
 
         @Override
@@ -83,7 +85,7 @@ public final class ShardStore {
                         keep(m.snapshot(), false);
                         getContext().getLog().info("shard {} handed off in round {} after {} steps", m.snapshot().shard(), m.snapshot().round(),
                                 m.snapshot().stepsTotal());
-                        m.replyTo().tell(new Saved(m.snapshot().shard()));
+                        outbox.send(m.replyTo(), new Saved(m.snapshot().shard()));
                         return this;
                     })
                     .onMessage(Keep.class, m -> {
@@ -101,11 +103,11 @@ public final class ShardStore {
                     .onMessage(Load.class, m -> {
                         Kept k = snapshots.get(m.shard());
                         boolean lost = k != null && k.boundary();
-                        Wire.tell(getContext().getSystem(), m.replyTo(), new Restored(k == null ? null : k.snapshot(), lost));
+                        outbox.send(m.replyTo(), new Restored(k == null ? null : k.snapshot(), lost));
                         if (lost) {
                             getContext().getLog().warn("shard {} starts again from the start of round {}: its node was lost", m.shard(),
                                     k.snapshot().round() + 1);
-                            watchers.forEach(w -> w.tell(new Lost(m.shard(), k.snapshot().round())));
+                            watchers.forEach(w -> outbox.send(w, new Lost(m.shard(), k.snapshot().round())));
                         }
                         return this;
                     })

@@ -21,10 +21,12 @@ import java.util.function.Function;
  * A {@link Claim} takes its place in line while the {@link SideChannel} pulls its message: what
  * arrives after it waits behind it, so the actor sees messages in the order they arrived.
  * So no protocol mentions parts or claims, and each reply belongs to the protocol of the actor that sends it.
- * A requester hands out {@link #replyTo(ActorRef)}, its own reference typed as the replier's reply
- * type. Pekko's {@code messageAdapter} references would do the second job but not the first: a
- * chunk sent to one is dropped as a class it cannot adapt. The reassembly state sits outside any
- * supervisor of the behavior, so a restart loses no transfer in progress.
+ * A requester declares one {@link Adapter} per reply type it takes, builds its behavior with them,
+ * and hands out {@link Adapter#replyTo}: its own reference typed as the replier's reply type, which
+ * only an adapter into the requester's own protocol can give. Pekko's {@code messageAdapter}
+ * references would do the second job but not the first: a chunk sent to one is dropped as a class
+ * it cannot adapt. The reassembly state sits outside any supervisor of the behavior, so a restart
+ * loses no transfer in progress.
  */
 public final class Inbound {
 
@@ -35,6 +37,16 @@ public final class Inbound {
 
         T apply(Object reply) {
             return wrap.apply(type.cast(reply));
+        }
+
+        /**
+         * {@code self}, an actor of protocol {@code T} whose behavior was made with {@link #receiving}
+         * and this adapter, as a reference for replies of type {@code R}: they arrive adapted into
+         * {@code T}. The only place a reference changes its message type.
+         */
+        @SuppressWarnings("unchecked")
+        public ActorRef<R> replyTo(ActorRef<T> self) {
+            return (ActorRef<R>) (ActorRef<?>) self;
         }
     }
 
@@ -49,15 +61,6 @@ public final class Inbound {
         List<Adapter<?, T>> list = List.of(adapters);
         Behavior<Object> wrapped = Behaviors.intercept(() -> new Interceptor<>(list), (Behavior<Object>) (Behavior<?>) behavior);
         return (Behavior<T>) (Behavior<?>) wrapped;
-    }
-
-    /**
-     * {@code self} as a reference for replies of another actor's protocol: valid where the actor's
-     * behavior was made with {@link #receiving} and an adapter for them.
-     */
-    @SuppressWarnings("unchecked")
-    public static <R> ActorRef<R> replyTo(ActorRef<?> self) {
-        return (ActorRef<R>) self;
     }
 
     /** A message pulled by the side channel, for the slot its claim took (null when it was lost). Never leaves the JVM. */

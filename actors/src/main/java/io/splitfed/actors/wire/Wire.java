@@ -1,6 +1,5 @@
 package io.splitfed.actors.wire;
 
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.Serialization;
@@ -12,29 +11,19 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Sends messages that may be larger than an Artery frame. In a cluster, a tensor message of at least
+ * How {@link Outbox} sends a bulk message between nodes. In a cluster, a tensor message of at least
  * {@code splitfed.wire.side-channel.min-bytes} is held by the {@link SideChannel}, and its
  * {@link Claim} goes in its place, as one part. With the side channel off, a tensor message whose
  * recipient is on Artery's large-message stream ({@link BulkLane}) and that fits its frame goes
  * whole; any other message goes as {@link ChunkPart}s of at most {@code splitfed.wire.chunk-bytes}
  * (one part when it fits), which the recipient's {@link Inbound} edge puts back together. In a
  * single-JVM ActorSystem every message is a plain {@code tell}. A reference in this JVM is chunked
- * too: it may be a proxy (a cluster singleton's) that forwards to another node. No protocol
- * mentions parts.
+ * too: it may be a proxy (a shard route, a cluster singleton's) that forwards to another node. No
+ * protocol mentions parts.
  */
 public final class Wire {
 
     private Wire() {}
-
-    public static <T> void tell(ActorSystem<?> system, ActorRef<T> to, T message) {
-        List<ChunkPart> parts = split(system, to.path().toStringWithoutAddress(), message);
-        if (parts == null) {
-            to.tell(message);
-        } else {
-            ActorRef<Object> raw = to.unsafeUpcast(); // the recipient's Inbound edge takes parts
-            parts.forEach(raw::tell);
-        }
-    }
 
     /**
      * The parts to send instead of {@code message} to the actor at {@code recipientPath} (without

@@ -69,13 +69,13 @@ class BulkLaneTest {
             List<ChunkPart> parts = Wire.split(sender, toOff.path().toStringWithoutAddress(), f);
             assertThat(parts).as("parts for a recipient off it").hasSizeGreaterThan(8);
 
-            Wire.tell(sender, toOn, f);
+            Outbox.get(sender).send(toOn, f);
             ServerShard.Forward got = onLane.poll(20, TimeUnit.SECONDS);
             assertThat(got).as("the micro-batch, whole, on the stream").isNotNull();
             assertThat(Arrays.equals(got.activations().bytes(), f.activations().bytes())).as("its activations, byte for byte").isTrue();
             assertThat(got.seq()).isEqualTo(7L);
 
-            Wire.tell(sender, toOff, f);
+            Outbox.get(sender).send(toOff, f);
             assertThat(offLane.poll(20, TimeUnit.SECONDS)).as("the micro-batch, in parts, off the stream").isNotNull();
             // what the parts are for: whole, it does not fit an ordinary frame, and Artery drops it
             toOff.tell(f);

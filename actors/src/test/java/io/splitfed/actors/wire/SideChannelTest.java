@@ -81,10 +81,10 @@ class SideChannelTest {
                 .hasSize(1).allSatisfy(p -> assertThat(decode(sender, p)).isInstanceOf(ServerShard.Forward.class));
         assertThat(SideChannel.get(sender).holding()).as("the claimed message, held").isEqualTo(1);
 
-        Wire.tell(sender, to, first);
-        Wire.tell(sender, to, new ServerShard.RoundStarted(5));
-        Wire.tell(sender, to, second);
-        Wire.tell(sender, to, new ServerShard.RoundStarted(6));
+        Outbox.get(sender).send(to, first);
+        Outbox.get(sender).send(to, new ServerShard.RoundStarted(5));
+        Outbox.get(sender).send(to, second);
+        Outbox.get(sender).send(to, new ServerShard.RoundStarted(6));
         List<ServerShard.Command> seen = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             ServerShard.Command m = got.poll(20, TimeUnit.SECONDS);
@@ -116,14 +116,14 @@ class SideChannelTest {
             dead = s.getLocalPort();
         }
         raw.tell(new Claim(7, "127.0.0.1", dead, 42)); // a node that is gone
-        Wire.tell(sender, to, new ServerShard.RoundStarted(9));
+        Outbox.get(sender).send(to, new ServerShard.RoundStarted(9));
         assertThat(got.poll(20, TimeUnit.SECONDS)).as("the message after the lost claims").isEqualTo(new ServerShard.RoundStarted(9));
         assertThat(got.poll(1, TimeUnit.SECONDS)).as("nothing in the lost claims' place").isNull();
         raw.tell(real);
         ServerShard.Command pulled = got.poll(20, TimeUnit.SECONDS);
         assertThat(pulled).as("the real claim still pulls").isInstanceOf(ServerShard.Forward.class);
         raw.tell(real);
-        Wire.tell(sender, to, new ServerShard.RoundStarted(10));
+        Outbox.get(sender).send(to, new ServerShard.RoundStarted(10));
         assertThat(got.poll(20, TimeUnit.SECONDS)).as("a claim pulls once: a second pull gets nothing").isEqualTo(new ServerShard.RoundStarted(10));
     }
 
@@ -146,7 +146,7 @@ class SideChannelTest {
         ActorSystem<Void> receiver = node("splitfed.wire.side-channel.hold = 1s\n");
         LinkedBlockingQueue<ServerShard.Command> got = new LinkedBlockingQueue<>();
         ActorRef<ServerShard.Command> to = sink(sender, receiver, got);
-        Wire.tell(sender, to, Microbatches.forward(1, 100_000));
+        Outbox.get(sender).send(to, Microbatches.forward(1, 100_000));
         assertThat(got.poll(20, TimeUnit.SECONDS)).isInstanceOf(ServerShard.Forward.class);
         assertThat(SideChannel.get(receiver).connections()).isEqualTo(1);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -154,7 +154,7 @@ class SideChannelTest {
             Thread.sleep(100);
         }
         assertThat(SideChannel.get(receiver).connections()).as("closed after 1 s unused").isZero();
-        Wire.tell(sender, to, Microbatches.forward(2, 100_000));
+        Outbox.get(sender).send(to, Microbatches.forward(2, 100_000));
         ServerShard.Command again = got.poll(20, TimeUnit.SECONDS);
         assertThat(again).as("pulled over a new connection").isInstanceOf(ServerShard.Forward.class);
         assertThat(((ServerShard.Forward) again).seq()).isEqualTo(2L);

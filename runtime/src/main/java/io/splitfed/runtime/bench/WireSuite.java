@@ -2,7 +2,7 @@ package io.splitfed.runtime.bench;
 
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.wire.KryoSerializer;
-import io.splitfed.actors.wire.Wire;
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.tensor.WireCodec;
@@ -264,7 +264,7 @@ public final class WireSuite implements BenchSuite {
             long base = received.get();
             long t0 = System.nanoTime();
             for (int i = 0; i < count; i++) {
-                Wire.tell(from, remote, f);
+                Outbox.get(from).send(remote, f);
                 await(base + i + 1 - WINDOW);
             }
             await(base + count);

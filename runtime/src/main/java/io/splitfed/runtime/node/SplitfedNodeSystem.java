@@ -5,6 +5,7 @@ import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.job.Callbacks;
 import io.splitfed.actors.job.JobPlan;
+import io.splitfed.actors.wire.Outbox;
 import io.splitfed.runtime.cli.UserError;
 import io.splitfed.runtime.metrics.LiveMetrics;
 import io.splitfed.runtime.metrics.MetricsEndpoint;
@@ -131,7 +132,7 @@ public final class SplitfedNodeSystem implements AutoCloseable {
     private static Behavior<ClusterEvent.ClusterDomainEvent> membership(CompletableFuture<Void> joined) {
         return Behaviors.setup(ctx -> {
             Cluster cluster = Cluster.get(ctx.getSystem());
-            cluster.subscriptions().tell(Subscribe.create(ctx.getSelf(), ClusterEvent.ClusterDomainEvent.class));
+            Outbox.get(ctx.getSystem()).send(cluster.subscriptions(), Subscribe.create(ctx.getSelf(), ClusterEvent.ClusterDomainEvent.class));
             return Behaviors.receive(ClusterEvent.ClusterDomainEvent.class)
                     .onMessage(ClusterEvent.MemberUp.class, m -> {
                         if (m.member().equals(cluster.selfMember())) {

@@ -1,0 +1,142 @@
+package io.splitfed.actors.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.splitfed.actors.job.JobPlan;
+import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.testing.TestJobs;
+import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.tensor.WireCodec;
+
+import com.typesafe.config.ConfigFactory;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Whichever behaviour sends it, a message with tensors bound for another node goes the bulk way
+ * (a claim the recipient pulls), and a small one goes plain: the {@link Outbox} decides, not the
+ * call site. Two ActorSystems on loopback; a real server shard on one answers micro-batches from a
+ * device on the other, whose edge records exactly what arrived off the wire. With simulated links
+ * the shard's cut gradient leaves later, through {@link Outbox#sendLater}: the path that once sent
+ * it as a plain tell.
+ */
+@Tag("cluster")
+class OutboxTest {
+
+    private final List<ActorSystem<?>> systems = new ArrayList<>();
+
+    private ActorSystem<Void> node() {
+        var c = ConfigFactory.parseString("pekko.actor.provider = cluster\npekko.remote.artery.canonical.hostname = 127.0.0.1\n"
+                + "pekko.remote.artery.canonical.port = 0\npekko.loglevel = ERROR\npekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
+                + "splitfed.wire.side-channel.min-bytes = 0\n").withFallback(ConfigFactory.load());
+        ActorSystem<Void> s = ActorSystem.create(Behaviors.empty(), "splitfed", c);
+        systems.add(s);
+        return s;
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        systems.forEach(ActorSystem::terminate);
+        for (ActorSystem<?> s : systems) {
+            s.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static ServerShard.Forward forward(JobPlan plan, long seq, ActorRef<ServerShard.Reply> replyTo) {
+        int hidden = plan.job().model().config().hiddenSize();
+        int b = 4;
+        int t = 6;
+        float[] v = new float[b * t * hidden];
+        SplittableRandom rnd = new SplittableRandom(seq);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        TokenBatch batch = new TokenBatch(b, t, null, new int[] {6, 6, 4, 3}, new int[] {0, 1, 1, 0}, null, null, new long[] {1, 2, 3, 4});
+        return new ServerShard.Forward(0, 2, 0, seq, 3, batch, WireCodec.f32(v, b, t, hidden), 0, replyTo);
+    }
+
+    /** What arrived at a device's edge, as Artery delivered it: a part is opened to what it carries. */
+    private static Object arrived(ActorSystem<?> at, LinkedBlockingQueue<Object> raw) throws InterruptedException {
+        Object m = raw.poll(60, TimeUnit.SECONDS);
+        assertThat(m).as("something arrived at the device's node").isNotNull();
+        if (m instanceof ChunkPart part) {
+            assertThat(part.count()).isEqualTo(1);
+            return SerializationExtension.get(Adapter.toClassic(at)).deserialize(part.bytes(), KryoSerializer.IDENTIFIER, "").get();
+        }
+        return m;
+    }
+
+    @ParameterizedTest(name = "simulated links {0}")
+    @ValueSource(booleans = {false, true})
+    void aCutGradientForADeviceOnAnotherNodeIsClaimedWhetherItLeavesAtOnceOrLater(boolean links) throws Exception {
+        JobPlan plan = new JobPlan(TestJobs.prepare(TestJobs.config(Map.of("mode", "sfl", "federation.devices", 1,
+                "federation.split-points", "2", "links.enabled", links, "links.latency", "200ms"))));
+        ActorSystem<Void> server = node();
+        ActorSystem<Void> device = node();
+        LinkedBlockingQueue<Object> raw = new LinkedBlockingQueue<>();
+        ActorRef<Object> edge = device.systemActorOf(Behaviors.receiveMessage(m -> {
+            raw.add(m);
+            return Behaviors.same();
+        }), "device-edge", Props.empty());
+        ActorRef<ServerShard.Reply> deviceFromServer = ActorRefResolver.get(server).resolveActorRef(edge.path().toStringWithAddress(device.address()));
+        ActorRef<ServerShard.Command> shard = server.systemActorOf(ServerShard.create(plan.shardState(0)), "shard", Props.empty());
+
+        shard.tell(new ServerShard.RoundStarted(0));
+        shard.tell(forward(plan, 10, deviceFromServer));
+
+        ServerShard.CutGradient trained = claimed(device, raw, "the gradient of the step, sent from the tensor thread");
+        shard.tell(forward(plan, 10, deviceFromServer)); // resent: the device saw no answer in time
+        ServerShard.CutGradient again = claimed(device, raw, "the gradient answered again from the shard's actor");
+        assertThat(again.gradient().bytes()).as("the same gradient, not a second step's").isEqualTo(trained.gradient().bytes());
+    }
+
+    private ServerShard.CutGradient claimed(ActorSystem<?> device, LinkedBlockingQueue<Object> raw, String which) throws Exception {
+        Object first = arrived(device, raw);
+        assertThat(first).as(which + ": crossed as a claim, not as itself").isInstanceOf(Claim.class);
+        Object pulled = SideChannel.get(device).fetch((Claim) first).get(60, TimeUnit.SECONDS);
+        assertThat(pulled).isInstanceOf(ServerShard.CutGradient.class);
+        ServerShard.CutGradient g = (ServerShard.CutGradient) pulled;
+        assertThat(g.seq()).isEqualTo(10);
+        return g;
+    }
+
+    @ParameterizedTest(name = "simulated links {0}")
+    @ValueSource(booleans = {false, true})
+    void aCreditHasNoTensorsAndGoesPlain(boolean links) throws Exception {
+        JobPlan plan = new JobPlan(TestJobs.prepare(TestJobs.config(Map.of("mode", "splitfrozen", "federation.devices", 1,
+                "federation.split-points", "2", "links.enabled", links, "links.latency", "200ms"))));
+        ActorSystem<Void> server = node();
+        ActorSystem<Void> device = node();
+        LinkedBlockingQueue<Object> raw = new LinkedBlockingQueue<>();
+        ActorRef<Object> edge = device.systemActorOf(Behaviors.receiveMessage(m -> {
+            raw.add(m);
+            return Behaviors.same();
+        }), "device-edge", Props.empty());
+        ActorRef<ServerShard.Reply> deviceFromServer = ActorRefResolver.get(server).resolveActorRef(edge.path().toStringWithAddress(device.address()));
+        ActorRef<ServerShard.Command> shard = server.systemActorOf(ServerShard.create(plan.shardState(0)), "shard", Props.empty());
+
+        shard.tell(new ServerShard.RoundStarted(0));
+        shard.tell(forward(plan, 11, deviceFromServer));
+
+        Object first = raw.poll(60, TimeUnit.SECONDS);
+        assertThat(first).as("a credit carries no tensor: as itself, neither claimed nor in parts").isInstanceOf(ServerShard.Credit.class);
+        assertThat(((ServerShard.Credit) first).seq()).isEqualTo(11);
+    }
+}
