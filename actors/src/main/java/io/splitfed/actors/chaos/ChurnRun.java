@@ -46,7 +46,7 @@ public final class ChurnRun {
     public static Outcome run(PreparedJob job, Config config, ChurnPlan plan, Consumer<String> out) throws Exception {
         try (ChurnInjector injector = new ChurnInjector(plan, out)) {
             List<JobEvent.ShardReplaced> replaced = new CopyOnWriteArrayList<>();
-            TrainingJob.RunningJob running = TrainingJob.run(job, config, e -> {
+            TrainingJob.RunningJob running = TrainingJob.runWithFaults(job, config, e -> {
                 if (e instanceof JobEvent.ShardReplaced s) {
                     replaced.add(s);
                 }

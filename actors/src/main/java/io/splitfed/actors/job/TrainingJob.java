@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * Wires a prepared job into actors: an aggregator, the server shards (split modes), one device
@@ -64,7 +65,7 @@ public final class TrainingJob {
 
     /** As above, with the rounds planned by {@code planner} (null: the job's {@code planning.policy}). */
     public static Behavior<JobControl> behavior(PreparedJob job, ActorRef<JobResult> replyTo, ActorRef<JobEvent> listener, RoundPlanner planner) {
-        return behavior(job, replyTo, listener, planner, system -> latest(system, job.spec()));
+        return behavior(job, replyTo, listener, planner, system -> latest(system, job.spec()), false);
     }
 
     /** The checkpoint {@code spec} resumes from: null when it does not resume or finds none. */
@@ -74,10 +75,18 @@ public final class TrainingJob {
 
     /** {@code resume} finds the checkpoint to go on from (null: none). */
     private static Behavior<JobControl> behavior(PreparedJob job, ActorRef<JobResult> replyTo, ActorRef<JobEvent> listener, RoundPlanner planner,
-            java.util.function.Function<ActorSystem<?>, JobCheckpoint> resumeFrom) {
+            java.util.function.Function<ActorSystem<?>, JobCheckpoint> resumeFrom, boolean faults) {
         return Behaviors.setup(ctx -> {
             JobPlan plan = new JobPlan(job);
             Outbox outbox = Outbox.get(ctx.getSystem());
+            // the fault decorator wraps devices and shards only where the job was started for fault injection
+            java.util.function.BiConsumer<ActorRef<?>, Fault> inject = (ref, fault) -> {
+                if (faults) {
+                    Faults.inject(outbox, ref, fault);
+                } else {
+                    ctx.getLog().warn("fault injection is off in this job: {} not injected (splitfed churn, or TrainingJob.runWithFaults, installs it)", fault);
+                }
+            };
             JobSpec spec = job.spec();
             int devices = job.devices();
             JobCheckpoint resume = resumeFrom.apply(ctx.getSystem());
@@ -93,14 +102,14 @@ public final class TrainingJob {
                     shard.resumedFrom(resume.shards().get(s));
                 }
                 shardStates.add(shard);
-                shards.add(ctx.spawn(ServerShard.create(shard, Faults.shard()), "server-shard-" + s));
+                shards.add(ctx.spawn(ServerShard.create(shard, faults ? Faults.shard() : UnaryOperator.identity()), "server-shard-" + s));
             }
             Map<Integer, ActorRef<DeviceActor.Command>> deviceRefs = new LinkedHashMap<>();
             Map<Integer, DeviceState> deviceStates = new LinkedHashMap<>();
             for (int d = 0; d < devices; d++) {
                 DeviceState state = plan.deviceState(d); // resumed by the coordinator's first message, as in a cluster
                 deviceStates.put(d, state);
-                deviceRefs.put(d, ctx.spawn(DeviceActor.create(state, Faults.device(state.conditions())), "device-" + d));
+                deviceRefs.put(d, ctx.spawn(DeviceActor.create(state, faults ? Faults.device(state.conditions()) : UnaryOperator.identity()), "device-" + d));
             }
             ActorRef<RoundCoordinator.Command> coordinator = ctx.spawn(RoundCoordinator.create(plan.coordinatorSettings(deviceRefs, shards, aggregator, listener, replyTo,
                     planner != null ? planner : plan.planner(true), resume)), "coordinator");
@@ -120,7 +129,7 @@ public final class TrainingJob {
                     .onMessage(JobControl.RestartDevice.class, m -> {
                         DeviceState state = deviceStates.get(m.device());
                         if (state != null) {
-                            ActorRef<DeviceActor.Command> ref = ctx.spawn(DeviceActor.create(state, Faults.device(state.conditions())),
+                            ActorRef<DeviceActor.Command> ref = ctx.spawn(DeviceActor.create(state, faults ? Faults.device(state.conditions()) : UnaryOperator.identity()),
                                     "device-" + m.device() + "-r" + (++restarts[m.device()]));
                             deviceRefs.put(m.device(), ref);
                             outbox.send(coordinator, new RoundCoordinator.DeviceRejoined(m.device(), ref));
@@ -128,15 +137,15 @@ public final class TrainingJob {
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.SlowDevice.class, m -> {
-                        Faults.inject(outbox, deviceRefs.get(m.device()), new Fault.SlowDown(m.factor()));
+                        inject.accept(deviceRefs.get(m.device()), new Fault.SlowDown(m.factor()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.CrashDevice.class, m -> {
-                        Faults.inject(outbox, deviceRefs.get(m.device()), new Fault.Crash("crash injected into device " + m.device()));
+                        inject.accept(deviceRefs.get(m.device()), new Fault.Crash("crash injected into device " + m.device()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.CrashShard.class, m -> {
-                        Faults.inject(outbox, shards.get(m.shard()), new Fault.Crash("crash injected into shard " + m.shard()));
+                        inject.accept(shards.get(m.shard()), new Fault.Crash("crash injected into shard " + m.shard()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.KillShard.class, m -> {
@@ -156,18 +165,18 @@ public final class TrainingJob {
                         if (boundary != null) {
                             fresh.resumedFrom(boundary);
                         }
-                        ActorRef<ServerShard.Command> ref = ctx.spawn(ServerShard.create(fresh, Faults.shard()), "server-shard-" + m.shard() + "-r" + (++shardRestarts[m.shard()]));
+                        ActorRef<ServerShard.Command> ref = ctx.spawn(ServerShard.create(fresh, faults ? Faults.shard() : UnaryOperator.identity()), "server-shard-" + m.shard() + "-r" + (++shardRestarts[m.shard()]));
                         shards.set(m.shard(), ref);
                         shardStates.set(m.shard(), fresh);
                         outbox.send(coordinator, new RoundCoordinator.ShardReplaced(m.shard(), ref));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.LinkFault.class, m -> {
-                        Faults.inject(outbox, deviceRefs.get(m.device()), new Fault.LinkFault(m.extraLatencyMillis(), m.cutMillis()));
+                        inject.accept(deviceRefs.get(m.device()), new Fault.LinkFault(m.extraLatencyMillis(), m.cutMillis()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.PoisonDevice.class, m -> {
-                        Faults.inject(outbox, deviceRefs.get(m.device()), new Fault.Poison(m.scale()));
+                        inject.accept(deviceRefs.get(m.device()), new Fault.Poison(m.scale()));
                         return Behaviors.same();
                     })
                     .onMessage(JobControl.SendMalformed.class, m -> {
@@ -191,11 +200,24 @@ public final class TrainingJob {
      * terminates when the job ends. {@code events} (may be null) is called from an actor thread.
      */
     public static RunningJob run(PreparedJob job, Config config, Consumer<JobEvent> events) {
-        return run(job, config, events, null);
+        return run(job, config, events, null, false);
     }
 
     /** As above, with the rounds planned by {@code planner} (null: the job's {@code planning.policy}). */
     public static RunningJob run(PreparedJob job, Config config, Consumer<JobEvent> events, RoundPlanner planner) {
+        return run(job, config, events, planner, false);
+    }
+
+    /**
+     * As {@link #run(PreparedJob, Config, Consumer)}, with the fault decorator around every device
+     * and shard, so that the {@link JobControl} faults (slow, crash, link fault, poison) take
+     * effect: for churn runs and fault tests. A plain job has none, and says so of a fault sent to it.
+     */
+    public static RunningJob runWithFaults(PreparedJob job, Config config, Consumer<JobEvent> events) {
+        return run(job, config, events, null, true);
+    }
+
+    private static RunningJob run(PreparedJob job, Config config, Consumer<JobEvent> events, RoundPlanner planner, boolean faults) {
         CompletableFuture<JobResult> result = new CompletableFuture<>();
         CompletableFuture<ActorRef<JobControl>> control = new CompletableFuture<>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
@@ -209,7 +231,7 @@ public final class TrainingJob {
                 control.complete(ctx.getSystem().ignoreRef());
                 return Behaviors.stopped();
             }
-            ActorRef<JobControl> guardian = ctx.spawn(behavior(job, reply, listener, planner, system -> resume), "job");
+            ActorRef<JobControl> guardian = ctx.spawn(behavior(job, reply, listener, planner, system -> resume, faults), "job");
             control.complete(guardian);
             ctx.watch(guardian);
             return Behaviors.receive(Void.class).onSignal(Terminated.class, t -> Behaviors.stopped()).build();

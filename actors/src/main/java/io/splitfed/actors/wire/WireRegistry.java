@@ -30,37 +30,27 @@ import java.util.Set;
  * running the same build agree on the ids, and with registration required so that an unknown
  * class fails loudly at the sender instead of being written by name.
  *
- * <p>The classes are found, not listed: the sealed protocol interfaces of {@link #ROOTS} (and of
- * any {@link WireProtocol} on the class path, for extensions) are walked through their permitted
- * records and those records' component types. Internal messages, marked
+ * <p>The classes are found, not listed: the sealed protocol interfaces that each
+ * {@link WireProtocol} on the class path names are walked through their permitted records and
+ * those records' component types. Internal messages, marked
  * {@link NoSerializationVerificationNeeded}, are skipped: they never leave their JVM.
  */
 public final class WireRegistry {
 
-    /** Extensions add their own sealed protocols through {@link ServiceLoader}. */
+    /**
+     * A set of sealed protocol roots to register, found through {@link ServiceLoader}: splitfed's
+     * own ({@code io.splitfed.actors.Protocols}, the one {@code core} provider, whose roots come
+     * first in its order) and any extension's (after it, sorted by name), so that every node of one
+     * build gives every class the same id.
+     */
     public interface WireProtocol {
         List<Class<?>> roots();
-    }
 
-    private static final List<String> ROOTS = List.of(
-            "io.splitfed.actors.device.DeviceActor$Command",
-            "io.splitfed.actors.device.DeviceActor$Report",
-            "io.splitfed.actors.server.ServerShard$Command",
-            "io.splitfed.actors.server.ServerShard$Reply",
-            "io.splitfed.actors.server.ServerShard$Report",
-            "io.splitfed.actors.coordinator.RoundCoordinator$Command",
-            "io.splitfed.actors.aggregator.Aggregator$Command",
-            "io.splitfed.actors.aggregator.Aggregator$Result",
-            "io.splitfed.actors.coordinator.JobEvent",
-            "io.splitfed.actors.coordinator.JobResult",
-            "io.splitfed.actors.job.JobControl",
-            "io.splitfed.actors.cluster.ClusterProtocol",
-            "io.splitfed.actors.server.ShardStore$Command",
-            "io.splitfed.actors.server.ShardStore$Reply",
-            "io.splitfed.actors.checkpoint.JobCheckpoint",
-            "io.splitfed.actors.wire.ChunkPart",
-            "io.splitfed.actors.cluster.ToShard",
-            "io.splitfed.actors.wire.Claim");
+        /** Whether these are splitfed's own protocols. */
+        default boolean core() {
+            return false;
+        }
+    }
 
     private static final List<Class<?>> CLASSES = discover();
 
@@ -113,15 +103,14 @@ public final class WireRegistry {
 
     private static List<Class<?>> discover() {
         List<Class<?>> roots = new ArrayList<>();
-        for (String name : ROOTS) {
-            try {
-                roots.add(Class.forName(name));
-            } catch (ClassNotFoundException e) {
-                throw new IllegalStateException("wire root " + name + " is missing from the class path", e);
-            }
-        }
         List<Class<?>> extensions = new ArrayList<>();
-        ServiceLoader.load(WireProtocol.class).forEach(p -> extensions.addAll(p.roots()));
+        for (WireProtocol p : ServiceLoader.load(WireProtocol.class, WireRegistry.class.getClassLoader())) {
+            (p.core() ? roots : extensions).addAll(p.roots());
+        }
+        if (roots.isEmpty()) {
+            throw new IllegalStateException("splitfed's wire protocols are missing from the class path (META-INF/services/"
+                    + WireProtocol.class.getName() + " names io.splitfed.actors.Protocols)");
+        }
         extensions.sort(Comparator.comparing(Class::getName));
         roots.addAll(extensions);
         Set<Class<?>> found = new LinkedHashSet<>();

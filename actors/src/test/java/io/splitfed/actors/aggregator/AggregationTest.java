@@ -19,6 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+/**
+ * FedAvg weighs by samples, FFA-LoRA averages the product exactly, an update with NaN is left out,
+ * and the median and trimmed mean ignore one poisoned update.
+ */
 class AggregationTest {
 
     private static final ActorTestKit KIT = ActorTestKit.create();

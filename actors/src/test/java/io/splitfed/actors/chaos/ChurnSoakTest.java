@@ -8,6 +8,7 @@ import io.splitfed.actors.testing.TestJobs;
 
 import com.typesafe.config.Config;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -17,6 +18,7 @@ import java.util.Map;
  * The churn soak, short: 8 SplitFrozen devices on slow links, 30% of device-rounds killed or
  * slowed 5x, one shard's node killed mid-round and restarted; late work applied when it comes.
  */
+@Tag("soak")
 class ChurnSoakTest {
 
     static Map<String, Object> soak() {

@@ -8,6 +8,7 @@ import io.splitfed.actors.metrics.RoundSummary;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import java.util.Map;
  * from the one after round 1 (shards from the shard store, devices from their snapshots) and ends
  * with the adapters the first cluster ended with.
  */
+@Tag("cluster")
 class ClusterResumeTest {
 
     private static Config job(Path dir, boolean resume) {

@@ -10,6 +10,7 @@ import io.splitfed.model.tensor.HostTensor;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.concurrent.TimeUnit;
  * One aggregator, two server nodes and three device nodes train SST-2 over Artery and Kryo; the
  * adapters they end with are those of the same job run in one JVM.
  */
+@Tag("cluster")
 class LoopbackClusterTest {
 
     static Config job() {

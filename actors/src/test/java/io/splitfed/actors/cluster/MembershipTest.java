@@ -10,6 +10,7 @@ import io.splitfed.actors.testing.TestJobs;
 import com.typesafe.config.Config;
 
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** A device node that leaves mid-round is taken out of the round; a node that brings the device back is taken back. */
+@Tag("cluster")
 class MembershipTest {
 
     @Test

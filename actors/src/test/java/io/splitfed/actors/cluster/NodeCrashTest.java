@@ -12,6 +12,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeUnit;
  * comes back on the other GPU node from the round-start snapshot the shard store keeps, its devices
  * run the round again, and the job finishes with every answered micro-batch trained exactly once.
  */
+@Tag("cluster")
 class NodeCrashTest {
 
     @Test

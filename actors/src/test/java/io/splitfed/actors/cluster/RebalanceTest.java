@@ -17,6 +17,7 @@ import org.apache.pekko.cluster.sharding.ShardRegion.ClusterShardingStats;
 import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -32,6 +33,7 @@ import java.util.concurrent.TimeUnit;
  * A third server node joins mid-training and then a node hosting shards leaves: the shards move
  * with their adapters and optimizer state, and every sample the devices sent is trained, once.
  */
+@Tag("cluster")
 class RebalanceTest {
 
     @Test

@@ -10,6 +10,7 @@ import io.splitfed.actors.wire.Inbound;
 import io.splitfed.actors.wire.KryoSerializer;
 import io.splitfed.actors.wire.Microbatches;
 import io.splitfed.actors.wire.Wire;
+import io.splitfed.model.testing.LogWatch;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -24,6 +25,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +35,7 @@ import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.security.KeyStore;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.nio.file.Path;
@@ -53,6 +56,7 @@ import javax.net.ssl.TrustManagerFactory;
  * cluster does not trust, never becomes a member; and tensors pulled by the side channel travel
  * under the same TLS, which refuses a stranger who learnt a claim.
  */
+@Tag("cluster")
 class TlsTest {
 
     private static final String PASSWORD = "splitfed-test";
@@ -69,7 +73,7 @@ class TlsTest {
 
         int seedPort = freePort();
         List<ActorSystem<Void>> systems = new ArrayList<>();
-        try {
+        try (LogWatch refused = LogWatch.forText("SSLHandshakeException")) {
             ActorSystem<Void> seed = node(seedPort, seedPort, cluster, trust);
             systems.add(seed);
             int memberPort = freePort();
@@ -83,7 +87,7 @@ class TlsTest {
                 Thread.sleep(200);
             }
             assertThat(upPorts(seed)).as("the trusted node joined").containsExactlyInAnyOrder(seedPort, memberPort);
-            Thread.sleep(5000); // the intruder has kept trying all this while
+            assertThat(refused.await(1, Duration.ofSeconds(60))).as("the intruder tried to connect, and TLS refused it").isTrue();
             assertThat(upPorts(seed)).as("the untrusted node is not a member").doesNotContain(roguePort);
             assertThat(Cluster.get(intruder).selfMember().status()).isNotEqualTo(MemberStatus.up());
         } finally {

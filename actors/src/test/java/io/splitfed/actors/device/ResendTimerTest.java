@@ -7,6 +7,10 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 
+/**
+ * The resend wait: the ack timeout until an answer is measured, stretched by slow answers, never
+ * below the timeout, doubled per expiry up to 16x, and a bad timeout refused naming the setting.
+ */
 class ResendTimerTest {
 
     private static final long SECOND = 1_000_000_000L;

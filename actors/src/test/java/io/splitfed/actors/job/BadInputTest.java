@@ -61,7 +61,7 @@ class BadInputTest {
         JobResult clean = TestJobs.run(config);
 
         AtomicReference<ActorRef<JobControl>> control = new AtomicReference<>();
-        TrainingJob.RunningJob running = TrainingJob.run(TestJobs.prepare(config), config, e -> {
+        TrainingJob.RunningJob running = TrainingJob.runWithFaults(TestJobs.prepare(config), config, e -> {
             if (e instanceof JobEvent.RoundStarted s && s.round() == 1) {
                 long seed = 1;
                 for (Malformed kind : Malformed.values()) {
@@ -102,7 +102,7 @@ class BadInputTest {
         Config config = job(Map.of("mode", "fedlora", "federation.devices", 4, "robustness.quarantine-after", 1,
                 "federation.rounds", 2, "federation.min-devices", 2));
         AtomicReference<ActorRef<JobControl>> control = new AtomicReference<>();
-        TrainingJob.RunningJob running = TrainingJob.run(TestJobs.prepare(config), config, e -> {
+        TrainingJob.RunningJob running = TrainingJob.runWithFaults(TestJobs.prepare(config), config, e -> {
             if (e instanceof JobEvent.RoundStarted s && s.round() == 0) {
                 control.get().tell(new JobControl.PoisonDevice(2, Double.NaN));
             }
@@ -129,7 +129,7 @@ class BadInputTest {
         Config config = job(Map.of("mode", "fedlora", "federation.devices", 4, "robustness.quarantine-after", 1,
                 "federation.rounds", 3, "federation.min-devices", 2));
         AtomicReference<ActorRef<JobControl>> control = new AtomicReference<>();
-        TrainingJob.RunningJob running = TrainingJob.run(TestJobs.prepare(config), config, e -> {
+        TrainingJob.RunningJob running = TrainingJob.runWithFaults(TestJobs.prepare(config), config, e -> {
             if (e instanceof JobEvent.RoundStarted s && s.round() == 0) {
                 control.get().tell(new JobControl.PoisonDevice(3, 1000));
             }

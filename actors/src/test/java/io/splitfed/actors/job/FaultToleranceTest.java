@@ -11,6 +11,7 @@ import io.splitfed.actors.metrics.RoundSummary;
 import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.testing.TestJobs;
+import io.splitfed.model.testing.LogWatch;
 
 import org.junit.jupiter.api.Test;
 
@@ -18,6 +19,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** Devices that stop, slow down or crash, and a shard that crashes, inside one JVM. */
 class FaultToleranceTest {
@@ -38,6 +42,33 @@ class FaultToleranceTest {
         assertThat(first.closedByDeadline()).isFalse();
         assertThat(r.rounds().get(1).sampled()).containsExactly(0, 2);
         assertThat(r.rounds()).hasSize(2);
+    }
+
+    @Test
+    void aPlainJobHasNoFaultDecoratorAndSaysSoOfAFaultSentToIt() throws Exception {
+        // the slowdown that holds device 0 past the deadline below, sent to a job started without fault injection
+        Config config = TestJobs.config(Map.of("federation.devices", 3, "mode", "splitfrozen", "federation.round-deadline", "6s",
+                "federation.rounds", 1, "pipeline.activation-cache", false, "data.train-limit", 500, "pipeline.window", 1));
+        AtomicReference<TrainingJob.RunningJob> running = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        try (LogWatch refused = LogWatch.forText("fault injection is off in this job")) {
+            running.set(TrainingJob.run(TestJobs.prepare(config), config, e -> {
+                if (e instanceof JobEvent.RoundStarted s && s.round() == 0) {
+                    try {
+                        started.await();
+                    } catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    }
+                    running.get().send(new JobControl.SlowDevice(0, 1000));
+                }
+            }));
+            started.countDown();
+            JobResult r = running.get().result().get(5, TimeUnit.MINUTES);
+            assertThat(refused.count()).as("the job said it injects no fault").isEqualTo(1);
+            RoundSummary first = r.rounds().get(0);
+            assertThat(first.closedByDeadline()).as("device 0 was never slowed").isFalse();
+            assertThat(first.done()).containsExactly(0, 1, 2);
+        }
     }
 
     @Test

@@ -9,6 +9,10 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
+/**
+ * Row mixing: rows go to the devices furthest behind, a device already ahead waits, the cap on
+ * devices holds, and rows keep their labels, lengths and activations.
+ */
 class MixedBatchTest {
 
     /** A micro-batch whose activation values encode (device, row, position, channel). */

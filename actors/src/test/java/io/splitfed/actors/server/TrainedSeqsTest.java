@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+/** Out-of-order micro-batch numbers are known exactly as trained, and survive a snapshot. */
 class TrainedSeqsTest {
 
     @Test

@@ -83,7 +83,7 @@ public final class TestJobs {
                 fired.set(true);
             }
         };
-        TrainingJob.RunningJob running = TrainingJob.run(job, config, events);
+        TrainingJob.RunningJob running = TrainingJob.runWithFaults(job, config, events);
         control.set(running.control());
         ready.countDown();
         JobResult r = running.result().get(5, TimeUnit.MINUTES);

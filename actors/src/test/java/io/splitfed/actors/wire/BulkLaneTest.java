@@ -12,6 +12,7 @@ import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -25,6 +26,7 @@ import java.util.concurrent.TimeUnit;
  * recipients the large-message destinations name, and in parts to any other; two ActorSystems on
  * loopback.
  */
+@Tag("cluster")
 class BulkLaneTest {
 
     private static Config node() {
@@ -79,7 +81,10 @@ class BulkLaneTest {
             assertThat(offLane.poll(20, TimeUnit.SECONDS)).as("the micro-batch, in parts, off the stream").isNotNull();
             // what the parts are for: whole, it does not fit an ordinary frame, and Artery drops it
             toOff.tell(f);
-            assertThat(offLane.poll(3, TimeUnit.SECONDS)).as("a whole 2 MB message off the stream").isNull();
+            Outbox.get(sender).send(toOff, Microbatches.forward(8, 1_000)); // after it, on the same ordered stream
+            ServerShard.Forward next = offLane.poll(20, TimeUnit.SECONDS);
+            assertThat(next).as("the small micro-batch sent after it").isNotNull();
+            assertThat(next.seq()).as("a whole 2 MB message off the stream never arrived before it").isEqualTo(8L);
         } finally {
             sender.terminate();
             receiver.terminate();

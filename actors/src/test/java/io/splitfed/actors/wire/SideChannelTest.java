@@ -13,6 +13,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.serialization.SerializationExtension;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +30,7 @@ import java.util.concurrent.TimeUnit;
  * A claim whose message is gone (dropped after its hold, or held by a node that died) is dropped,
  * and what follows it still arrives.
  */
+@Tag("cluster")
 class SideChannelTest {
 
     private final List<ActorSystem<?>> systems = new ArrayList<>();
@@ -118,7 +120,8 @@ class SideChannelTest {
         raw.tell(new Claim(7, "127.0.0.1", dead, 42)); // a node that is gone
         Outbox.get(sender).send(to, new ServerShard.RoundStarted(9));
         assertThat(got.poll(20, TimeUnit.SECONDS)).as("the message after the lost claims").isEqualTo(new ServerShard.RoundStarted(9));
-        assertThat(got.poll(1, TimeUnit.SECONDS)).as("nothing in the lost claims' place").isNull();
+        // the edge hands messages on in arrival order: with the message after them handed on, the lost claims' places are spent
+        assertThat(got).as("nothing in the lost claims' place").isEmpty();
         raw.tell(real);
         ServerShard.Command pulled = got.poll(20, TimeUnit.SECONDS);
         assertThat(pulled).as("the real claim still pulls").isInstanceOf(ServerShard.Forward.class);

@@ -8,6 +8,10 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 
+/**
+ * The shared GLUE files read with their published row counts, generic JSONL reads, and the
+ * stratified split keeps class shares and is seeded.
+ */
 class DataReadersTest {
 
     @Test

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 
+/** GPT-2 checkpoints give the logits and greedy tokens of an independent plain-Java GPT-2. */
 class Gpt2ReferenceTest {
 
     @TempDir

@@ -15,6 +15,10 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.util.List;
 
+/**
+ * BERT's WordPiece makes CLS/SEP pairs with token types and truncates longest-first; the encoder
+ * pads, truncates and masks.
+ */
 class TokenizerTest {
 
     @Test

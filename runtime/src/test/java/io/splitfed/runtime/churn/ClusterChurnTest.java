@@ -15,6 +15,7 @@ import io.splitfed.runtime.cli.UserError;
 
 import com.typesafe.config.Config;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -30,6 +31,7 @@ import java.util.concurrent.TimeUnit;
  * device-rounds killed (SIGKILL, restarted next round) or slowed 5x (SIGSTOP/SIGCONT), and a GPU
  * node killed in round 3 and started again. Node logs in {@code target/cluster-churn/}.
  */
+@Tag("cluster")
 class ClusterChurnTest {
 
     private static final int ROUNDS = 8;

@@ -2,6 +2,7 @@ package io.splitfed.runtime.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.splitfed.model.testing.LogWatch;
 import io.splitfed.runtime.node.ClusterCertificates;
 
 import com.typesafe.config.Config;
@@ -12,6 +13,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +25,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +37,7 @@ import java.util.stream.StreamSupport;
  * {@code cluster-config/tls.conf}, mutual authentication); a node with stores from another run's CA
  * does not; a later run adds a node under the same CA.
  */
+@Tag("cluster")
 class CertsCommandTest {
 
     @TempDir
@@ -65,7 +69,7 @@ class CertsCommandTest {
 
         int seedPort = NodeCommandTest.freePort();
         List<ActorSystem<Void>> systems = new ArrayList<>();
-        try {
+        try (LogWatch refused = LogWatch.forText("SSLHandshakeException")) {
             ActorSystem<Void> seed = node(seedPort, seedPort, dir, "seed");
             systems.add(seed);
             int memberPort = NodeCommandTest.freePort();
@@ -78,7 +82,7 @@ class CertsCommandTest {
                 Thread.sleep(200);
             }
             assertThat(upPorts(seed)).as("the nodes of the cluster's CA joined").containsExactlyInAnyOrder(seedPort, memberPort);
-            Thread.sleep(3000); // the rogue has kept trying all this while
+            assertThat(refused.await(1, Duration.ofSeconds(60))).as("the rogue tried to connect, and TLS refused it").isTrue();
             assertThat(upPorts(seed)).as("a node of another CA is not a member").doesNotContain(roguePort);
             assertThat(Cluster.get(rogue).selfMember().status()).isNotEqualTo(MemberStatus.up());
         } finally {

@@ -9,6 +9,10 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.util.List;
 
+/**
+ * {@code splitfed generate}: greedy ids match the numpy reference, a text prompt is tokenized with BOS,
+ * and a missing model is named.
+ */
 class GenerateCommandTest {
 
     @Test

@@ -2,11 +2,13 @@ package io.splitfed.runtime.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.splitfed.model.testing.LogWatch;
 import io.splitfed.runtime.node.ClusterCertificates;
 import io.splitfed.runtime.node.NodeSettings;
 
 import com.typesafe.config.Config;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,6 +20,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -33,6 +36,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * 20 s, and a node whose certificate another CA signed. The node's RSS grows by less than 300 MB
  * and its log by less than 20 MB, the stranger never joins, and the node exits 0 when its job ends.
  */
+@Tag("cluster")
 class HostileTrafficTest {
 
     private static final long MB = 1024 * 1024;
@@ -178,15 +182,15 @@ class HostileTrafficTest {
         return connected.get();
     }
 
-    /** A node whose certificate another CA signed tries to join for 10 s. */
+    /** A node whose certificate another CA signed tries to join, until TLS has refused it. */
     private static void rogueNode(Path roguePki, String seed) {
-        try {
+        try (LogWatch refused = LogWatch.forText("SSLHandshakeException")) {
             int port = NodeCommandTest.freePort();
             Config rogue = CliRun.config(NodeCommandTest.args(withTls(roguePki, "rogue", "node", "--role", "server", "--port", Integer.toString(port),
                     "--seed-nodes", seed)));
             Config pekko = NodeSettings.from(rogue).pekkoConfig(rogue);
             var system = org.apache.pekko.actor.typed.ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(), "splitfed", pekko);
-            Thread.sleep(10_000);
+            assertThat(refused.await(1, Duration.ofSeconds(60))).as("the stranger tried to connect, and TLS refused it").isTrue();
             assertThat(org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().status())
                     .as("the stranger's own view of itself").isNotEqualTo(org.apache.pekko.cluster.MemberStatus.up());
             system.terminate();

@@ -3,17 +3,21 @@ package io.splitfed.runtime.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitfed.model.testing.SharedData;
+import io.splitfed.runtime.testing.Scrape;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.DoublePredicate;
 
 /**
  * Two aggregator nodes, a GPU node and an edge node, each its own {@code splitfed node} process
@@ -24,6 +28,7 @@ import java.util.List;
  * every answered micro-batch trained exactly once, and every surviving node exits 0. Node logs in
  * {@code target/job-host-failover/}.
  */
+@Tag("cluster")
 class JobHostFailoverTest {
 
     private static final int ROUNDS = 6;
@@ -51,7 +56,9 @@ class JobHostFailoverTest {
         NodeProcess host;
         NodeProcess standby;
         try {
-            host = node(nodes, logs, "job-host", configs.resolve("aggregator.conf"), hostPort, seed, "--set", "splitfed.node.out=" + tmp.resolve("host"));
+            int metricsPort = NodeCommandTest.freePort();
+            host = node(nodes, logs, "job-host", configs.resolve("aggregator.conf"), hostPort, seed, "--set", "splitfed.node.out=" + tmp.resolve("host"),
+                    "--set", "splitfed.node.metrics-port=" + metricsPort);
             host.awaitOutput("ready: roles", 1, 2);
             standby = node(nodes, logs, "standby", configs.resolve("aggregator.conf"), NodeCommandTest.freePort(), seed,
                     "--set", "splitfed.node.out=" + standbyOut);
@@ -59,8 +66,9 @@ class JobHostFailoverTest {
             standby.awaitOutput("ready: roles", 1, 2);
             node(nodes, logs, "edge", configs.resolve("edge.conf"), NodeCommandTest.freePort(), seed, "--node-devices", "0-3");
 
-            host.awaitRound(2);
-            Thread.sleep(1500); // about 30% into round 3
+            // about 30% into round 3, as the job host's metrics say
+            Scrape.await("http://127.0.0.1:" + metricsPort + "/metrics", Duration.ofMinutes(4), "splitfed_round", (DoublePredicate) r -> r >= 3,
+                    "splitfed_round_progress_ratio", (DoublePredicate) p -> p >= 0.3);
             assertThat(Files.list(tmp.resolve("checkpoints")).map(p -> p.getFileName().toString())).contains("round-0002.ckpt");
             host.kill();
 

@@ -5,24 +5,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.PeftAdapterFormat;
 import io.splitfed.model.testing.SharedData;
+import io.splitfed.runtime.testing.Scrape;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoublePredicate;
 
 /**
  * A training JVM killed with SIGKILL in the middle of a round, then resumed: it goes on from the
  * checkpoint of the round before and ends with the adapters of a run that was never killed.
  */
+@Tag("cluster")
 class KillResumeTest {
 
     @TempDir
@@ -47,16 +52,16 @@ class KillResumeTest {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
                 "-cp", System.getProperty("java.class.path"), SplitfedCommand.class.getName()));
         cmd.addAll(job());
+        int metricsPort = NodeCommandTest.freePort();
         cmd.addAll(List.of("--set", "splitfed.job.links.enabled=true", "--set", "splitfed.job.links.uplink-mbps=2",
-                "--checkpoint-dir", ckpt.toString(), "--out", tmp.resolve("killed").toString()));
+                "--checkpoint-dir", ckpt.toString(), "--out", tmp.resolve("killed").toString(), "--metrics-port", Integer.toString(metricsPort)));
         Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
         Path second = ckpt.resolve("round-0002.ckpt");
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        while (!Files.exists(second) && child.isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        // into round 3: its first micro-batches answered, as the job's own metrics say
+        Scrape.await("http://127.0.0.1:" + metricsPort + "/metrics", Duration.ofMinutes(3),
+                "splitfed_round", (DoublePredicate) r -> r >= 3, "splitfed_round_progress_ratio", (DoublePredicate) p -> p > 0);
+        assertThat(second).as("the checkpoint after round 2").exists();
         assertThat(child.isAlive()).as("the child is still training round 3: %s", Files.readString(tmp.resolve("child.log"))).isTrue();
-        Thread.sleep(500); // into round 3
         child.destroyForcibly(); // SIGKILL
         assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(child.exitValue()).as("killed, not finished").isNotZero();

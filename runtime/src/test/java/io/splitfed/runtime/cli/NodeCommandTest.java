@@ -8,16 +8,21 @@ import io.splitfed.actors.job.JobSpec;
 import io.splitfed.model.testing.SharedData;
 import io.splitfed.runtime.node.NodeSettings;
 import io.splitfed.runtime.node.SplitfedNodeSystem;
+import io.splitfed.runtime.testing.Scrape;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.DoublePredicate;
 
 /** {@code splitfed node}: a wrong config exits with the setting and the reason, never hangs; a right one trains. */
+@Tag("cluster")
 class NodeCommandTest {
 
     static final String[] SMALL_JOB = {"--train-limit", "160", "--eval-limit", "32", "--max-length", "32", "--micro-batch", "8", "--rounds", "1",
@@ -93,7 +98,8 @@ class NodeCommandTest {
         String seed = "pekko://splitfed@127.0.0.1:" + port;
         String[] job = {"--set", "splitfed.job.federation.rounds=400", "--set", "splitfed.job.federation.epochs=40", "--set", "splitfed.job.federation.devices=2",
             "--set", "pekko.cluster.split-brain-resolver.stable-after=3s"};
-        Config host = CliRun.config(concat(args("node", "--role", "aggregator", "--port", Integer.toString(port), "--seed-nodes", seed), job));
+        Config host = CliRun.config(concat(args("node", "--role", "aggregator", "--port", Integer.toString(port), "--seed-nodes", seed,
+                "--set", "splitfed.node.metrics-port=0"), job));
         NodeSettings settings = NodeSettings.from(host);
         // a crash: the job host's system stops without leaving the cluster
         Config pekko = ConfigFactory.parseString("pekko.coordinated-shutdown.run-by-actor-system-terminate = off\n"
@@ -102,7 +108,8 @@ class NodeCommandTest {
         try (SplitfedNodeSystem aggregator = SplitfedNodeSystem.start(new JobPlan(JobPreparation.prepare(JobSpec.fromConfig(pekko))), settings, pekko)) {
             worker = java.util.concurrent.CompletableFuture.supplyAsync(() -> CliRun.of(concat(args("node", "--role", "server,device",
                     "--node-devices", "0,1", "--port", "0", "--seed-nodes", seed), job)));
-            Thread.sleep(15_000); // registered, and training
+            // registered, and training: the job host counts answered samples
+            Scrape.await(aggregator.metrics().url(), Duration.ofMinutes(2), "splitfed_samples_trained_total", (DoublePredicate) v -> v > 0);
             assertThat(worker).as("the worker node is still running the job").isNotDone();
         }
         CliRun r = worker.get(3, java.util.concurrent.TimeUnit.MINUTES);

@@ -8,6 +8,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+/**
+ * {@code splitfed optimize}: a written scenario read back gives the same plan, and a broken one is
+ * named.
+ */
 class OptimizeCommandTest {
 
     @TempDir

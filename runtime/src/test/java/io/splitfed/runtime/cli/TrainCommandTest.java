@@ -15,6 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+/**
+ * {@code splitfed train} writes metrics.json, a PEFT adapter and a summary; its help states the config's
+ * defaults; a bad data file is named with its line; a split point past the model is explained.
+ */
 class TrainCommandTest {
 
     @TempDir

@@ -8,6 +8,10 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
+/**
+ * IID, one class per device, Dirichlet and quantity skew partition every row exactly once, seeded,
+ * and bad specs are explained.
+ */
 class PartitionerTest {
 
     private static final int[] LABELS = labels(3000, 3, 1);
