@@ -4,9 +4,6 @@ import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.job.JobControl;
 import io.splitfed.actors.job.TrainingJob;
 
-
-import org.apache.pekko.actor.typed.ActorRef;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -1,30 +1,20 @@
 package io.splitfed.actors.server;
 
-import io.splitfed.actors.link.LinkShaper;
 import io.splitfed.actors.metrics.JobClock;
-import io.splitfed.actors.metrics.ShardRoundReport;
-import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.server.ServerShard.Checkpointed;
 import io.splitfed.actors.server.ServerShard.CloseRound;
-import io.splitfed.actors.server.ServerShard.Closed;
 import io.splitfed.actors.server.ServerShard.Command;
-import io.splitfed.actors.server.ServerShard.Credit;
-import io.splitfed.actors.server.ServerShard.CutGradient;
 import io.splitfed.actors.server.ServerShard.Forward;
 import io.splitfed.actors.server.ServerShard.HandOff;
 import io.splitfed.actors.server.ServerShard.Load;
 import io.splitfed.actors.server.ServerShard.LoadAdapter;
-import io.splitfed.actors.server.ServerShard.Rejected;
-import io.splitfed.actors.server.ServerShard.Reply;
 import io.splitfed.actors.server.ServerShard.ReportLoad;
 import io.splitfed.actors.server.ServerShard.RoundStarted;
 import io.splitfed.actors.server.ServerShard.Step;
 import io.splitfed.actors.server.ServerShard.Stored;
 import io.splitfed.actors.server.ServerShard.TakeCheckpoint;
 import io.splitfed.actors.wire.Outbox;
-import io.splitfed.model.data.TokenBatch;
-import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.SegmentLearner;
@@ -35,27 +25,22 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * The server-side LoRA worker behind {@link ServerShard}'s protocol: trains the server part on
- * micro-batches of cut activations as they arrive, one step at a time on the JVM's tensor thread,
- * in arrival order across devices. Each trained micro-batch is answered with a credit (SplitFrozen)
- * or with its cut gradient, which in SFL is sent as soon as the input-gradient pass ends, before
- * the weight-gradient pass. A micro-batch seen before is answered again, never trained twice.
+ * micro-batches of cut activations as they arrive, one step at a time on the JVM's tensor thread
+ * ({@link ShardStep}). What becomes of each arrival and which rows each step takes is the
+ * {@link ShardQueue}'s to say; each trained micro-batch is answered ({@link ShardReplies}) with a
+ * credit (SplitFrozen) or with its cut gradient, which in SFL is sent as soon as the input-gradient
+ * pass ends, before the weight-gradient pass. A micro-batch seen before is answered again, never
+ * trained twice. Around those, this behaviour keeps the round: open, close, reset, hand-off.
  */
 final class LoraWorker extends AbstractBehavior<Command> {
 
-    private record Trained(Step step, float loss, double seconds, double flops, long gradientBytes, TensorPayload gradient)
-            implements ServerShard.Internal {}
+    private record Trained(Step step, ShardStep.Result result) implements ServerShard.Internal {}
 
     private record TrainFailed(Step step, Throwable error) implements ServerShard.Internal {}
 
@@ -64,11 +49,13 @@ final class LoraWorker extends AbstractBehavior<Command> {
 
     private final ShardState state;
     private final Outbox outbox;
+    private final ShardReplies replies;
 
     LoraWorker(ActorContext<Command> context, ShardState state) {
         super(context);
         this.outbox = Outbox.get(context.getSystem());
         this.state = state;
+        this.replies = new ShardReplies(state, outbox, context.getLog(), context.getExecutionContext());
         context.getLog().info("shard {}: LoRA worker on {}, base blocks in {}, adapters and optimizer in fp32", state.settings.shard(),
                 TensorExecutor.shared().device(), TensorExecutor.shared().basePrecision());
         if (state.inProgress == null && !state.queue.isEmpty()) {
@@ -135,9 +122,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
             var store = state.store;
             state.boundary.thenAccept(s -> outbox.send(store, new ShardStore.Boundary(s)));
         }
-        List<Forward> early = new ArrayList<>(state.early);
-        state.early.clear();
-        for (Forward f : early) {
+        for (Forward f : state.queue.releaseHeld()) {
             onForward(f);
         }
         if (state.inProgress == null) {
@@ -147,58 +132,23 @@ final class LoraWorker extends AbstractBehavior<Command> {
     }
 
     private Behavior<Command> onForward(Forward f) {
-        String problem = ForwardCheck.problem(f, state.settings, state.round);
-        if (problem != null) {
-            state.strikes.merge(f.device(), 1, Integer::sum);
-            reject(f, problem);
-            return this;
+        ShardQueue.Admission a = state.queue.admit(f, state.round, state.accepting, ForwardCheck.problem(f, state.settings, state.round),
+                state.trained(f.device()).contains(f.seq()));
+        if (!(a instanceof ShardQueue.Admission.Refused r && r.strike()) && !(a instanceof ShardQueue.Admission.Held h && h.early())) {
+            state.timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.RECEIVED, JobClock.micros(), "shard-" + state.settings.shard()));
         }
-        if (f.round() > state.round) {
-            state.early.add(f); // the RoundStarted for it is still on its way
-            return this;
-        }
-        state.timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.RECEIVED, JobClock.micros(), "shard-" + state.settings.shard()));
-        if (state.trained(f.device()).contains(f.seq()) || state.find(f.device(), f.seq()) != null) {
+        if (a instanceof ShardQueue.Admission.Refused r) {
+            if (r.strike()) {
+                state.strikes.merge(f.device(), 1, Integer::sum);
+            }
+            replies.reject(f, r.reason());
+        } else if (a instanceof ShardQueue.Admission.SeenBefore) {
             state.duplicates++;
-            reanswer(f);
-            return this;
-        }
-        if (f.round() < state.round || !state.accepting) {
-            if (!state.settings.spec().robustness().asynchronous()) {
-                reject(f, "round " + f.round() + " is closed");
-                return this;
-            }
-            if (!state.accepting) {
-                state.early.add(f); // a late device's work: trained once the next round opens
-                return this;
-            }
-            // a late device's work, trained in this round (in SplitFrozen, frozen device blocks never make it stale)
-        }
-        state.queue.add(new QueuedMicroBatch(f, state.arrivals++));
-        if (state.inProgress == null) {
+            replies.again(f);
+        } else if (a instanceof ShardQueue.Admission.Queued && state.inProgress == null) {
             startNext();
-        }
+        } // held: admitted again when the next round opens
         return this;
-    }
-
-    private void reject(Forward f, String reason) {
-        String line = "device " + f.device() + " micro-batch " + f.seq() + " (round " + f.round() + ") rejected: " + reason;
-        getContext().getLog().warn(line);
-        state.rejected.add(line);
-        outbox.send(f.replyTo(), new Rejected(f.round(), f.seq(), reason));
-    }
-
-    /** A micro-batch seen before: answer it again, never train it twice. */
-    private void reanswer(Forward f) {
-        if (state.settings.sendsCutGradients()) {
-            TensorPayload g = state.recentGradients.getOrDefault(f.device(), Map.of()).get(f.seq());
-            if (g != null) {
-                send(f, new CutGradient(f.round(), f.seq(), g, JobClock.micros()), g.wireBytes());
-            }
-            // otherwise the step is still running and its gradient will be sent when it ends
-        } else if (state.trained(f.device()).contains(f.seq())) {
-            send(f, new Credit(f.round(), f.seq(), JobClock.micros()), 16);
-        }
     }
 
     /**
@@ -210,59 +160,15 @@ final class LoraWorker extends AbstractBehavior<Command> {
         if (state.handingOff || !state.accepting) {
             return; // between rounds the adapter is being aggregated: what is queued waits for the next round
         }
-        QueuedMicroBatch anchor = state.laggard();
-        if (anchor == null) {
+        MixedBatch chosen = state.queue.next(state::progressAfter);
+        if (chosen == null) {
             return;
         }
-        int mix = state.settings.spec().server().mixDevices();
-        MixedBatch chosen;
-        if (state.settings.sendsCutGradients() || mix == 1 || (anchor.untouched() && state.pool(anchor.forward.splitPoint()).size() == 1)) {
-            chosen = MixedBatch.whole(anchor);
-        } else {
-            chosen = MixedBatch.take(state.pool(anchor.forward.splitPoint()), state.settings.spec().training().microBatch(), mix,
-                    state.settings.model().config().hiddenSize(), state::progressAfter);
-        }
-        TokenBatch batch = chosen.batch();
-        TensorPayload activations = chosen.activations();
-        Map<QueuedMicroBatch, Integer> taken = chosen.taken();
-        Step step = new Step(taken, batch.batch());
+        Step step = new Step(chosen.taken(), chosen.batch().batch());
         state.inProgress = step;
-        boolean sfl = state.settings.sendsCutGradients();
         Forward f = step.first().forward;
-        SegmentLearner learner = state.learnerFor(f.device());
-        TensorPayload.Encoding downlink = state.settings.spec().pipeline().downlink();
-        LinkShaper shaper = state.downlink(f.device());
-        var dispatcher = getContext().getExecutionContext();
-        AtomicLong gradientBytes = new AtomicLong();
-        AtomicReference<TensorPayload> gradient = new AtomicReference<>();
-        double flops = flops(f.splitPoint(), batch);
-        TokenBatch trainBatch = batch;
-        TensorPayload trainActs = activations;
-        CompletableFuture<Trained> work = TensorExecutor.shared().submit(() -> {
-            long t0 = System.nanoTime();
-            SegmentLearner.StepResult r = learner.trainStep(f.splitPoint(), trainBatch, trainActs, !sfl ? null : g -> {
-                // sent from the tensor thread the moment the input gradient exists, before the weight pass
-                gradient.set(g);
-                gradientBytes.set(g.wireBytes());
-                CutGradient msg = new CutGradient(f.round(), f.seq(), g, JobClock.micros());
-                Duration delay = shaper == null ? Duration.ZERO : shaper.send(g.wireBytes(), System.nanoTime());
-                if (delay.isZero()) {
-                    // in a cluster the send serializes the gradient: off the tensor thread, so the weight pass starts now
-                    dispatcher.execute(() -> outbox.send(f.replyTo(), msg));
-                } else {
-                    outbox.sendLater(delay, f.replyTo(), msg);
-                }
-            }, downlink);
-            return new Trained(step, r.loss(), (System.nanoTime() - t0) / 1e9, flops, gradientBytes.get(), gradient.get());
-        });
-        getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new TrainFailed(step, err));
-    }
-
-    /** Forward plus backward of the server blocks: two forwards' worth, as the base is frozen. */
-    private double flops(int splitPoint, TokenBatch batch) {
-        var c = state.settings.model().config();
-        int blocks = c.numLayers() - splitPoint;
-        return 2.0 * batch.batch() * batch.seqLen() * blocks * c.blockFlopsPerToken(batch.seqLen());
+        Consumer<TensorPayload> onGradient = state.settings.sendsCutGradients() ? replies.gradients(f) : null;
+        getContext().pipeToSelf(ShardStep.submit(state, chosen, f, onGradient), (ok, err) -> err == null ? new Trained(step, ok) : new TrainFailed(step, err));
     }
 
     private Behavior<Command> onTrained(Trained t) {
@@ -271,37 +177,15 @@ final class LoraWorker extends AbstractBehavior<Command> {
             applyReset(); // the step's work is dropped with the rest
             return this;
         }
-        state.trainSeconds += t.seconds();
-        state.flops += t.flops();
-        state.stepsTotal++;
         long now = JobClock.micros();
-        Forward first = t.step().first().forward;
-        state.losses.add(new StepLoss(first.round(), first.device(), first.seq(), t.loss(), now));
-        state.timeline.add(new TimelineEvent(first.device(), first.round(), first.seq(), TimelineEvent.Stage.STEP, now, "shard-" + state.settings.shard(),
-                (long) (t.seconds() * 1e6)));
-        t.step().taken().forEach((q, n) -> {
-            Forward f = q.forward;
-            state.trainedSamples.merge(f.device(), n, Integer::sum);
-            state.replicaSamples.merge(state.settings.perDeviceReplicas() ? f.device() : ShardState.SHARED, n, Integer::sum);
-            if (!q.trained(n)) {
-                return;
+        ShardStep.Result r = t.result();
+        for (Forward f : state.stepTrained(t.step(), r.loss(), r.seconds(), r.flops(), now)) {
+            if (r.gradient() == null) {
+                replies.credit(f, now);
             }
-            state.queue.remove(q);
-            state.trained(f.device()).add(f.seq());
-            state.timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.TRAINED, now, "shard-" + state.settings.shard(),
-                    (long) (t.seconds() * 1e6)));
-            if (t.gradient() == null) {
-                send(f, new Credit(f.round(), f.seq(), now), 16);
-            }
-        });
-        if (t.gradient() != null) {
-            state.bytesDown += t.gradientBytes();
-            Map<Long, TensorPayload> recent = state.recentGradients.computeIfAbsent(first.device(), d -> new LinkedHashMap<>());
-            recent.put(first.seq(), t.gradient());
-            int keep = state.settings.spec().pipeline().window() * 2;
-            while (recent.size() > keep) {
-                recent.remove(recent.keySet().iterator().next());
-            }
+        }
+        if (r.gradient() != null) {
+            state.keepGradient(t.step().first().forward, r.gradient(), r.gradientBytes());
         }
         afterStep();
         return this;
@@ -316,7 +200,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
         Throwable cause = t.error() instanceof java.util.concurrent.CompletionException && t.error().getCause() != null ? t.error().getCause() : t.error();
         t.step().taken().forEach((q, n) -> {
             state.queue.remove(q);
-            reject(q.forward, "training step failed: " + cause.getMessage());
+            replies.reject(q.forward, "training step failed: " + cause.getMessage());
         });
         afterStep();
         return this;
@@ -354,16 +238,6 @@ final class LoraWorker extends AbstractBehavior<Command> {
         }
     }
 
-    private void send(Forward f, Reply msg, long bytes) {
-        LinkShaper shaper = state.downlink(f.device());
-        Duration delay = shaper == null ? Duration.ZERO : shaper.send(bytes, System.nanoTime());
-        if (delay.isZero()) {
-            outbox.send(f.replyTo(), msg);
-        } else {
-            outbox.sendLater(delay, f.replyTo(), msg);
-        }
-    }
-
     private Behavior<Command> onCloseRound(CloseRound m) {
         if (m.round() != state.round) {
             return this;
@@ -384,23 +258,8 @@ final class LoraWorker extends AbstractBehavior<Command> {
     private void finishClose() {
         CloseRound m = state.pendingClose;
         state.pendingClose = null;
-        if (!state.settings.spec().robustness().asynchronous()) {
-            for (QueuedMicroBatch q : state.queue) {
-                state.rejected.add("device " + q.forward.device() + " micro-batch " + q.forward.seq() + " dropped: round " + q.forward.round()
-                        + " closed with " + q.remaining() + " of its rows untrained");
-            }
-            state.queue.clear();
-        } // asynchronous rounds: late devices' queued micro-batches stay, and train when the next round opens
-        Map<Integer, LoraAdapter> replicas = new LinkedHashMap<>();
-        Map<Integer, Double> weights = new HashMap<>();
-        state.learners.forEach((key, learner) -> {
-            replicas.put(key, learner.adapter().copy());
-            weights.put(key, (double) state.replicaSamples.getOrDefault(key, 0));
-        });
-        ShardRoundReport report = new ShardRoundReport(state.settings.shard(), state.round, state.trainedSamples, state.duplicates,
-                state.rejected, state.losses, state.trainSeconds, state.flops, state.bytesDown, state.timeline, new java.util.LinkedHashMap<>(state.strikes),
-                getContext().getSystem().address().toString());
-        outbox.send(m.replyTo(), new Closed(report, replicas, weights));
+        state.rejected.addAll(state.queue.close()); // asynchronous rounds keep late devices' work for the next
+        outbox.send(m.replyTo(), state.closed(getContext().getSystem().address().toString()));
     }
 
     private Behavior<Command> onLoadAdapter(LoadAdapter m) {

@@ -1,6 +1,7 @@
 package io.splitfed.actors.server;
 
 import io.splitfed.actors.link.LinkShaper;
+import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.model.lora.LoraAdapter;
@@ -45,8 +46,8 @@ public final class ShardState {
     }
     final Map<Integer, Map<Long, TensorPayload>> recentGradients = new HashMap<>();
     final Map<Integer, LinkShaper> downlinks = new HashMap<>();
-    final List<QueuedMicroBatch> queue = new ArrayList<>();
-    final List<ServerShard.Forward> early = new ArrayList<>();
+    /** The micro-batches waiting for a step, and those held for the next round, with their rules. */
+    final ShardQueue queue;
     /** The step running on the tensor thread, if any. */
     ServerShard.Step inProgress;
     int round = -1;
@@ -92,6 +93,8 @@ public final class ShardState {
 
     public ShardState(ShardSettings settings) {
         this.settings = settings;
+        this.queue = new ShardQueue(new ShardQueue.Rules(settings.spec().robustness().asynchronous(), settings.sendsCutGradients(),
+                settings.spec().server().mixDevices(), settings.spec().training().microBatch(), settings.model().config().hiddenSize()));
     }
 
     /** Saves hand-off snapshots to {@code store} and starts from the one it holds, if any. */
@@ -129,9 +132,9 @@ public final class ShardState {
         long down = bytesDown;
         long steps = stepsTotal;
         var close = pendingClose;
-        List<ServerShard.Forward> queued = queue.stream().map(q -> q.forward).toList();
-        List<boolean[]> rows = queue.stream().map(QueuedMicroBatch::trainedRows).toList();
-        List<ServerShard.Forward> waiting = new ArrayList<>(early);
+        List<ServerShard.Forward> queued = queue.forwards();
+        List<boolean[]> rows = queue.trainedRows();
+        List<ServerShard.Forward> waiting = queue.held();
         return TensorExecutor.shared().submit(() -> {
             Map<Integer, LoraAdapter> adapters = new LinkedHashMap<>();
             Map<Integer, OptimizerState> optimizers = new LinkedHashMap<>();
@@ -168,12 +171,7 @@ public final class ShardState {
         bytesDown = s.bytesDown();
         stepsTotal = s.stepsTotal();
         pendingClose = s.pendingClose();
-        for (int i = 0; i < s.queued().size(); i++) {
-            QueuedMicroBatch q = new QueuedMicroBatch(s.queued().get(i), arrivals++);
-            q.markTrained(s.trainedRows().get(i));
-            queue.add(q);
-        }
-        early.addAll(s.early());
+        queue.restore(s.queued(), s.trainedRows(), s.early());
     }
 
     /** The learner that trains {@code device}'s micro-batches: its own replica, or the shared one. */
@@ -190,7 +188,6 @@ public final class ShardState {
     /** Back to {@code s}, dropping everything queued, trained or answered since; no step may be in progress. */
     void resetTo(ShardSnapshot s) {
         queue.clear();
-        early.clear();
         trained.clear();
         recentGradients.clear();
         pendingClose = null;
@@ -213,50 +210,61 @@ public final class ShardState {
     }
 
     /**
-     * The queued micro-batch with rows left of the device furthest behind in its round (ties by
-     * arrival), or null. Serving the laggard first keeps every device's progress in step: devices
-     * with smaller shards would otherwise finish early and leave the end of each round to the
-     * others, which under label skew means training on one label for a while.
+     * Books a step that ended: its time, loss and timeline, the rows it trained, and each
+     * micro-batch it finished, which leaves the queue as trained here. Returns those, in the step's
+     * order: each is answered now (SplitFrozen's credit; SFL's cut gradient went as the step ran).
      */
-    QueuedMicroBatch laggard() {
-        QueuedMicroBatch best = null;
-        for (QueuedMicroBatch q : queue) {
-            if (q.remaining() > 0 && (best == null || progress(q) < progress(best))) {
-                best = q;
+    List<ServerShard.Forward> stepTrained(ServerShard.Step step, float loss, double seconds, double stepFlops, long now) {
+        trainSeconds += seconds;
+        flops += stepFlops;
+        stepsTotal++;
+        ServerShard.Forward first = step.first().forward;
+        String where = "shard-" + settings.shard();
+        losses.add(new StepLoss(first.round(), first.device(), first.seq(), loss, now));
+        timeline.add(new TimelineEvent(first.device(), first.round(), first.seq(), TimelineEvent.Stage.STEP, now, where, (long) (seconds * 1e6)));
+        List<ServerShard.Forward> done = new ArrayList<>();
+        step.taken().forEach((q, n) -> {
+            ServerShard.Forward f = q.forward;
+            trainedSamples.merge(f.device(), n, Integer::sum);
+            replicaSamples.merge(settings.perDeviceReplicas() ? f.device() : SHARED, n, Integer::sum);
+            if (q.trained(n)) {
+                queue.remove(q);
+                trained(f.device()).add(f.seq());
+                timeline.add(new TimelineEvent(f.device(), f.round(), f.seq(), TimelineEvent.Stage.TRAINED, now, where, (long) (seconds * 1e6)));
+                done.add(f);
             }
-        }
-        return best;
+        });
+        return done;
     }
 
-    /** Queued micro-batches with rows left, cut at {@code splitPoint}. */
-    List<QueuedMicroBatch> pool(int splitPoint) {
-        List<QueuedMicroBatch> out = new ArrayList<>();
-        for (QueuedMicroBatch q : queue) {
-            if (q.remaining() > 0 && q.forward.splitPoint() == splitPoint) {
-                out.add(q);
-            }
+    /** Keeps the cut gradient of {@code f} (the device's last two windows' worth), to answer a resend without a second step. */
+    void keepGradient(ServerShard.Forward f, TensorPayload gradient, long bytes) {
+        bytesDown += bytes;
+        Map<Long, TensorPayload> recent = recentGradients.computeIfAbsent(f.device(), d -> new LinkedHashMap<>());
+        recent.put(f.seq(), gradient);
+        int keep = settings.spec().pipeline().window() * 2;
+        while (recent.size() > keep) {
+            recent.remove(recent.keySet().iterator().next());
         }
-        return out;
     }
 
-    long arrivals;
-    private double progress(QueuedMicroBatch q) {
-        return progressAfter(q, 0);
+    /** The round's report, with a copy of each replica and the samples it trained, as the shard on {@code node} closes it. */
+    ServerShard.Closed closed(String node) {
+        Map<Integer, LoraAdapter> replicas = new LinkedHashMap<>();
+        Map<Integer, Double> weights = new HashMap<>();
+        learners.forEach((key, learner) -> {
+            replicas.put(key, learner.adapter().copy());
+            weights.put(key, (double) replicaSamples.getOrDefault(key, 0));
+        });
+        ShardRoundReport report = new ShardRoundReport(settings.shard(), round, trainedSamples, duplicates, rejected, losses, trainSeconds, flops,
+                bytesDown, timeline, new LinkedHashMap<>(strikes), node);
+        return new ServerShard.Closed(report, replicas, weights);
     }
 
     /** The share of its round {@code q}'s device would have done with {@code extraRows} more rows trained. */
     double progressAfter(QueuedMicroBatch q, int extraRows) {
         double planned = (double) Math.max(1, q.forward.roundSteps()) * settings.spec().training().microBatch();
         return (trainedSamples.getOrDefault(q.forward.device(), 0) + extraRows) / planned;
-    }
-
-    QueuedMicroBatch find(int device, long seq) {
-        for (QueuedMicroBatch q : queue) {
-            if (q.forward.device() == device && q.forward.seq() == seq) {
-                return q;
-            }
-        }
-        return null;
     }
 
     LinkShaper downlink(int device) {

@@ -1,0 +1,91 @@
+package io.splitfed.actors.server;
+
+import io.splitfed.actors.link.LinkShaper;
+import io.splitfed.actors.metrics.JobClock;
+import io.splitfed.actors.server.ServerShard.Credit;
+import io.splitfed.actors.server.ServerShard.CutGradient;
+import io.splitfed.actors.server.ServerShard.Forward;
+import io.splitfed.actors.server.ServerShard.Rejected;
+import io.splitfed.actors.server.ServerShard.Reply;
+import io.splitfed.actors.wire.Outbox;
+import io.splitfed.model.tensor.TensorPayload;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+
+/**
+ * How a shard answers a device: a credit, a cut gradient, or a refusal with its reason, at once or,
+ * on simulated links, after the device's downlink would have carried it. A resent micro-batch is
+ * answered again from what the shard kept, never trained twice.
+ */
+final class ShardReplies {
+
+    private final ShardState state;
+    private final Outbox outbox;
+    private final org.slf4j.Logger log;
+    private final Executor dispatcher;
+
+    /** {@code log} and every method but the one {@link #gradients} returns belong to the shard's actor thread. */
+    ShardReplies(ShardState state, Outbox outbox, org.slf4j.Logger log, Executor dispatcher) {
+        this.state = state;
+        this.outbox = outbox;
+        this.log = log;
+        this.dispatcher = dispatcher;
+    }
+
+    /** SplitFrozen's answer to a trained micro-batch. */
+    void credit(Forward f, long now) {
+        send(f, new Credit(f.round(), f.seq(), now), 16);
+    }
+
+    /** Refuses {@code f}, saying why, and counts it in the round's report. */
+    void reject(Forward f, String reason) {
+        String line = "device " + f.device() + " micro-batch " + f.seq() + " (round " + f.round() + ") rejected: " + reason;
+        log.warn(line);
+        state.rejected.add(line);
+        outbox.send(f.replyTo(), new Rejected(f.round(), f.seq(), reason));
+    }
+
+    /** A micro-batch seen before: answered again, never trained twice. */
+    void again(Forward f) {
+        if (state.settings.sendsCutGradients()) {
+            TensorPayload g = state.recentGradients.getOrDefault(f.device(), Map.of()).get(f.seq());
+            if (g != null) {
+                send(f, new CutGradient(f.round(), f.seq(), g, JobClock.micros()), g.wireBytes());
+            }
+            // otherwise the step is still running and its gradient will be sent when it ends
+        } else if (state.trained(f.device()).contains(f.seq())) {
+            credit(f, JobClock.micros());
+        }
+    }
+
+    /**
+     * Sends {@code f}'s cut gradient from the tensor thread the moment it exists, before the weight
+     * pass: at once (off the tensor thread, as a cluster's send serializes it) or after the
+     * simulated downlink's delay.
+     */
+    Consumer<TensorPayload> gradients(Forward f) {
+        LinkShaper shaper = state.downlink(f.device());
+        return g -> {
+            CutGradient msg = new CutGradient(f.round(), f.seq(), g, JobClock.micros());
+            Duration delay = shaper == null ? Duration.ZERO : shaper.send(g.wireBytes(), System.nanoTime());
+            if (delay.isZero()) {
+                dispatcher.execute(() -> outbox.send(f.replyTo(), msg));
+            } else {
+                outbox.sendLater(delay, f.replyTo(), msg);
+            }
+        };
+    }
+
+    private void send(Forward f, Reply msg, long bytes) {
+        LinkShaper shaper = state.downlink(f.device());
+        Duration delay = shaper == null ? Duration.ZERO : shaper.send(bytes, System.nanoTime());
+        if (delay.isZero()) {
+            outbox.send(f.replyTo(), msg);
+        } else {
+            outbox.sendLater(delay, f.replyTo(), msg);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package io.splitfed.actors.server;
+
+import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.tensor.TensorExecutor;
+import io.splitfed.model.tensor.TensorPayload;
+import io.splitfed.model.train.SegmentLearner;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * One training step of a shard's server blocks, on the tensor thread: the rows a {@link ShardQueue}
+ * chose, through the learner of the step's first device (its own replica, or the shared one).
+ */
+final class ShardStep {
+
+    /** What a step did: its loss, time and work, and in SFL the cut gradient it returned. */
+    record Result(float loss, double seconds, double flops, long gradientBytes, TensorPayload gradient) {}
+
+    private ShardStep() {}
+
+    /**
+     * Submits the step to the tensor thread. In SFL {@code onGradient} gets the cut gradient on the
+     * tensor thread the moment the input-gradient pass made it, before the weight pass; null in
+     * SplitFrozen, which returns none.
+     */
+    static CompletableFuture<Result> submit(ShardState state, MixedBatch rows, ServerShard.Forward first, Consumer<TensorPayload> onGradient) {
+        SegmentLearner learner = state.learnerFor(first.device());
+        TensorPayload.Encoding downlink = state.settings.spec().pipeline().downlink();
+        TokenBatch batch = rows.batch();
+        TensorPayload activations = rows.activations();
+        double flops = flops(state, first.splitPoint(), batch);
+        return TensorExecutor.shared().submit(() -> {
+            long t0 = System.nanoTime();
+            AtomicReference<TensorPayload> gradient = new AtomicReference<>();
+            SegmentLearner.StepResult r = learner.trainStep(first.splitPoint(), batch, activations, onGradient == null ? null : g -> {
+                gradient.set(g);
+                onGradient.accept(g);
+            }, downlink);
+            TensorPayload g = gradient.get();
+            return new Result(r.loss(), (System.nanoTime() - t0) / 1e9, flops, g == null ? 0 : g.wireBytes(), g);
+        });
+    }
+
+    /** Forward plus backward of the server blocks: two forwards' worth, as the base is frozen. */
+    private static double flops(ShardState state, int splitPoint, TokenBatch batch) {
+        var c = state.settings.model().config();
+        int blocks = c.numLayers() - splitPoint;
+        return 2.0 * batch.batch() * batch.seqLen() * blocks * c.blockFlopsPerToken(batch.seqLen());
+    }
+}
