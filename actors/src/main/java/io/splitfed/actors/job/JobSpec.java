@@ -244,6 +244,12 @@ public record JobSpec(
         }
     }
 
+    private static void atLeastOne(List<String> problems, String key, int value) {
+        if (value < 1) {
+            problems.add(key + " must be at least 1");
+        }
+    }
+
     /** Checks the numbers against each other and against the model's depth. */
     public JobSpec validated(int modelLayers) {
         List<String> problems = new java.util.ArrayList<>();
@@ -252,42 +258,26 @@ public record JobSpec(
                 problems.add("split point " + k + " is outside 0.." + modelLayers + " (the model has " + modelLayers + " blocks)");
             }
         }
-        if (federation.devices < 1) {
-            problems.add("federation.devices must be at least 1");
-        }
-        if (federation.rounds < 1) {
-            problems.add("federation.rounds must be at least 1");
-        }
+        atLeastOne(problems, "federation.devices", federation.devices);
+        atLeastOne(problems, "federation.rounds", federation.rounds);
         if (!(federation.epochs > 0) && !Double.isNaN(federation.epochs)) {
             problems.add("federation.epochs must be positive or auto");
         }
         if (federation.sampleFraction <= 0 || federation.sampleFraction > 1) {
             problems.add("federation.sample-fraction must be in (0, 1]");
         }
-        if (training.microBatch < 1) {
-            problems.add("training.micro-batch must be at least 1");
-        }
-        if (pipeline.window < 1) {
-            problems.add("pipeline.window must be at least 1");
-        }
-        if (server.mixDevices < 1) {
-            problems.add("server.mix-devices must be at least 1");
-        }
-        if (server.shards < 1) {
-            problems.add("server.shards must be at least 1");
-        }
+        atLeastOne(problems, "training.micro-batch", training.microBatch);
+        atLeastOne(problems, "pipeline.window", pipeline.window);
+        atLeastOne(problems, "server.mix-devices", server.mixDevices);
+        atLeastOne(problems, "server.shards", server.shards);
         for (int k : planning.splitPoints) {
             if (k < federation.minSplitPoint() || k > modelLayers) {
                 problems.add("planning.split-points: " + k + " is outside " + federation.minSplitPoint() + ".." + modelLayers
                         + " (from the lowest configured split point, where the server's adapter begins, to the last block)");
             }
         }
-        if (checkpoint.everyRounds < 1) {
-            problems.add("checkpoint.every-rounds must be at least 1");
-        }
-        if (checkpoint.keep < 1) {
-            problems.add("checkpoint.keep must be at least 1");
-        }
+        atLeastOne(problems, "checkpoint.every-rounds", checkpoint.everyRounds);
+        atLeastOne(problems, "checkpoint.keep", checkpoint.keep);
         if (checkpoint.resume && checkpoint.dir == null) {
             problems.add("checkpoint.resume needs checkpoint.dir");
         }

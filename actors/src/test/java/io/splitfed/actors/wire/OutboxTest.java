@@ -8,8 +8,6 @@ import io.splitfed.actors.testing.TestJobs;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.tensor.WireCodec;
 
-import com.typesafe.config.ConfigFactory;
-
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -22,8 +20,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -40,23 +36,34 @@ import java.util.concurrent.TimeUnit;
 @Tag("cluster")
 class OutboxTest {
 
-    private final List<ActorSystem<?>> systems = new ArrayList<>();
-
-    private ActorSystem<Void> node() {
-        var c = ConfigFactory.parseString("pekko.actor.provider = cluster\npekko.remote.artery.canonical.hostname = 127.0.0.1\n"
-                + "pekko.remote.artery.canonical.port = 0\npekko.loglevel = ERROR\npekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
-                + "splitfed.wire.side-channel.min-bytes = 0\n").withFallback(ConfigFactory.load());
-        ActorSystem<Void> s = ActorSystem.create(Behaviors.empty(), "splitfed", c);
-        systems.add(s);
-        return s;
-    }
+    private final LoopbackNodes nodes = new LoopbackNodes();
 
     @AfterEach
     void stop() throws Exception {
-        systems.forEach(ActorSystem::terminate);
-        for (ActorSystem<?> s : systems) {
-            s.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        }
+        nodes.close();
+    }
+
+    /**
+     * A server shard of a job in {@code mode} on one node, and a device's edge on another that
+     * records what arrives off the wire, as the shard addresses it.
+     */
+    private record TwoNodes(JobPlan plan, ActorSystem<Void> device, LinkedBlockingQueue<Object> raw, ActorRef<ServerShard.Reply> deviceFromServer,
+            ActorRef<ServerShard.Command> shard) {}
+
+    private TwoNodes start(String mode, boolean links) {
+        JobPlan plan = new JobPlan(TestJobs.prepare(TestJobs.config(Map.of("mode", mode, "federation.devices", 1,
+                "federation.split-points", "2", "links.enabled", links, "links.latency", "200ms"))));
+        ActorSystem<Void> server = nodes.start("splitfed.wire.side-channel.min-bytes = 0\n");
+        ActorSystem<Void> device = nodes.start("splitfed.wire.side-channel.min-bytes = 0\n");
+        LinkedBlockingQueue<Object> raw = new LinkedBlockingQueue<>();
+        ActorRef<Object> edge = device.systemActorOf(Behaviors.receiveMessage(m -> {
+            raw.add(m);
+            return Behaviors.same();
+        }), "device-edge", Props.empty());
+        ActorRef<ServerShard.Reply> deviceFromServer = ActorRefResolver.get(server).resolveActorRef(edge.path().toStringWithAddress(device.address()));
+        ActorRef<ServerShard.Command> shard = server.systemActorOf(ServerShard.create(plan.shardState(0)), "shard", Props.empty());
+        shard.tell(new ServerShard.RoundStarted(0));
+        return new TwoNodes(plan, device, raw, deviceFromServer, shard);
     }
 
     private static ServerShard.Forward forward(JobPlan plan, long seq, ActorRef<ServerShard.Reply> replyTo) {
@@ -86,24 +93,11 @@ class OutboxTest {
     @ParameterizedTest(name = "simulated links {0}")
     @ValueSource(booleans = {false, true})
     void aCutGradientForADeviceOnAnotherNodeIsClaimedWhetherItLeavesAtOnceOrLater(boolean links) throws Exception {
-        JobPlan plan = new JobPlan(TestJobs.prepare(TestJobs.config(Map.of("mode", "sfl", "federation.devices", 1,
-                "federation.split-points", "2", "links.enabled", links, "links.latency", "200ms"))));
-        ActorSystem<Void> server = node();
-        ActorSystem<Void> device = node();
-        LinkedBlockingQueue<Object> raw = new LinkedBlockingQueue<>();
-        ActorRef<Object> edge = device.systemActorOf(Behaviors.receiveMessage(m -> {
-            raw.add(m);
-            return Behaviors.same();
-        }), "device-edge", Props.empty());
-        ActorRef<ServerShard.Reply> deviceFromServer = ActorRefResolver.get(server).resolveActorRef(edge.path().toStringWithAddress(device.address()));
-        ActorRef<ServerShard.Command> shard = server.systemActorOf(ServerShard.create(plan.shardState(0)), "shard", Props.empty());
-
-        shard.tell(new ServerShard.RoundStarted(0));
-        shard.tell(forward(plan, 10, deviceFromServer));
-
-        ServerShard.CutGradient trained = claimed(device, raw, "the gradient of the step, sent from the tensor thread");
-        shard.tell(forward(plan, 10, deviceFromServer)); // resent: the device saw no answer in time
-        ServerShard.CutGradient again = claimed(device, raw, "the gradient answered again from the shard's actor");
+        TwoNodes n = start("sfl", links);
+        n.shard().tell(forward(n.plan(), 10, n.deviceFromServer()));
+        ServerShard.CutGradient trained = claimed(n.device(), n.raw(), "the gradient of the step, sent from the tensor thread");
+        n.shard().tell(forward(n.plan(), 10, n.deviceFromServer())); // resent: the device saw no answer in time
+        ServerShard.CutGradient again = claimed(n.device(), n.raw(), "the gradient answered again from the shard's actor");
         assertThat(again.gradient().bytes()).as("the same gradient, not a second step's").isEqualTo(trained.gradient().bytes());
     }
 
@@ -120,22 +114,9 @@ class OutboxTest {
     @ParameterizedTest(name = "simulated links {0}")
     @ValueSource(booleans = {false, true})
     void aCreditHasNoTensorsAndGoesPlain(boolean links) throws Exception {
-        JobPlan plan = new JobPlan(TestJobs.prepare(TestJobs.config(Map.of("mode", "splitfrozen", "federation.devices", 1,
-                "federation.split-points", "2", "links.enabled", links, "links.latency", "200ms"))));
-        ActorSystem<Void> server = node();
-        ActorSystem<Void> device = node();
-        LinkedBlockingQueue<Object> raw = new LinkedBlockingQueue<>();
-        ActorRef<Object> edge = device.systemActorOf(Behaviors.receiveMessage(m -> {
-            raw.add(m);
-            return Behaviors.same();
-        }), "device-edge", Props.empty());
-        ActorRef<ServerShard.Reply> deviceFromServer = ActorRefResolver.get(server).resolveActorRef(edge.path().toStringWithAddress(device.address()));
-        ActorRef<ServerShard.Command> shard = server.systemActorOf(ServerShard.create(plan.shardState(0)), "shard", Props.empty());
-
-        shard.tell(new ServerShard.RoundStarted(0));
-        shard.tell(forward(plan, 11, deviceFromServer));
-
-        Object first = raw.poll(60, TimeUnit.SECONDS);
+        TwoNodes n = start("splitfrozen", links);
+        n.shard().tell(forward(n.plan(), 11, n.deviceFromServer()));
+        Object first = n.raw().poll(60, TimeUnit.SECONDS);
         assertThat(first).as("a credit carries no tensor: as itself, neither claimed nor in parts").isInstanceOf(ServerShard.Credit.class);
         assertThat(((ServerShard.Credit) first).seq()).isEqualTo(11);
     }

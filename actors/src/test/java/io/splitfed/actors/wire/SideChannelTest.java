@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitfed.actors.server.ServerShard;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -33,23 +30,15 @@ import java.util.concurrent.TimeUnit;
 @Tag("cluster")
 class SideChannelTest {
 
-    private final List<ActorSystem<?>> systems = new ArrayList<>();
+    private final LoopbackNodes nodes = new LoopbackNodes();
 
     private ActorSystem<Void> node(String extra) {
-        Config c = ConfigFactory.parseString("pekko.actor.provider = cluster\npekko.remote.artery.canonical.hostname = 127.0.0.1\n"
-                + "pekko.remote.artery.canonical.port = 0\npekko.loglevel = ERROR\npekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
-                + "splitfed.wire.side-channel.min-bytes = 256KiB\n" + extra).withFallback(ConfigFactory.load());
-        ActorSystem<Void> s = ActorSystem.create(Behaviors.empty(), "splitfed", c);
-        systems.add(s);
-        return s;
+        return nodes.start("splitfed.wire.side-channel.min-bytes = 256KiB\n" + extra);
     }
 
     @AfterEach
     void stop() throws Exception {
-        systems.forEach(ActorSystem::terminate);
-        for (ActorSystem<?> s : systems) {
-            s.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        }
+        nodes.close();
     }
 
     /** An actor on {@code at} that hands what it gets to {@code got}, as {@code from} addresses it. */
