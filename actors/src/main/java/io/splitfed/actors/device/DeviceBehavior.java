@@ -33,7 +33,6 @@ import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -129,7 +128,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
     }
 
     final void answered(int round, long seq, int samples, long bytes) {
-        state.open.remove(seq);
+        state.pipeline.settled(seq);
         state.answered++;
         state.samples += samples;
         state.bytesDown += bytes;
@@ -137,7 +136,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         float loss = state.localLosses.isEmpty() ? Float.NaN : state.localLosses.get(state.localLosses.size() - 1).loss();
         if (state.progress != null) {
             outbox.send(state.progress, new Progress(state.settings.device(), round, state.answered, state.steps, samples,
-                    state.bytesUp, state.bytesDown, state.pending.size(), loss));
+                    state.bytesUp, state.bytesDown, state.pipeline.inFlight(), loss));
         }
         pump();
         finishIfDone();
@@ -227,7 +226,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
 
     final Behavior<Command> onAbort(AbortRound m) {
         if (m.round() == state.round && state.active) {
-            getContext().getLog().info("device {}: round {} closed without it; dropping {} micro-batches in flight", state.settings.device(), m.round(), state.pending.size());
+            getContext().getLog().info("device {}: round {} closed without it; dropping {} micro-batches in flight", state.settings.device(), m.round(), state.pipeline.inFlight());
             state.active = false;
             dropInFlight();
         }
@@ -235,20 +234,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
     }
 
     final void dropInFlight() {
-        List<SegmentLearner.InFlight> graphs = new ArrayList<>();
-        state.pending.values().forEach(p -> {
-            if (p.graph() != null) {
-                graphs.add(p.graph());
-            }
-        });
-        state.arrived.values().forEach(a -> {
-            if (a.pending().graph() != null) {
-                graphs.add(a.pending().graph());
-            }
-        });
-        state.pending.clear();
-        state.arrived.clear();
-        state.open.clear();
+        List<SegmentLearner.InFlight> graphs = state.pipeline.drop();
         if (!graphs.isEmpty()) {
             TensorExecutor.shared().execute(() -> graphs.forEach(SegmentLearner.InFlight::close));
         }
@@ -262,9 +248,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
 
     final Behavior<Command> onComputeFailed(ComputeFailed f) {
         state.computing--;
-        if (f.seq() == state.backwardSeq) {
-            state.backwardSeq = -1;
-        }
+        state.pipeline.backwardEnded(f.seq());
         Throwable cause = f.error().getCause() != null ? f.error().getCause() : f.error();
         getContext().getLog().error("device {}: micro-batch {} failed on the device: {}", state.settings.device(), f.seq(), cause.toString());
         if (f.round() == state.round && state.active) {
@@ -275,7 +259,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
 
     /** Micro-batch {@code seq} is settled without an answer (refused, or failed here): it counts, and the round goes on. */
     final void settledUnanswered(long seq) {
-        state.open.remove(seq);
+        state.pipeline.settled(seq);
         state.answered++;
         pump();
         settled();

@@ -16,8 +16,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * A device's memory, kept outside its behaviour so that a restart by supervision resumes: the
@@ -33,20 +31,6 @@ public final class DeviceState {
         return this;
     }
 
-
-    /**
-     * A micro-batch on its way, kept until answered so it can be sent again: when its last copy
-     * reached the shard's end of the link, and how many copies were sent.
-     */
-    record Pending(ServerShard.Forward forward, long sentNanos, int sends, SegmentLearner.InFlight graph) {
-
-        Pending sentAgain(long nanos) {
-            return new Pending(forward, nanos, sends + 1, graph);
-        }
-    }
-
-    /** SFL: a cut gradient that arrived, waiting for the micro-batches before it to step first. */
-    record Arrived(Pending pending, ServerShard.CutGradient gradient) {}
 
     /** A micro-batch on the simulated uplink, and the shard it goes to. */
     record Outbound(ActorRef<ServerShard.Command> to, ServerShard.Forward forward) {}
@@ -85,20 +69,8 @@ public final class DeviceState {
      */
     ActorRef<ServerShard.Command> route;
 
-    final TreeMap<Long, Pending> pending = new TreeMap<>();
-    /** When an unanswered micro-batch is sent again; it learns from the answers. */
-    final ResendTimer resendTimer;
-    /**
-     * The round's micro-batches issued and not yet settled (answered, refused or failed). SFL steps
-     * the device adapter in this order: the cut gradient of micro-batch i is back-propagated only
-     * once every micro-batch before it has stepped, and only after micro-batch i-1's step let the
-     * next forward pass through. The forward of micro-batch i + window therefore always sees the
-     * adapter after exactly i steps, however the messages interleave, and a run is reproducible.
-     */
-    final TreeSet<Long> open = new TreeSet<>();
-    final TreeMap<Long, Arrived> arrived = new TreeMap<>();
-    /** The micro-batch whose backward is on the tensor thread; -1: none. */
-    long backwardSeq = -1;
+    /** The round's micro-batches between issue and answer, and the rules they keep: window, resends, SFL's step order. */
+    final DevicePipeline pipeline;
     /** Computed micro-batches a slowed device holds back for the time its slower hardware would take; let out in order. */
     final DelayLine<DeviceActor.Command> held = new DelayLine<>();
     /** Micro-batches on the simulated uplink, delivered in the order they were sent. */
@@ -130,7 +102,7 @@ public final class DeviceState {
         boolean split = spec.mode().isSplit();
         this.devicePart = split ? ModelSegment.devicePart(settings.model(), settings.splitPoint()) : null;
         this.uplinkEncoding = spec.pipeline().uplink();
-        this.resendTimer = new ResendTimer(spec.pipeline().ackTimeout());
+        this.pipeline = new DevicePipeline(spec.pipeline().ackTimeout());
         this.plan = new DevicePlan(settings.splitPoint(), spec.training().microBatch(), uplinkEncoding.bits(), 0);
         this.cache = spec.mode() == io.splitfed.actors.job.TrainingMode.SPLITFROZEN && spec.pipeline().activationCache()
                 ? new ActivationCache(spec.pipeline().cacheBytesPerDevice(), settings.model().config().hiddenSize())
@@ -212,6 +184,6 @@ public final class DeviceState {
     }
 
     int outstanding() {
-        return computing + pending.size() + arrived.size();
+        return pipeline.outstanding(computing);
     }
 }

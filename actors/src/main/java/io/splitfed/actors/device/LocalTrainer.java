@@ -43,7 +43,7 @@ final class LocalTrainer extends DeviceBehavior {
             TokenBatch batch = state.settings.batcher().apply(state.data.next());
             long seq = state.nextSeq++;
             state.issued++;
-            state.open.add(seq);
+            state.pipeline.issued(seq);
             state.computing++;
             int round = state.round;
             double flops = 2 * blockFlops(batch) * state.settings.model().numLayers();

@@ -2,6 +2,8 @@ package io.splitfed.actors.device;
 
 import io.splitfed.actors.device.DeviceActor.Command;
 import io.splitfed.actors.device.DeviceActor.Rewind;
+import io.splitfed.actors.device.DeviceStep.Backpropagated;
+import io.splitfed.actors.device.DeviceStep.Computed;
 import io.splitfed.actors.job.TrainingMode;
 import io.splitfed.actors.link.DelayLine;
 import io.splitfed.actors.metrics.JobClock;
@@ -9,7 +11,6 @@ import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
-import io.splitfed.model.nn.ModelSegment;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.tensor.WireCodec;
@@ -22,7 +23,6 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -32,17 +32,14 @@ import java.util.concurrent.CompletableFuture;
  * trains i-1. In SplitFrozen it runs its frozen blocks forward only (from the activation cache
  * after the first epoch); in SFL it keeps each micro-batch's graph until the cut gradient returns
  * and steps its own adapter, in sequence order. What goes unanswered past the ack timeout is sent
- * again; the worker answers a resend without training it twice.
+ * again; the worker answers a resend without training it twice. Those rules are the
+ * {@link DevicePipeline}'s; the tensor work is {@link DeviceStep}'s and the simulated uplink
+ * {@link DeviceUplink}'s. This behaviour carries out what they say.
  */
 final class SplitDevice extends DeviceBehavior {
 
     /** A worker's answer to a micro-batch, adapted by the device's Inbound edge. */
     record FromShard(ServerShard.Reply reply) implements DeviceActor.Internal {}
-
-    private record Computed(int round, long seq, TokenBatch batch, TensorPayload activations, SegmentLearner.InFlight graph,
-            double seconds, double flops, boolean cached) implements DeviceActor.Internal {}
-
-    private record Backpropagated(int round, long seq, int samples, double seconds, double flops) implements DeviceActor.Internal {}
 
     /** The delay lines a device keeps: results held back by a slowdown, and the simulated uplink. */
     private enum Line { HELD, UPLINK }
@@ -52,17 +49,19 @@ final class SplitDevice extends DeviceBehavior {
     private enum ResendTick implements DeviceActor.Internal { INSTANCE }
 
     private final TrainingMode mode;
+    private final DeviceUplink uplink;
 
     SplitDevice(ActorContext<Command> context, TimerScheduler<Command> timers, DeviceState state) {
         super(context, timers, state);
         this.mode = state.settings.mode();
+        this.uplink = new DeviceUplink(state, outbox, () -> arm(Line.UPLINK, state.onUplink));
         Duration ack = state.settings.spec().pipeline().ackTimeout();
         timers.startTimerWithFixedDelay(ResendTick.INSTANCE, ack.dividedBy(2));
         arm(Line.HELD, state.held);
         arm(Line.UPLINK, state.onUplink);
         if (state.active) {
             // restarted mid-round: the shard answers (never retrains) anything it already has
-            new ArrayList<>(state.pending.keySet()).forEach(this::resend);
+            state.pipeline.unanswered().forEach(this::resend);
             pump();
         }
     }
@@ -114,7 +113,7 @@ final class SplitDevice extends DeviceBehavior {
             List<SequenceEncoder.Encoded> rows = state.data.next();
             long seq = state.nextSeq++;
             state.issued++;
-            state.open.add(seq);
+            state.pipeline.issued(seq);
             TokenBatch batch = state.settings.batcher().apply(rows);
             if (mode == TrainingMode.SPLITFROZEN && state.cache != null && state.cache.containsAll(batch)) {
                 int[] shape = {batch.batch(), batch.seqLen(), state.settings.model().config().hiddenSize()};
@@ -129,23 +128,7 @@ final class SplitDevice extends DeviceBehavior {
 
     private void submit(long seq, TokenBatch batch) {
         int round = state.round;
-        TensorPayload.Encoding uplink = state.uplinkEncoding;
-        double blockFlops = blockFlops(batch);
-        int k = state.splitPoint();
-        ModelSegment part = state.devicePart;
-        CompletableFuture<Command> work = switch (mode) {
-            case SPLITFROZEN -> TensorExecutor.shared().submit(() -> {
-                long t0 = System.nanoTime();
-                TensorPayload acts = SegmentLearner.frozenForward(part, batch, TensorPayload.Encoding.F32);
-                return new Computed(round, seq, batch, acts, null, (System.nanoTime() - t0) / 1e9, blockFlops * k, false);
-            });
-            case SFL -> TensorExecutor.shared().submit(() -> {
-                long t0 = System.nanoTime();
-                SegmentLearner.InFlight graph = state.learner.forwardForCut(batch, uplink);
-                return new Computed(round, seq, batch, graph.activations(), graph, (System.nanoTime() - t0) / 1e9, blockFlops * k, false);
-            });
-            default -> throw new IllegalStateException(mode + " devices train locally (LocalTrainer)");
-        };
+        CompletableFuture<Computed> work = DeviceStep.forward(mode, state, seq, batch, blockFlops(batch) * state.splitPoint());
         getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new ComputeFailed(round, seq, err));
     }
 
@@ -174,7 +157,7 @@ final class SplitDevice extends DeviceBehavior {
             state.held.takeDue(System.nanoTime(), this::release);
             arm(Line.HELD, state.held);
         } else {
-            state.onUplink.takeDue(System.nanoTime(), o -> outbox.send(o.to(), o.forward()));
+            uplink.due();
             arm(Line.UPLINK, state.onUplink);
         }
         return this;
@@ -219,41 +202,13 @@ final class SplitDevice extends DeviceBehavior {
         ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.splitPoint(), c.round(), c.seq(),
                 state.steps, c.batch().withoutTokens(), acts, now, DeviceActor.SHARD_REPLIES.replyTo(getContext().getSelf()));
         state.bytesUp += acts.wireBytes();
-        state.pending.put(c.seq(), new DeviceState.Pending(f, deliver(f), 1, c.graph()));
+        state.pipeline.sent(c.seq(), f, uplink.deliver(f), c.graph());
         state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.SENT, JobClock.micros(), "device-" + state.settings.device()));
     }
 
-    /** Puts {@code f} on the uplink; returns when it reaches the shard's end (now, if the link lost it). */
-    private long deliver(ServerShard.Forward f) {
-        long now = System.nanoTime();
-        if (state.conditions.cutAt(now)) {
-            return now; // the link is down: lost, and sent again after the resend timeout
-        }
-        // a slowed device's link is slowed as much as its compute
-        long bytes = (long) (f.activations().wireBytes() * state.conditions.slowdown());
-        Duration delay = state.uplink == null ? Duration.ZERO : state.uplink.send(bytes, now);
-        delay = delay.plusNanos(state.conditions.extraLatencyNanos());
-        if (delay.isZero() && state.onUplink.isEmpty()) {
-            outbox.send(state.shard, f);
-        } else if (state.onUplink.add(now + delay.toNanos(), new DeviceState.Outbound(state.shard, f))) {
-            arm(Line.UPLINK, state.onUplink); // in order: a later micro-batch never arrives first
-        }
-        return now + delay.toNanos();
-    }
-
     private void resend(long seq) {
-        DeviceState.Pending p = state.pending.get(seq);
         state.resent++;
-        state.pending.put(seq, p.sentAgain(deliver(p.forward())));
-    }
-
-    /** Removes and returns {@code seq}'s pending entry when the answer is to this round; times the answer when it was sent once. */
-    private DeviceState.Pending settle(int round, long seq) {
-        DeviceState.Pending p = round == state.round ? state.pending.remove(seq) : null;
-        if (p != null && p.sends() == 1) {
-            state.resendTimer.answered(System.nanoTime() - p.sentNanos());
-        }
-        return p;
+        state.pipeline.resent(seq, uplink::deliver);
     }
 
     private Behavior<Command> onShardReply(FromShard m) {
@@ -267,7 +222,7 @@ final class SplitDevice extends DeviceBehavior {
     }
 
     private Behavior<Command> onCredit(ServerShard.Credit m) {
-        DeviceState.Pending p = settle(m.round(), m.seq());
+        DevicePipeline.Pending p = state.pipeline.answered(m.round() == state.round, m.seq(), System.nanoTime());
         if (p == null) {
             return this; // an answer to a resend, or to a round already over
         }
@@ -276,35 +231,26 @@ final class SplitDevice extends DeviceBehavior {
     }
 
     private Behavior<Command> onCutGradient(ServerShard.CutGradient m) {
-        DeviceState.Pending p = settle(m.round(), m.seq());
+        DevicePipeline.Pending p = state.pipeline.answered(m.round() == state.round, m.seq(), System.nanoTime());
         if (p == null) {
             return this;
         }
         state.bytesDown += m.gradient().wireBytes();
-        state.arrived.put(m.seq(), new DeviceState.Arrived(p, m));
+        state.pipeline.gradientArrived(p, m);
         backwardNext();
         return this;
     }
 
     /** Back-propagates the earliest open micro-batch once its gradient is here and no other backward runs. */
     private void backwardNext() {
-        if (state.backwardSeq >= 0 || state.arrived.isEmpty() || state.open.isEmpty() || state.arrived.firstKey() != state.open.first().longValue()) {
+        DevicePipeline.Arrived a = state.pipeline.nextBackward();
+        if (a == null) {
             return;
         }
-        DeviceState.Arrived a = state.arrived.pollFirstEntry().getValue();
         long seq = a.gradient().seq();
-        state.backwardSeq = seq;
         state.computing++;
         int round = state.round;
-        int samples = a.pending().forward().batch().batch();
-        double flops = blockFlops(a.pending().forward().batch()) * state.splitPoint();
-        SegmentLearner.InFlight graph = a.pending().graph();
-        TensorPayload gradient = a.gradient().gradient();
-        CompletableFuture<Command> work = TensorExecutor.shared().submit(() -> {
-            long t0 = System.nanoTime();
-            graph.backward(gradient);
-            return new Backpropagated(round, seq, samples, (System.nanoTime() - t0) / 1e9, flops);
-        });
+        CompletableFuture<Backpropagated> work = DeviceStep.backward(round, a, blockFlops(a.pending().forward().batch()) * state.splitPoint());
         getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new ComputeFailed(round, seq, err));
     }
 
@@ -320,9 +266,7 @@ final class SplitDevice extends DeviceBehavior {
 
     private void backpropagated(Backpropagated b) {
         state.computing--;
-        if (b.seq() == state.backwardSeq) {
-            state.backwardSeq = -1;
-        }
+        state.pipeline.backwardEnded(b.seq());
         if (b.round() != state.round || !state.active) {
             return;
         }
@@ -335,7 +279,7 @@ final class SplitDevice extends DeviceBehavior {
     }
 
     private Behavior<Command> onRejected(ServerShard.Rejected m) {
-        DeviceState.Pending p = m.round() == state.round ? state.pending.remove(m.seq()) : null;
+        DevicePipeline.Pending p = state.pipeline.refused(m.round() == state.round, m.seq());
         if (p == null) {
             return this;
         }
@@ -349,18 +293,7 @@ final class SplitDevice extends DeviceBehavior {
         if (!state.active) {
             return this;
         }
-        long limit = state.resendTimer.timeoutNanos();
-        long now = System.nanoTime();
-        boolean expired = false;
-        for (var e : new ArrayList<>(state.pending.entrySet())) {
-            if (now - e.getValue().sentNanos() > limit) {
-                resend(e.getKey());
-                expired = true;
-            }
-        }
-        if (expired) {
-            state.resendTimer.expired();
-        }
+        state.pipeline.expired(System.nanoTime()).forEach(this::resend);
         return this;
     }
 }
