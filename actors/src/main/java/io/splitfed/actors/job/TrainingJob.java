@@ -87,6 +87,9 @@ public final class TrainingJob {
                     ctx.getLog().warn("fault injection is off in this job: {} not injected (splitfed churn, or TrainingJob.runWithFaults, installs it)", fault);
                 }
             };
+            UnaryOperator<Behavior<ServerShard.Command>> shardFaults = faults ? Faults.shard() : UnaryOperator.identity();
+            java.util.function.Function<DeviceState, UnaryOperator<Behavior<DeviceActor.Command>>> deviceFaults =
+                    state -> faults ? Faults.device(state.conditions()) : UnaryOperator.identity();
             JobSpec spec = job.spec();
             int devices = job.devices();
             JobCheckpoint resume = resumeFrom.apply(ctx.getSystem());
@@ -102,14 +105,14 @@ public final class TrainingJob {
                     shard.resumedFrom(resume.shards().get(s));
                 }
                 shardStates.add(shard);
-                shards.add(ctx.spawn(ServerShard.create(shard, faults ? Faults.shard() : UnaryOperator.identity()), "server-shard-" + s));
+                shards.add(ctx.spawn(ServerShard.create(shard, shardFaults), "server-shard-" + s));
             }
             Map<Integer, ActorRef<DeviceActor.Command>> deviceRefs = new LinkedHashMap<>();
             Map<Integer, DeviceState> deviceStates = new LinkedHashMap<>();
             for (int d = 0; d < devices; d++) {
                 DeviceState state = plan.deviceState(d); // resumed by the coordinator's first message, as in a cluster
                 deviceStates.put(d, state);
-                deviceRefs.put(d, ctx.spawn(DeviceActor.create(state, faults ? Faults.device(state.conditions()) : UnaryOperator.identity()), "device-" + d));
+                deviceRefs.put(d, ctx.spawn(DeviceActor.create(state, deviceFaults.apply(state)), "device-" + d));
             }
             ActorRef<RoundCoordinator.Command> coordinator = ctx.spawn(RoundCoordinator.create(plan.coordinatorSettings(deviceRefs, shards, aggregator, listener, replyTo,
                     planner != null ? planner : plan.planner(true), resume)), "coordinator");
@@ -129,7 +132,7 @@ public final class TrainingJob {
                     .onMessage(JobControl.RestartDevice.class, m -> {
                         DeviceState state = deviceStates.get(m.device());
                         if (state != null) {
-                            ActorRef<DeviceActor.Command> ref = ctx.spawn(DeviceActor.create(state, faults ? Faults.device(state.conditions()) : UnaryOperator.identity()),
+                            ActorRef<DeviceActor.Command> ref = ctx.spawn(DeviceActor.create(state, deviceFaults.apply(state)),
                                     "device-" + m.device() + "-r" + (++restarts[m.device()]));
                             deviceRefs.put(m.device(), ref);
                             outbox.send(coordinator, new RoundCoordinator.DeviceRejoined(m.device(), ref));
@@ -165,7 +168,7 @@ public final class TrainingJob {
                         if (boundary != null) {
                             fresh.resumedFrom(boundary);
                         }
-                        ActorRef<ServerShard.Command> ref = ctx.spawn(ServerShard.create(fresh, faults ? Faults.shard() : UnaryOperator.identity()), "server-shard-" + m.shard() + "-r" + (++shardRestarts[m.shard()]));
+                        ActorRef<ServerShard.Command> ref = ctx.spawn(ServerShard.create(fresh, shardFaults), "server-shard-" + m.shard() + "-r" + (++shardRestarts[m.shard()]));
                         shards.set(m.shard(), ref);
                         shardStates.set(m.shard(), fresh);
                         outbox.send(coordinator, new RoundCoordinator.ShardReplaced(m.shard(), ref));

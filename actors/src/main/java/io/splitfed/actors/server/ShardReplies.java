@@ -70,7 +70,7 @@ final class ShardReplies {
         LinkShaper shaper = state.downlink(f.device());
         return g -> {
             CutGradient msg = new CutGradient(f.round(), f.seq(), g, JobClock.micros());
-            Duration delay = shaper == null ? Duration.ZERO : shaper.send(g.wireBytes(), System.nanoTime());
+            Duration delay = delay(shaper, g.wireBytes());
             if (delay.isZero()) {
                 dispatcher.execute(() -> outbox.send(f.replyTo(), msg));
             } else {
@@ -80,12 +80,16 @@ final class ShardReplies {
     }
 
     private void send(Forward f, Reply msg, long bytes) {
-        LinkShaper shaper = state.downlink(f.device());
-        Duration delay = shaper == null ? Duration.ZERO : shaper.send(bytes, System.nanoTime());
+        Duration delay = delay(state.downlink(f.device()), bytes);
         if (delay.isZero()) {
             outbox.send(f.replyTo(), msg);
         } else {
             outbox.sendLater(delay, f.replyTo(), msg);
         }
+    }
+
+    /** How long {@code bytes} take on a simulated downlink from now (zero without one). */
+    private static Duration delay(LinkShaper shaper, long bytes) {
+        return shaper == null ? Duration.ZERO : shaper.send(bytes, System.nanoTime());
     }
 }

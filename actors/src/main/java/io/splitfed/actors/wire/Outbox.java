@@ -75,8 +75,7 @@ public final class Outbox implements Extension {
      * envelope: whole where it goes whole, else each of its parts, in order.
      */
     public void sendThrough(org.apache.pekko.actor.ActorRef via, String recipientPath, Object message, Function<Object, Object> envelope) {
-        List<ChunkPart> parts = message instanceof ChunkPart || message instanceof Claim || !bulk(message)
-                ? null : Wire.split(system, recipientPath, message);
+        List<ChunkPart> parts = bulk(message) ? Wire.split(system, recipientPath, message) : null; // parts a sender cut go on as they are
         if (parts == null) {
             via.tell(envelope.apply(message), org.apache.pekko.actor.ActorRef.noSender());
         } else {

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitfed.actors.job.JobPlan;
 import io.splitfed.actors.testing.TestJobs;
-import io.splitfed.model.data.TokenBatch;
-import io.splitfed.model.tensor.TensorPayload;
-import io.splitfed.model.tensor.WireCodec;
+import io.splitfed.actors.wire.Microbatches;
 
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -17,7 +15,6 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * A server worker driven message by message: a micro-batch is trained and credited, the same one
@@ -42,18 +39,7 @@ class ServerShardProtocolTest {
     }
 
     private static ServerShard.Forward forward(int device, int round, long seq, float poison, ActorRef<ServerShard.Reply> replyTo) {
-        int hidden = plan.job().model().config().hiddenSize();
-        int b = 4;
-        int t = 6;
-        float[] v = new float[b * t * hidden];
-        SplittableRandom rnd = new SplittableRandom(seq);
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) rnd.nextGaussian();
-        }
-        v[7] += poison;
-        TokenBatch batch = new TokenBatch(b, t, null, new int[] {6, 6, 4, 3}, new int[] {0, 1, 1, 0}, null, null, new long[] {1, 2, 3, 4});
-        TensorPayload acts = WireCodec.f32(v, b, t, hidden);
-        return new ServerShard.Forward(device, 2, round, seq, 3, batch, acts, 0, replyTo);
+        return Microbatches.gaussian(plan.job().model().config().hiddenSize(), device, round, seq, poison, replyTo);
     }
 
     @Test

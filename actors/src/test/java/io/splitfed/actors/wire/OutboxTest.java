@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.splitfed.actors.job.JobPlan;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.testing.TestJobs;
-import io.splitfed.model.data.TokenBatch;
-import io.splitfed.model.tensor.WireCodec;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -21,7 +19,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -67,16 +64,7 @@ class OutboxTest {
     }
 
     private static ServerShard.Forward forward(JobPlan plan, long seq, ActorRef<ServerShard.Reply> replyTo) {
-        int hidden = plan.job().model().config().hiddenSize();
-        int b = 4;
-        int t = 6;
-        float[] v = new float[b * t * hidden];
-        SplittableRandom rnd = new SplittableRandom(seq);
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) rnd.nextGaussian();
-        }
-        TokenBatch batch = new TokenBatch(b, t, null, new int[] {6, 6, 4, 3}, new int[] {0, 1, 1, 0}, null, null, new long[] {1, 2, 3, 4});
-        return new ServerShard.Forward(0, 2, 0, seq, 3, batch, WireCodec.f32(v, b, t, hidden), 0, replyTo);
+        return Microbatches.gaussian(plan.job().model().config().hiddenSize(), 0, 0, seq, 0f, replyTo);
     }
 
     /** What arrived at a device's edge, as Artery delivered it: a part is opened to what it carries. */
