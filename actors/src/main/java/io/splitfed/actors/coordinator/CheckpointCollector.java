@@ -140,12 +140,12 @@ final class CheckpointCollector extends AbstractBehavior<CheckpointCollector.Com
                 .build();
     }
 
-    /** Whether a checkpoint is due after {@code done} of {@code rounds} rounds, the last one taken at {@code lastNanos}. */
-    static boolean due(JobSpec.Checkpointing c, int done, int rounds, long lastNanos) {
+    /** Whether a checkpoint is due, at {@code nowNanos}, after {@code done} of {@code rounds} rounds, the last one taken at {@code lastNanos}. */
+    static boolean due(JobSpec.Checkpointing c, int done, int rounds, long lastNanos, long nowNanos) {
         if (!c.enabled()) {
             return false;
         }
-        boolean byTime = !c.interval().isZero() && System.nanoTime() - lastNanos >= c.interval().toNanos();
+        boolean byTime = !c.interval().isZero() && nowNanos - lastNanos >= c.interval().toNanos();
         return done % c.everyRounds() == 0 || byTime || done == rounds;
     }
 

@@ -10,6 +10,7 @@ import io.splitfed.model.lora.LoraAdapter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /** What the job has done so far: the rounds' summaries and the devices' and shards' reports, for its result. */
 final class JobHistory {
@@ -17,9 +18,13 @@ final class JobHistory {
     private final List<RoundSummary> summaries = new ArrayList<>();
     private final List<DeviceRoundStats> deviceStats = new ArrayList<>();
     private final List<ShardRoundReport> shardReports = new ArrayList<>();
-    private final long start = System.nanoTime();
+    private final LongSupplier clock;
+    private final long start;
 
-    JobHistory(List<RoundSummary> resumed) {
+    /** Goes on from the {@code resumed} rounds, timed by {@code clock} (nanoseconds). */
+    JobHistory(List<RoundSummary> resumed, LongSupplier clock) {
+        this.clock = clock;
+        this.start = clock.getAsLong();
         summaries.addAll(resumed);
     }
 
@@ -41,6 +46,6 @@ final class JobHistory {
 
     JobResult result(JobSpec spec, LoraAdapter globalDevice, LoraAdapter globalServer) {
         return new JobResult(spec, List.copyOf(summaries), List.copyOf(deviceStats), List.copyOf(shardReports), globalDevice, globalServer,
-                (System.nanoTime() - start) / 1e9);
+                (clock.getAsLong() - start) / 1e9);
     }
 }

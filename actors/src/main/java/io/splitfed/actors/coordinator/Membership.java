@@ -9,33 +9,28 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.StreamSupport;
 
 /**
- * Who is in the job and where: each device's current actor (a rejoin replaces it), the devices that
- * have gone, and each shard's current worker (a replaced shard's new one).
+ * Where the job's members are: each device's current actor (a rejoin replaces it) and each shard's
+ * current worker (a replaced shard's new one). Which devices are gone is the {@link RoundPolicy}'s.
  */
 final class Membership {
 
     private final Map<Integer, ActorRef<DeviceActor.Command>> devices;
     private final List<ActorRef<ServerShard.Command>> shards;
     private final Map<Integer, Integer> shardOf;
-    private final Set<Integer> gone = new TreeSet<>();
     private final Map<Integer, Long> rejoinedAt = new java.util.HashMap<>();
     /** How long after a rejoin a Terminated for the new incarnation may be Pekko's spurious one. */
     private static final long SPURIOUS_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
-    Membership(CoordinatorSettings settings, Collection<Integer> goneBefore) {
+    Membership(CoordinatorSettings settings) {
         this.devices = new LinkedHashMap<>(settings.devices());
         this.shards = new ArrayList<>(settings.shards());
         this.shardOf = settings.shardOf();
-        gone.addAll(goneBefore);
     }
 
     Map<Integer, ActorRef<DeviceActor.Command>> devices() {
@@ -55,26 +50,13 @@ final class Membership {
         return shards.isEmpty() ? null : shards.get(shardOf.get(device));
     }
 
-    boolean servedBy(int device, int shard) {
-        return shardOf.get(device) == shard;
-    }
-
     /** Whether {@code ref} is {@code device}'s current actor (not an incarnation a rejoin replaced). */
     boolean current(int device, ActorRef<DeviceActor.Command> ref) {
         return ref.equals(devices.get(device));
     }
 
-    boolean gone(int device) {
-        return gone.contains(device);
-    }
-
-    void left(int device) {
-        gone.add(device);
-    }
-
     void rejoined(int device, ActorRef<DeviceActor.Command> ref) {
         devices.put(device, ref);
-        gone.remove(device);
         rejoinedAt.put(device, System.nanoTime());
     }
 
@@ -90,10 +72,6 @@ final class Membership {
 
     void shardReplaced(int shard, ActorRef<ServerShard.Command> ref) {
         shards.set(shard, ref);
-    }
-
-    Set<Integer> goneDevices() {
-        return new TreeSet<>(gone);
     }
 
     /**
@@ -114,10 +92,10 @@ final class Membership {
                         && (m.status() == MemberStatus.up() || m.status() == MemberStatus.joining() || m.status() == MemberStatus.weaklyUp()));
     }
 
-    /** The devices still here, with their actors. */
-    Map<Integer, ActorRef<DeviceActor.Command>> present() {
+    /** The devices not {@code gone}, with their actors. */
+    Map<Integer, ActorRef<DeviceActor.Command>> present(java.util.function.IntPredicate gone) {
         Map<Integer, ActorRef<DeviceActor.Command>> here = new LinkedHashMap<>(devices);
-        here.keySet().removeAll(gone);
+        here.keySet().removeIf(gone::test);
         return here;
     }
 }

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * One round's books, kept apart from the coordinator's messages: who was sampled and where each
@@ -24,6 +25,7 @@ final class RoundLedger {
     /** REFUSED: the device finished, but its update failed the checks; it is not waited for, and not used. */
     enum Status { RUNNING, DONE, LATE, GONE, REFUSED }
 
+    private final LongSupplier clock;
     private int round = -1;
     private final Map<Integer, Status> status = new LinkedHashMap<>();
     private final Map<Integer, LoraAdapter> updates = new LinkedHashMap<>();
@@ -44,6 +46,16 @@ final class RoundLedger {
     private long startNanos;
     private double trainSeconds = Double.NaN;
 
+    /** Books timed by {@code clock} (nanoseconds), the job's clock. */
+    RoundLedger(LongSupplier clock) {
+        this.clock = clock;
+    }
+
+    /** Books timed by the host's clock. */
+    RoundLedger() {
+        this(System::nanoTime);
+    }
+
     /** Opens {@code r} for {@code sampled}, each running its {@code steps}; with {@code inTurns}, one after another. */
     void open(int r, List<Integer> sampled, RoundPlan plan, Map<Integer, Integer> steps, boolean inTurns) {
         round = r;
@@ -60,7 +72,7 @@ final class RoundLedger {
         closing = false;
         closedByDeadline = false;
         aggregating = false;
-        startNanos = System.nanoTime();
+        startNanos = clock.getAsLong();
         trainSeconds = Double.NaN;
         for (int d : sampled) {
             status.put(d, Status.RUNNING);
@@ -219,7 +231,7 @@ final class RoundLedger {
     void close(boolean byDeadline) {
         closing = true;
         closedByDeadline = byDeadline;
-        trainSeconds = (System.nanoTime() - startNanos) / 1e9;
+        trainSeconds = (clock.getAsLong() - startNanos) / 1e9;
     }
 
     /** The round goes to aggregation: true the first time only (every report in, or the close timeout). */
@@ -281,7 +293,7 @@ final class RoundLedger {
         long samples = stats.values().stream().mapToLong(DeviceRoundStats::samples).sum();
         List<Integer> done = with(Status.DONE);
         return new RoundSummary(round, new ArrayList<>(status.keySet()), done, with(Status.LATE), with(Status.GONE), closedByDeadline,
-                !done.isEmpty(), eval.accuracy(), eval.loss(), trainLoss, samples, (System.nanoTime() - startNanos) / 1e9, trainSeconds,
+                !done.isEmpty(), eval.accuracy(), eval.loss(), trainLoss, samples, (clock.getAsLong() - startNanos) / 1e9, trainSeconds,
                 plan.predictedSeconds(), benched, lateApplied);
     }
 }

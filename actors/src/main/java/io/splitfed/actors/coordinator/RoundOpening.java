@@ -21,12 +21,12 @@ import java.util.function.IntPredicate;
  */
 final class RoundOpening {
 
-    private final CoordinatorSettings settings;
+    private final RoundRules settings;
     private final RoundPlanner planner;
     private final StaticPlanner fallback;
     private final Logger log;
 
-    RoundOpening(CoordinatorSettings settings, Logger log) {
+    RoundOpening(RoundRules settings, Logger log) {
         this.settings = settings;
         this.log = log;
         this.fallback = new StaticPlanner(settings.spec(), settings.layers());
