@@ -64,7 +64,7 @@ public final class Faults {
             } else if (fault instanceof Fault.SlowDown s) {
                 conditions.slowDown(s.factor());
             } else if (fault instanceof Fault.LinkFault l) {
-                conditions.linkFault(l.extraLatencyMillis(), l.cutMillis());
+                conditions.linkFault(l.extraLatencyMillis(), l.cutMillis(), System.nanoTime());
             } else if (fault instanceof Fault.Poison p) {
                 conditions.poison(p.scale());
             }

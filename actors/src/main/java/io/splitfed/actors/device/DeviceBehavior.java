@@ -16,6 +16,8 @@ import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.metrics.JobClock;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.plan.DeviceProfile;
+import io.splitfed.actors.link.Links;
+import io.splitfed.actors.link.SimulatedLinks;
 import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
@@ -55,12 +57,17 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
     final TimerScheduler<Command> timers;
     /** Every message this device sends leaves through it. */
     final Outbox outbox;
+    /** What crosses the device's link leaves through them: the Outbox itself, or simulated links where the job asks for them. */
+    final Links links;
 
     DeviceBehavior(ActorContext<Command> context, TimerScheduler<Command> timers, DeviceState state) {
         super(context);
         this.outbox = Outbox.get(context.getSystem());
         this.state = state;
         this.timers = timers;
+        this.links = state.settings.spec().links().enabled() || state.faults
+                ? new SimulatedLinks(outbox, SimulatedLinks.timer(context.getSystem()), System::nanoTime, d -> state.uplink, d -> null, d -> state.conditions)
+                : Links.direct(outbox);
     }
 
     /** Issues micro-batches while the round has some left and the window has room. */
@@ -147,10 +154,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
             return;
         }
         state.active = false;
-        LoraAdapter update = state.learner == null ? null : state.learner.adapter();
-        if (update != null && state.conditions.poison() != 1.0) {
-            update = update.scaled((float) state.conditions.poison());
-        }
+        LoraAdapter update = links.outgoing(state.settings.device(), state.learner == null ? null : state.learner.adapter());
         DeviceRoundStats stats = new DeviceRoundStats(state.settings.device(), state.round, state.samples, state.answered, state.cachedMicroBatches,
                 state.computeSeconds, state.flops, state.bytesUp + (update == null ? 0 : 4 * update.parameterCount()), state.bytesDown,
                 state.resent, state.localLosses, state.timeline, upcomingTokens(state.steps));

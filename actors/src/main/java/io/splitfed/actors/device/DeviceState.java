@@ -32,9 +32,6 @@ public final class DeviceState {
     }
 
 
-    /** A micro-batch on the simulated uplink, and the shard it goes to. */
-    record Outbound(ActorRef<ServerShard.Command> to, ServerShard.Forward forward) {}
-
     final DeviceSettings settings;
     final DeviceData data;
     final ActivationCache cache;
@@ -73,8 +70,6 @@ public final class DeviceState {
     final DevicePipeline pipeline;
     /** Computed micro-batches a slowed device holds back for the time its slower hardware would take; let out in order. */
     final DelayLine<DeviceActor.Command> held = new DelayLine<>();
-    /** Micro-batches on the simulated uplink, delivered in the order they were sent. */
-    final DelayLine<Outbound> onUplink = new DelayLine<>();
     ActorRef<ServerShard.Command> shard;
     ActorRef<DeviceActor.Report> coordinator;
     /** Where answered micro-batches are reported; null when nobody watches the job. */
@@ -90,8 +85,12 @@ public final class DeviceState {
     List<StepLoss> localLosses = new ArrayList<>();
     List<TimelineEvent> timeline = new ArrayList<>();
 
-    /** What fault injection may change about this device. */
-    public DeviceConditions conditions() {
+    /** Whether fault injection reaches this device: its links are then simulated ({@link io.splitfed.actors.link.SimulatedLinks}). */
+    boolean faults;
+
+    /** What fault injection may change about this device; from now on its links are simulated. */
+    public DeviceConditions acceptFaults() {
+        faults = true;
         return conditions;
     }
 

@@ -5,7 +5,6 @@ import io.splitfed.actors.device.DeviceActor.Rewind;
 import io.splitfed.actors.device.DeviceStep.Backpropagated;
 import io.splitfed.actors.device.DeviceStep.Computed;
 import io.splitfed.actors.job.TrainingMode;
-import io.splitfed.actors.link.DelayLine;
 import io.splitfed.actors.metrics.JobClock;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.server.ServerShard;
@@ -33,32 +32,28 @@ import java.util.concurrent.CompletableFuture;
  * after the first epoch); in SFL it keeps each micro-batch's graph until the cut gradient returns
  * and steps its own adapter, in sequence order. What goes unanswered past the ack timeout is sent
  * again; the worker answers a resend without training it twice. Those rules are the
- * {@link DevicePipeline}'s; the tensor work is {@link DeviceStep}'s and the simulated uplink
- * {@link DeviceUplink}'s. This behaviour carries out what they say.
+ * {@link DevicePipeline}'s and the tensor work is {@link DeviceStep}'s; what goes up the link
+ * leaves through the job's {@link io.splitfed.actors.link.Links}. This behaviour carries out what
+ * they say.
  */
 final class SplitDevice extends DeviceBehavior {
 
     /** A worker's answer to a micro-batch, adapted by the device's Inbound edge. */
     record FromShard(ServerShard.Reply reply) implements DeviceActor.Internal {}
 
-    /** The delay lines a device keeps: results held back by a slowdown, and the simulated uplink. */
-    private enum Line { HELD, UPLINK }
-
-    private record LineDue(Line line) implements DeviceActor.Internal {}
+    /** Results a slowdown held back are due. */
+    private enum HeldDue implements DeviceActor.Internal { INSTANCE }
 
     private enum ResendTick implements DeviceActor.Internal { INSTANCE }
 
     private final TrainingMode mode;
-    private final DeviceUplink uplink;
 
     SplitDevice(ActorContext<Command> context, TimerScheduler<Command> timers, DeviceState state) {
         super(context, timers, state);
         this.mode = state.settings.mode();
-        this.uplink = new DeviceUplink(state, outbox, () -> arm(Line.UPLINK, state.onUplink));
         Duration ack = state.settings.spec().pipeline().ackTimeout();
         timers.startTimerWithFixedDelay(ResendTick.INSTANCE, ack.dividedBy(2));
-        arm(Line.HELD, state.held);
-        arm(Line.UPLINK, state.onUplink);
+        armHeld();
         if (state.active) {
             // restarted mid-round: the shard answers (never retrains) anything it already has
             state.pipeline.unanswered().forEach(this::resend);
@@ -73,7 +68,7 @@ final class SplitDevice extends DeviceBehavior {
                 .onMessage(FromShard.class, this::onShardReply)
                 .onMessage(Computed.class, this::onComputed)
                 .onMessage(Backpropagated.class, this::onBackpropagated)
-                .onMessage(LineDue.class, this::onLineDue)
+                .onMessageEquals(HeldDue.INSTANCE, this::onHeldDue)
                 .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
                 .build();
     }
@@ -140,26 +135,21 @@ final class SplitDevice extends DeviceBehavior {
         }
         // a slowed device still sends its micro-batches in order: each leaves no earlier than the one before
         if (state.held.add(due, c)) {
-            arm(Line.HELD, state.held);
+            armHeld();
         }
         return this;
     }
 
-    /** One timer per delay line, for its head (none while it is empty). */
-    private void arm(Line line, DelayLine<?> queue) {
-        if (!queue.isEmpty()) {
-            timers.startSingleTimer(line, new LineDue(line), Duration.ofNanos(Math.max(0, queue.nextDueNanos() - System.nanoTime())));
+    /** One timer for the head of the held results (none while there is none). */
+    private void armHeld() {
+        if (!state.held.isEmpty()) {
+            timers.startSingleTimer(HeldDue.INSTANCE, Duration.ofNanos(Math.max(0, state.held.nextDueNanos() - System.nanoTime())));
         }
     }
 
-    private Behavior<Command> onLineDue(LineDue m) {
-        if (m.line() == Line.HELD) {
-            state.held.takeDue(System.nanoTime(), this::release);
-            arm(Line.HELD, state.held);
-        } else {
-            uplink.due();
-            arm(Line.UPLINK, state.onUplink);
-        }
+    private Behavior<Command> onHeldDue() {
+        state.held.takeDue(System.nanoTime(), this::release);
+        armHeld();
         return this;
     }
 
@@ -202,13 +192,18 @@ final class SplitDevice extends DeviceBehavior {
         ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.splitPoint(), c.round(), c.seq(),
                 state.steps, c.batch().withoutTokens(), acts, now, DeviceActor.SHARD_REPLIES.replyTo(getContext().getSelf()));
         state.bytesUp += acts.wireBytes();
-        state.pipeline.sent(c.seq(), f, uplink.deliver(f), c.graph());
+        state.pipeline.sent(c.seq(), f, up(f), c.graph());
         state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.SENT, JobClock.micros(), "device-" + state.settings.device()));
     }
 
     private void resend(long seq) {
         state.resent++;
-        state.pipeline.resent(seq, uplink::deliver);
+        state.pipeline.resent(seq, this::up);
+    }
+
+    /** Sends {@code f} up the device's link; returns when it reaches the shard's end. */
+    private long up(ServerShard.Forward f) {
+        return links.up(state.settings.device(), state.shard, f, f.activations().wireBytes());
     }
 
     private Behavior<Command> onShardReply(FromShard m) {

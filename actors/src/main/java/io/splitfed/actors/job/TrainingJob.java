@@ -89,7 +89,7 @@ public final class TrainingJob {
             };
             UnaryOperator<Behavior<ServerShard.Command>> shardFaults = faults ? Faults.shard() : UnaryOperator.identity();
             java.util.function.Function<DeviceState, UnaryOperator<Behavior<DeviceActor.Command>>> deviceFaults =
-                    state -> faults ? Faults.device(state.conditions()) : UnaryOperator.identity();
+                    state -> faults ? Faults.device(state.acceptFaults()) : UnaryOperator.identity();
             JobSpec spec = job.spec();
             int devices = job.devices();
             JobCheckpoint resume = resumeFrom.apply(ctx.getSystem());

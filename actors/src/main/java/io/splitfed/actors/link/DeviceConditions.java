@@ -3,25 +3,25 @@ package io.splitfed.actors.link;
 /**
  * What a simulation imposes on one device beyond its configured link: slower hardware, extra
  * latency or a cut on its uplink, and a Byzantine scale on its round results. Fault injection (see
- * {@code io.splitfed.actors.chaos}) sets these; the device reads them. Both happen on the device
- * actor's thread.
+ * {@code io.splitfed.actors.chaos}) sets these on the device's thread; the device reads its
+ * slowdown, and {@link SimulatedLinks} the rest, from any thread.
  */
 public final class DeviceConditions {
 
-    private double slowdown = 1.0;
-    private long extraLatencyNanos;
-    private long cutUntilNanos;
-    private double poison = 1.0;
+    private volatile double slowdown = 1.0;
+    private volatile long extraLatencyNanos;
+    private volatile long cutUntilNanos;
+    private volatile double poison = 1.0;
 
     /** The device computes {@code factor} times slower than it does (at least 1; 1 restores it). */
     public void slowDown(double factor) {
         slowdown = Math.max(1.0, factor);
     }
 
-    /** Adds {@code extraLatencyMillis} to every uplink message, and drops all for the next {@code cutMillis}. */
-    public void linkFault(long extraLatencyMillis, long cutMillis) {
+    /** Adds {@code extraLatencyMillis} to every uplink message, and drops all for {@code cutMillis} from {@code nowNanos}. */
+    public void linkFault(long extraLatencyMillis, long cutMillis, long nowNanos) {
         extraLatencyNanos = Math.max(0, extraLatencyMillis) * 1_000_000L;
-        cutUntilNanos = cutMillis > 0 ? System.nanoTime() + cutMillis * 1_000_000L : 0;
+        cutUntilNanos = cutMillis > 0 ? nowNanos + cutMillis * 1_000_000L : 0;
     }
 
     /** The device's round results become its adapter times {@code scale} (1 is honest). */

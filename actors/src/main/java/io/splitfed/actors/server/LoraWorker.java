@@ -14,6 +14,8 @@ import io.splitfed.actors.server.ServerShard.RoundStarted;
 import io.splitfed.actors.server.ServerShard.Step;
 import io.splitfed.actors.server.ServerShard.Stored;
 import io.splitfed.actors.server.ServerShard.TakeCheckpoint;
+import io.splitfed.actors.link.Links;
+import io.splitfed.actors.link.SimulatedLinks;
 import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
@@ -55,7 +57,10 @@ final class LoraWorker extends AbstractBehavior<Command> {
         super(context);
         this.outbox = Outbox.get(context.getSystem());
         this.state = state;
-        this.replies = new ShardReplies(state, outbox, context.getLog(), context.getExecutionContext());
+        Links links = state.settings.spec().links().enabled()
+                ? new SimulatedLinks(outbox, SimulatedLinks.timer(context.getSystem()), System::nanoTime, d -> null, state::downlink, d -> null)
+                : Links.direct(outbox);
+        this.replies = new ShardReplies(state, outbox, links, context.getLog(), context.getExecutionContext());
         context.getLog().info("shard {}: LoRA worker on {}, base blocks in {}, adapters and optimizer in fp32", state.settings.shard(),
                 TensorExecutor.shared().device(), TensorExecutor.shared().basePrecision());
         if (state.inProgress == null && !state.queue.isEmpty()) {

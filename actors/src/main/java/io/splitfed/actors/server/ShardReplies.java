@@ -1,6 +1,6 @@
 package io.splitfed.actors.server;
 
-import io.splitfed.actors.link.LinkShaper;
+import io.splitfed.actors.link.Links;
 import io.splitfed.actors.metrics.JobClock;
 import io.splitfed.actors.server.ServerShard.Credit;
 import io.splitfed.actors.server.ServerShard.CutGradient;
@@ -10,27 +10,29 @@ import io.splitfed.actors.server.ServerShard.Reply;
 import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.tensor.TensorPayload;
 
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
- * How a shard answers a device: a credit, a cut gradient, or a refusal with its reason, at once or,
- * on simulated links, after the device's downlink would have carried it. A resent micro-batch is
- * answered again from what the shard kept, never trained twice.
+ * How a shard answers a device: a credit, a cut gradient, or a refusal with its reason. Answers go
+ * down the device's link through the job's {@link Links}: at once, or, on simulated links, when
+ * the downlink would have carried them. A resent micro-batch is answered again from what the shard
+ * kept, never trained twice.
  */
 final class ShardReplies {
 
     private final ShardState state;
     private final Outbox outbox;
+    private final Links links;
     private final org.slf4j.Logger log;
     private final Executor dispatcher;
 
     /** {@code log} and every method but the one {@link #gradients} returns belong to the shard's actor thread. */
-    ShardReplies(ShardState state, Outbox outbox, org.slf4j.Logger log, Executor dispatcher) {
+    ShardReplies(ShardState state, Outbox outbox, Links links, org.slf4j.Logger log, Executor dispatcher) {
         this.state = state;
         this.outbox = outbox;
+        this.links = links;
         this.log = log;
         this.dispatcher = dispatcher;
     }
@@ -63,33 +65,16 @@ final class ShardReplies {
 
     /**
      * Sends {@code f}'s cut gradient from the tensor thread the moment it exists, before the weight
-     * pass: at once (off the tensor thread, as a cluster's send serializes it) or after the
-     * simulated downlink's delay.
+     * pass: handed off the tensor thread (a cluster's send serializes it) and down the link.
      */
     Consumer<TensorPayload> gradients(Forward f) {
-        LinkShaper shaper = state.downlink(f.device());
         return g -> {
             CutGradient msg = new CutGradient(f.round(), f.seq(), g, JobClock.micros());
-            Duration delay = delay(shaper, g.wireBytes());
-            if (delay.isZero()) {
-                dispatcher.execute(() -> outbox.send(f.replyTo(), msg));
-            } else {
-                outbox.sendLater(delay, f.replyTo(), msg);
-            }
+            dispatcher.execute(() -> links.down(f.device(), f.replyTo(), msg, g.wireBytes()));
         };
     }
 
     private void send(Forward f, Reply msg, long bytes) {
-        Duration delay = delay(state.downlink(f.device()), bytes);
-        if (delay.isZero()) {
-            outbox.send(f.replyTo(), msg);
-        } else {
-            outbox.sendLater(delay, f.replyTo(), msg);
-        }
-    }
-
-    /** How long {@code bytes} take on a simulated downlink from now (zero without one). */
-    private static Duration delay(LinkShaper shaper, long bytes) {
-        return shaper == null ? Duration.ZERO : shaper.send(bytes, System.nanoTime());
+        links.down(f.device(), f.replyTo(), msg, bytes);
     }
 }

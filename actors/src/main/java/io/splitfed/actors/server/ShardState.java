@@ -45,7 +45,7 @@ public final class ShardState {
         return out;
     }
     final Map<Integer, Map<Long, TensorPayload>> recentGradients = new HashMap<>();
-    final Map<Integer, LinkShaper> downlinks = new HashMap<>();
+    final Map<Integer, LinkShaper> downlinks = new java.util.concurrent.ConcurrentHashMap<>();
     /** The micro-batches waiting for a step, and those held for the next round, with their rules. */
     final ShardQueue queue;
     /** The step running on the tensor thread, if any. */
@@ -267,15 +267,9 @@ public final class ShardState {
         return (trainedSamples.getOrDefault(q.forward.device(), 0) + extraRows) / planned;
     }
 
+    /** {@code device}'s simulated downlink; null without simulated links. Any thread (the links send from the tensor thread's hand-off). */
     LinkShaper downlink(int device) {
-        JobLinks l = JobLinks.of(settings.spec());
-        return downlinks.computeIfAbsent(device, d -> l.enabled() ? new LinkShaper(l.downMbps(), l.latency()) : null);
-    }
-
-    /** Link settings, pulled out of the spec once. */
-    record JobLinks(boolean enabled, double downMbps, java.time.Duration latency) {
-        static JobLinks of(io.splitfed.actors.job.JobSpec spec) {
-            return new JobLinks(spec.links().enabled(), spec.links().downlinkMbps(), spec.links().latency());
-        }
+        var l = settings.spec().links();
+        return l.enabled() ? downlinks.computeIfAbsent(device, d -> new LinkShaper(l.downlinkMbps(), l.latency())) : null;
     }
 }
