@@ -65,9 +65,12 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         this.outbox = Outbox.get(context.getSystem());
         this.state = state;
         this.timers = timers;
-        this.links = state.settings.spec().links().enabled() || state.faults
-                ? new SimulatedLinks(outbox, SimulatedLinks.timer(context.getSystem()), System::nanoTime, d -> state.uplink, d -> null, d -> state.conditions)
-                : Links.direct(outbox);
+        if (state.links == null) { // kept in the state, so a restarted device's messages stay behind those still on its link
+            state.links = state.settings.spec().links().enabled() || state.faults
+                    ? new SimulatedLinks(outbox, SimulatedLinks.timer(context.getSystem()), System::nanoTime, d -> state.uplink, d -> null, d -> state.conditions)
+                    : Links.direct(outbox);
+        }
+        this.links = state.links;
     }
 
     /** Issues micro-batches while the round has some left and the window has room. */

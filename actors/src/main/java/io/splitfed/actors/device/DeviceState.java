@@ -43,7 +43,7 @@ public final class DeviceState {
     TensorPayload.Encoding uplinkEncoding;
 
     long nextSeq;
-    /** What the simulation imposes: slower compute, a worse uplink, a Byzantine scale (fault injection sets it). */
+    /** What fault injection imposes: slower compute (read here), a worse uplink and a Byzantine scale (read by the SimulatedLinks). */
     final DeviceConditions conditions = new DeviceConditions();
     /** Where the current round began in the data, to run it again if its shard loses it. */
     DeviceData.Cursor roundStart;
@@ -87,6 +87,8 @@ public final class DeviceState {
 
     /** Whether fault injection reaches this device: its links are then simulated ({@link io.splitfed.actors.link.SimulatedLinks}). */
     boolean faults;
+    /** What crosses the device's link leaves through them; set by the device's first behaviour. */
+    io.splitfed.actors.link.Links links;
 
     /** What fault injection may change about this device; from now on its links are simulated. */
     public DeviceConditions acceptFaults() {

@@ -14,7 +14,6 @@ import io.splitfed.actors.server.ServerShard.RoundStarted;
 import io.splitfed.actors.server.ServerShard.Step;
 import io.splitfed.actors.server.ServerShard.Stored;
 import io.splitfed.actors.server.ServerShard.TakeCheckpoint;
-import io.splitfed.actors.link.Links;
 import io.splitfed.actors.link.SimulatedLinks;
 import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.tensor.TensorExecutor;
@@ -57,10 +56,12 @@ final class LoraWorker extends AbstractBehavior<Command> {
         super(context);
         this.outbox = Outbox.get(context.getSystem());
         this.state = state;
-        Links links = state.settings.spec().links().enabled()
-                ? new SimulatedLinks(outbox, SimulatedLinks.timer(context.getSystem()), System::nanoTime, d -> null, state::downlink, d -> null)
-                : Links.direct(outbox);
-        this.replies = new ShardReplies(state, outbox, links, context.getLog(), context.getExecutionContext());
+        if (state.links == null) { // kept in the state, so a restarted worker's answers stay behind those still on their links
+            state.links = state.settings.spec().links().enabled()
+                    ? new SimulatedLinks(outbox, SimulatedLinks.timer(context.getSystem()), System::nanoTime, d -> null, state::downlink, d -> null)
+                    : io.splitfed.actors.link.Links.direct(outbox);
+        }
+        this.replies = new ShardReplies(state, outbox, state.links, context.getLog(), context.getExecutionContext());
         context.getLog().info("shard {}: LoRA worker on {}, base blocks in {}, adapters and optimizer in fp32", state.settings.shard(),
                 TensorExecutor.shared().device(), TensorExecutor.shared().basePrecision());
         if (state.inProgress == null && !state.queue.isEmpty()) {

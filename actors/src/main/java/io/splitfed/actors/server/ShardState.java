@@ -46,6 +46,8 @@ public final class ShardState {
     }
     final Map<Integer, Map<Long, TensorPayload>> recentGradients = new HashMap<>();
     final Map<Integer, LinkShaper> downlinks = new java.util.concurrent.ConcurrentHashMap<>();
+    /** What goes down the devices' links leaves through them; set by the worker's first behaviour. */
+    io.splitfed.actors.link.Links links;
     /** The micro-batches waiting for a step, and those held for the next round, with their rules. */
     final ShardQueue queue;
     /** The step running on the tensor thread, if any. */
