@@ -43,6 +43,8 @@ public final class DeviceState {
     TensorPayload.Encoding uplinkEncoding;
 
     long nextSeq;
+    /** The secret behind this device's noise on the cut (privacy.noise-sigma): drawn here, never sent, so no server can recompute the draws. */
+    final long noiseSalt = new java.security.SecureRandom().nextLong();
     /** What fault injection imposes: slower compute (read here), a worse uplink and a Byzantine scale (read by the SimulatedLinks). */
     final DeviceConditions conditions = new DeviceConditions();
     /** Where the current round began in the data, to run it again if its shard loses it. */

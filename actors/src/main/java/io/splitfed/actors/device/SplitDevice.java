@@ -8,6 +8,7 @@ import io.splitfed.actors.job.TrainingMode;
 import io.splitfed.actors.metrics.JobClock;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.server.ServerShard;
+import io.splitfed.model.privacy.CutNoise;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.tensor.TensorExecutor;
@@ -177,6 +178,9 @@ final class SplitDevice extends DeviceBehavior {
             state.cachedMicroBatches++;
         }
         TensorPayload acts = c.activations();
+        if (!c.cached()) { // the defence, before the cache keeps it: each example is released one way, never a fresh draw
+            acts = state.settings.spec().privacy().apply(acts, CutNoise.rowSeeds(state.noiseSalt, c.batch().sampleIds()));
+        }
         if (mode == TrainingMode.SPLITFROZEN && !c.cached()) {
             if (state.cache != null) {
                 state.cache.store(c.batch(), acts);

@@ -2,6 +2,7 @@ package io.splitfed.actors.job;
 
 import io.splitfed.model.lora.LoraConfig;
 import io.splitfed.model.lora.LoraTarget;
+import io.splitfed.model.privacy.CutNoise;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.AdamW;
 import io.splitfed.model.train.LrSchedule;
@@ -30,14 +31,16 @@ public record JobSpec(
         Server server,
         Planning planning,
         Checkpointing checkpoint,
-        Robustness robustness) {
+        Robustness robustness,
+        CutNoise privacy) {
 
     /** The base model and its tokenizer. */
     public record Model(Path path, Path tokenizer) {}
 
     /** This job with {@code federation.epochs} set (what "auto" came to). */
     public JobSpec withEpochs(double epochs) {
-        return new JobSpec(mode, seed, model, data, federation.withEpochs(epochs), training, pipeline, links, server, planning, checkpoint, robustness);
+        return new JobSpec(mode, seed, model, data, federation.withEpochs(epochs), training, pipeline, links, server, planning, checkpoint, robustness,
+                privacy);
     }
 
     /**
@@ -192,7 +195,8 @@ public record JobSpec(
                         c.getInt("checkpoint.keep"), c.getBoolean("checkpoint.resume"), c.getDuration("checkpoint.gather-timeout")),
                 new Robustness(c.getInt("robustness.quarantine-after"), c.getInt("robustness.fail-limit"), c.getInt("robustness.ban-rounds"),
                         c.getDouble("robustness.norm-outlier-factor"), c.getString("robustness.late-updates").equalsIgnoreCase("apply"),
-                        c.getDouble("robustness.staleness-exponent")));
+                        c.getDouble("robustness.staleness-exponent")),
+                new CutNoise(c.getDouble("privacy.clip"), c.getDouble("privacy.noise-sigma")));
     }
 
     /** {@code federation.epochs}: a positive number, or "auto" (NaN here). */

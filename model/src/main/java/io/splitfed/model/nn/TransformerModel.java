@@ -188,6 +188,15 @@ public abstract class TransformerModel implements AutoCloseable {
         return out;
     }
 
+    /** The input token embeddings, [vocab, hidden], in fp32: public knowledge an attacker on the cut starts from. Tensor thread only. */
+    public HostTensor wordEmbeddings() {
+        TensorExecutor.checkOnTensorThread();
+        NDArray e = weights.get(embeddingName());
+        try (NDArray f = e.toType(ai.djl.ndarray.types.DataType.FLOAT32, true)) {
+            return TensorTransfer.toHost(f);
+        }
+    }
+
     /** Number of live arrays owned by the base (for leak checks). */
     public int managedArrayCount() {
         return manager.getManagedArrays().size();

@@ -97,6 +97,14 @@ public final class JobOptions {
     @Option(names = "--planner", description = "static | sflllm | sflam: how each round's split points, bits and link rates are chosen (default: ${bundle:splitfed.job.planning.policy})")
     String planner;
 
+    @Option(names = "--privacy", description = "The defence on the cut: none, or recommended (each token's vector clipped to norm "
+            + RECOMMENDED_CLIP + ", then Gaussian noise of " + RECOMMENDED_SIGMA + " x the clip; docs/privacy.md says what each lets a server read)")
+    String privacy;
+
+    /** --privacy recommended: the setting docs/privacy.md measured for the default model and cut. */
+    static final double RECOMMENDED_CLIP = 12;
+    static final double RECOMMENDED_SIGMA = 0.3;
+
     @Option(names = "--config", description = "A HOCON file of overrides (same keys as reference.conf)")
     Path configFile;
 
@@ -139,6 +147,19 @@ public final class JobOptions {
             put(o, "checkpoint.resume", true);
         } else {
             put(o, "checkpoint.dir", checkpointDir == null ? null : checkpointDir.toString());
+        }
+        if (privacy != null) {
+            switch (privacy) {
+                case "none" -> {
+                    put(o, "privacy.clip", 0.0);
+                    put(o, "privacy.noise-sigma", 0.0);
+                }
+                case "recommended" -> {
+                    put(o, "privacy.clip", RECOMMENDED_CLIP);
+                    put(o, "privacy.noise-sigma", RECOMMENDED_SIGMA);
+                }
+                default -> throw new UserError("--privacy " + privacy + ": expected none or recommended");
+            }
         }
         if (noCache) {
             o.put("splitfed.job.pipeline.activation-cache", false);

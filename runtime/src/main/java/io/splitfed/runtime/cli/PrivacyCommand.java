@@ -1,0 +1,156 @@
+package io.splitfed.runtime.cli;
+
+import io.splitfed.actors.job.JobPreparation;
+import io.splitfed.actors.job.JobSpec;
+import io.splitfed.actors.job.PreparedJob;
+import io.splitfed.model.data.DataSets;
+import io.splitfed.model.data.Example;
+import io.splitfed.model.privacy.Recovery;
+import io.splitfed.model.tensor.HostTensor;
+import io.splitfed.model.tensor.TensorExecutor;
+import io.splitfed.runtime.privacy.CutAttack;
+import io.splitfed.runtime.privacy.CutCapture;
+import io.splitfed.runtime.privacy.Npy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** What a server can read at the cut: a capture of exactly what it receives, and splitfed's attack on it. */
+@Command(name = "privacy", mixinStandardHelpOptions = true, description = "What the server can read at the cut: capture it, attack it.",
+        subcommands = {PrivacyCommand.Capture.class, PrivacyCommand.Attack.class})
+public final class PrivacyCommand implements Runnable {
+
+    @Override
+    public void run() {
+        throw new UserError("privacy: name a subcommand, capture or attack (splitfed privacy --help)");
+    }
+
+    /** The job's cut (the first device's split point), defence and uplink encoding. */
+    static CutCapture capture(PreparedJob job, List<Example> examples) {
+        JobSpec spec = job.spec();
+        int cut = spec.federation().splitPoint(0);
+        return CutCapture.of(job, examples, cut, spec.privacy(), spec.pipeline().uplink(), new SecureRandom().nextLong());
+    }
+
+    static List<Example> read(Path file, int limit, String what) {
+        if (!Files.isRegularFile(file)) {
+            throw new UserError(what + " " + file + ": no such file");
+        }
+        List<Example> all = DataSets.read(file).examples();
+        return limit > 0 && all.size() > limit ? all.subList(0, limit) : all;
+    }
+
+    @Command(name = "capture", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Write exactly what the server receives for the examples in --data, sent as a device sends them under the job's",
+                "cut, --privacy defence and uplink bits: activations.npy [n, L, hidden] (dequantized as the server does), mask.npy,",
+                "token_ids.npy (ground truth, for scoring), labels.npy and meta.json."})
+    static final class Capture implements Callable<Integer> {
+
+        @Mixin
+        JobOptions job;
+
+        @Option(names = "--out", required = true, description = "Directory to write into")
+        Path out;
+
+        @Option(names = "--data", description = "Examples to send (any format --train takes; default: the job's held-out examples)")
+        Path data;
+
+        @Option(names = "--limit", defaultValue = "0", description = "At most this many examples; 0: all (default: ${DEFAULT-VALUE})")
+        int limit;
+
+        @Override
+        public Integer call() throws Exception {
+            PreparedJob prepared = JobPreparation.prepare(JobSpec.fromConfig(job.config()));
+            List<Example> examples = data != null ? read(data, limit, "--data")
+                    : prepared.evalExamples().subList(0, limit > 0 ? Math.min(limit, prepared.evalExamples().size()) : prepared.evalExamples().size());
+            CutCapture c = capture(prepared, examples);
+            Files.createDirectories(out);
+            int n = examples.size();
+            float[] acts = new float[n * c.length() * c.hidden()];
+            int[] ids = new int[n * c.length()];
+            boolean[] mask = new boolean[n * c.length()];
+            for (int s = 0; s < n; s++) {
+                System.arraycopy(c.states()[s], 0, acts, s * c.length() * c.hidden(), c.length() * c.hidden());
+                System.arraycopy(c.tokens()[s], 0, ids, s * c.length(), c.length());
+                System.arraycopy(c.real()[s], 0, mask, s * c.length(), c.length());
+            }
+            Npy.float32(out.resolve("activations.npy"), acts, n, c.length(), c.hidden());
+            Npy.bool(out.resolve("mask.npy"), mask, n, c.length());
+            Npy.int32(out.resolve("token_ids.npy"), ids, n, c.length());
+            Npy.int32(out.resolve("labels.npy"), c.labels(), n);
+            Map<String, Object> meta = new LinkedHashMap<>();
+            meta.put("model", prepared.spec().model().path().toString());
+            meta.put("cut", c.cut());
+            meta.put("clip", c.noise().clip());
+            meta.put("noise_sigma", c.noise().sigma());
+            meta.put("bits", c.encoding().bits());
+            meta.put("examples", n);
+            meta.put("mask", "true where a position holds a real token of the example (not padding, not a special token)");
+            new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(out.resolve("meta.json").toFile(), meta);
+            System.out.printf("%d examples, cut after %d blocks, defence %s, %d-bit uplink: %s%n", n, c.cut(), c.noise(), c.encoding().bits(), out);
+            return 0;
+        }
+    }
+
+    @Command(name = "attack", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"splitfed's attack on the job's cut, as an honest-but-curious server would run it: it fits an inversion on",
+                "public text of its own sent through the same cut and defence, then reads the held-out examples' tokens back."})
+    static final class Attack implements Callable<Integer> {
+
+        @Mixin
+        JobOptions job;
+
+        @Option(names = "--public", description = "The attacker's own text, disjoint from the devices' (default: MNLI's pretraining pairs under the data root)")
+        Path publicText;
+
+        @Option(names = "--public-limit", defaultValue = "3000", description = "Sentences of --public the attacker uses (default: ${DEFAULT-VALUE})")
+        int publicLimit;
+
+        @Option(names = "--victims", defaultValue = "300", description = "Held-out examples attacked; 0: all (default: ${DEFAULT-VALUE})")
+        int victims;
+
+        @Override
+        public Integer call() throws Exception {
+            var config = job.config();
+            PreparedJob prepared = JobPreparation.prepare(JobSpec.fromConfig(config));
+            Path text = publicText != null ? publicText : Path.of(config.getString("splitfed.data-root"), "mnli", "glue_pretrain_MNLI", "train.json");
+            List<Example> attackerText = new ArrayList<>();
+            for (Example e : read(text, 0, "--public")) { // each sentence of a pair on its own
+                if (attackerText.size() < publicLimit) {
+                    attackerText.add(Example.single(e.text(), 0));
+                }
+                if (e.textPair() != null && attackerText.size() < publicLimit) {
+                    attackerText.add(Example.single(e.textPair(), 0));
+                }
+            }
+            List<Example> held = prepared.evalExamples();
+            List<Example> attacked = victims > 0 && held.size() > victims ? held.subList(0, victims) : held;
+            long t0 = System.nanoTime();
+            CutCapture server = capture(prepared, attacked);
+            CutCapture own = capture(prepared, attackerText);
+            HostTensor embeddings = TensorExecutor.shared().call(() -> prepared.model().wordEmbeddings());
+            CutAttack.Result r = CutAttack.run(own, server, embeddings);
+            Recovery rec = r.recovery();
+            System.out.printf("cut after %d blocks, defence %s, %d-bit uplink; attacker: %d sentences of %s%n", server.cut(), server.noise(),
+                    server.encoding().bits(), attackerText.size(), text.getFileName());
+            System.out.printf("recovered %s (map %s, ridge penalty %.0e, %.1f%% of its own held-back text; %.0f s)%n", rec, r.kind(), r.lambda(), 100 * r.heldBackRate(), (System.nanoTime() - t0) / 1e9);
+            if (server.noise().sigma() > 0) {
+                System.out.printf("Gaussian mechanism for one token's vector: epsilon %.1f at delta 1e-5 (a bound for one release, not a promise about text)%n",
+                        server.noise().epsilon(1e-5));
+            }
+            return 0;
+        }
+    }
+}
