@@ -10,7 +10,7 @@ import java.util.List;
  * different job (another shard count routes devices to shards that do not exist).
  */
 public record JobFingerprint(String mode, int devices, int shards, long seed, int rounds, int microBatch, String splitPoints, String model,
-        String lora) {
+        String lora, String privacy) {
 
     public static JobFingerprint of(JobSpec spec) {
         var l = spec.training().lora();
@@ -18,7 +18,9 @@ public record JobFingerprint(String mode, int devices, int shards, long seed, in
                 spec.seed(), spec.federation().rounds(), spec.training().microBatch(),
                 java.util.Arrays.toString(spec.federation().splitPoints()), spec.model().path().getFileName().toString(),
                 // adapters of another rank, scale or set of targets could not be averaged with the job's
-                "rank " + l.rank() + ", alpha " + l.alpha() + ", targets " + new java.util.TreeSet<>(l.targets()));
+                "rank " + l.rank() + ", alpha " + l.alpha() + ", targets " + new java.util.TreeSet<>(l.targets()),
+                // an edge node without the job's defence on the cut would send its devices' activations bare
+                "clip " + spec.privacy().clip() + ", noise-sigma " + spec.privacy().sigma());
     }
 
     /** Each setting that differs, as "splitfed.job.KEY = mine here but theirs on the job host"; empty when none. */
@@ -33,6 +35,7 @@ public record JobFingerprint(String mode, int devices, int shards, long seed, in
         diff(out, "federation.split-points", splitPoints, host.splitPoints);
         diff(out, "model.path (file name)", model, host.model);
         diff(out, "training.lora", lora, host.lora);
+        diff(out, "privacy", privacy, host.privacy);
         return out;
     }
 

@@ -66,5 +66,12 @@ class JobHostTest {
         host.tell(new ClusterProtocol.RegisterStandby(JobFingerprint.of(other.spec()), "standby", standby.getRef()));
         assertThat(standby.expectMessageClass(ClusterProtocol.Refused.class, WAIT).reason())
                 .isEqualTo("splitfed.job.training.lora = rank 4, alpha 16.0, targets [Q, K, V, O, MLP] on this node but rank 8, alpha 16.0, targets [Q, K, V, O, MLP] on the job host");
+
+        // an edge node without the job's defence on the cut would send its devices' activations bare
+        JobPlan bare = new JobPlan(TestJobs.prepare(TestJobs.config(Map.of("mode", "fedlora", "federation.devices", 2, "privacy.clip", 12.0,
+                "privacy.noise-sigma", 0.3))));
+        host.tell(new ClusterProtocol.RegisterStandby(JobFingerprint.of(bare.spec()), "standby", standby.getRef()));
+        assertThat(standby.expectMessageClass(ClusterProtocol.Refused.class, WAIT).reason())
+                .isEqualTo("splitfed.job.privacy = clip 12.0, noise-sigma 0.3 on this node but clip 0.0, noise-sigma 0.0 on the job host");
     }
 }
