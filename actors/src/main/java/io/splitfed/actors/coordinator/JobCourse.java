@@ -29,7 +29,6 @@ final class JobCourse {
     private final RoundPolicy policy;
     private final int firstRound;
     private long lastCheckpointNanos;
-    private int round = -1;
     private int waitingToStart = -1;
 
     /** {@code clock} is the job's, in nanoseconds; {@code profiles} are the devices' own timings. */
@@ -55,7 +54,7 @@ final class JobCourse {
         if (firstRound >= rules.rounds()) {
             finish();
         } else {
-            open(firstRound);
+            policy.open(firstRound);
         }
         return effects();
     }
@@ -112,10 +111,10 @@ final class JobCourse {
 
     /** The round is aggregated and evaluated: checkpointed when due (the next round then waits for the snapshots), else on to the next. */
     List<RoundEffect> scored(RoundScorer.Scored m) {
-        if (m.round() != round || policy.scored(m) == null) {
-            return effects();
+        if (policy.scored(m) == null) {
+            return effects(); // another round's score
         }
-        int roundsDone = round + 1;
+        int roundsDone = m.round() + 1;
         long now = clock.getAsLong();
         if (CheckpointCollector.due(rules.spec().checkpoint(), roundsDone, rules.rounds(), lastCheckpointNanos, now)) {
             lastCheckpointNanos = now;
@@ -170,18 +169,13 @@ final class JobCourse {
             out.add(new RoundEffect.Arm(RoundEffect.Timer.WAIT, done, federation.roundDeadline()));
             return;
         }
-        open(done);
+        policy.open(done);
     }
 
     private void startWaitingRound() {
         int r = waitingToStart;
         waitingToStart = -1;
         out.add(new RoundEffect.Disarm(RoundEffect.Timer.WAIT));
-        open(r);
-    }
-
-    private void open(int r) {
-        round = r;
         policy.open(r);
     }
 

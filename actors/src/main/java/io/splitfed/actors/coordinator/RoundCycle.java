@@ -144,7 +144,6 @@ final class RoundCycle extends AbstractBehavior<Command> {
 
     /** Carries out {@code e}; true when it ends the job. */
     private boolean apply(RoundEffect e) {
-        var reports = RoundCoordinator.SHARD_REPORTS.replyTo(getContext().getSelf());
         if (e instanceof RoundEffect.Opened o) {
             if (progress != null) {
                 outbox.send(progress, new JobProgress.RoundOpened(o.round(), o.microBatches(), List.copyOf(members.shards())));
@@ -165,6 +164,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
                 outbox.send(progress, new JobProgress.RoundClosing(c.round()));
             }
         } else if (e instanceof RoundEffect.CloseShards c) {
+            var reports = RoundCoordinator.SHARD_REPORTS.replyTo(getContext().getSelf());
             c.shards().forEach(s -> outbox.send(members.shards().get(s), new ServerShard.CloseRound(c.round(), reports)));
         } else if (e instanceof RoundEffect.LoadServer l) {
             l.shards().forEach(s -> outbox.send(members.shards().get(s), new ServerShard.LoadAdapter(l.round(), l.adapter())));

@@ -67,7 +67,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         this.timers = timers;
         if (state.links == null) { // kept in the state, so a restarted device's messages stay behind those still on its link
             state.links = state.settings.spec().links().enabled() || state.faults
-                    ? new SimulatedLinks(outbox, SimulatedLinks.timer(context.getSystem()), System::nanoTime, d -> state.uplink, d -> null, d -> state.conditions)
+                    ? SimulatedLinks.device(context.getSystem(), outbox, () -> state.uplink, state.conditions)
                     : Links.direct(outbox);
         }
         this.links = state.links;

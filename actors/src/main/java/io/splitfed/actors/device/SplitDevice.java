@@ -178,8 +178,9 @@ final class SplitDevice extends DeviceBehavior {
             state.cachedMicroBatches++;
         }
         TensorPayload acts = c.activations();
-        if (!c.cached()) { // the defence, before the cache keeps it: each example is released one way, never a fresh draw
-            acts = state.settings.spec().privacy().apply(acts, CutNoise.rowSeeds(state.noiseSalt, c.batch().sampleIds()));
+        CutNoise defence = state.settings.spec().privacy();
+        if (defence.active() && !c.cached()) { // before the cache keeps it: each example is released one way, never a fresh draw
+            acts = defence.apply(acts, CutNoise.rowSeeds(state.noiseSalt, c.batch().sampleIds()));
         }
         if (mode == TrainingMode.SPLITFROZEN && !c.cached()) {
             if (state.cache != null) {

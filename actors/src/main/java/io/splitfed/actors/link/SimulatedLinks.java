@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The {@link Outbox} behind simulated links and injected faults: the one place a message is
@@ -52,8 +53,17 @@ public final class SimulatedLinks implements Links {
         this.conditions = conditions;
     }
 
-    /** The system's scheduler, as a {@link Timer}. */
-    public static Timer timer(ActorSystem<?> system) {
+    /** A device's end, on {@code system}'s scheduler and the host's clock: its uplink as it is now, and what faults impose on it. */
+    public static SimulatedLinks device(ActorSystem<?> system, Outbox outbox, Supplier<LinkShaper> uplink, DeviceConditions conditions) {
+        return new SimulatedLinks(outbox, timer(system), System::nanoTime, d -> uplink.get(), d -> null, d -> conditions);
+    }
+
+    /** A shard's end, on {@code system}'s scheduler and the host's clock: each device's downlink. */
+    public static SimulatedLinks shard(ActorSystem<?> system, Outbox outbox, IntFunction<LinkShaper> downlink) {
+        return new SimulatedLinks(outbox, timer(system), System::nanoTime, d -> null, downlink, d -> null);
+    }
+
+    private static Timer timer(ActorSystem<?> system) {
         return (delay, task) -> system.scheduler().scheduleOnce(delay, task, system.executionContext());
     }
 

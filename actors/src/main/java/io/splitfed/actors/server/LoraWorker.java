@@ -58,7 +58,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
         this.state = state;
         if (state.links == null) { // kept in the state, so a restarted worker's answers stay behind those still on their links
             state.links = state.settings.spec().links().enabled()
-                    ? new SimulatedLinks(outbox, SimulatedLinks.timer(context.getSystem()), System::nanoTime, d -> null, state::downlink, d -> null)
+                    ? SimulatedLinks.shard(context.getSystem(), outbox, state::downlink)
                     : io.splitfed.actors.link.Links.direct(outbox);
         }
         this.replies = new ShardReplies(state, outbox, state.links, context.getLog(), context.getExecutionContext());

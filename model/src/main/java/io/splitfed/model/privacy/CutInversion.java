@@ -109,10 +109,6 @@ public final class CutInversion {
         });
     }
 
-    public Kind kind() {
-        return kind;
-    }
-
     private static NDArray oneHot(NDManager m, int[] at, int positions) {
         float[] v = new float[at.length * positions];
         for (int i = 0; i < at.length; i++) {

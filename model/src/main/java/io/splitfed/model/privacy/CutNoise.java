@@ -33,11 +33,16 @@ public record CutNoise(double clip, double sigma) {
 
     /** Clips and noises {@code values} in place, one vector of {@code hidden} coordinates at a time, drawing from {@code rng}. */
     public void apply(float[] values, int hidden, Random rng) {
+        apply(values, 0, values.length, hidden, rng);
+    }
+
+    /** As {@link #apply(float[], int, Random)}, on {@code values[from, to)} alone. */
+    private void apply(float[] values, int from, int to, int hidden, Random rng) {
         if (!active()) {
             return;
         }
         double std = sigma * clip;
-        for (int start = 0; start < values.length; start += hidden) {
+        for (int start = from; start < to; start += hidden) {
             double norm = 0;
             for (int i = start; i < start + hidden; i++) {
                 norm += (double) values[i] * values[i];
@@ -65,11 +70,8 @@ public record CutNoise(double clip, double sigma) {
         }
         float[] values = WireCodec.toFloats(activations);
         int perRow = values.length / shape[0];
-        float[] row = new float[perRow];
         for (int r = 0; r < shape[0]; r++) {
-            System.arraycopy(values, r * perRow, row, 0, perRow);
-            apply(row, shape[shape.length - 1], new Random(rowSeeds[r]));
-            System.arraycopy(row, 0, values, r * perRow, perRow);
+            apply(values, r * perRow, (r + 1) * perRow, shape[shape.length - 1], new Random(rowSeeds[r]));
         }
         return WireCodec.encode(values, shape, activations.encoding(), null);
     }

@@ -64,6 +64,19 @@ public record Recovery(long tokens, long recovered, int sentences, int exactSent
                 }
             }
         }
+        return commonest(counts);
+    }
+
+    /** The most common of {@code tokens}. */
+    public static int mostCommon(int[] tokens) {
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (int t : tokens) {
+            counts.merge(t, 1, Integer::sum);
+        }
+        return commonest(counts);
+    }
+
+    private static int commonest(Map<Integer, Integer> counts) {
         return counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(-1);
     }
 

@@ -24,9 +24,10 @@ public final class CutAttack {
 
     /** What the attack reads of {@code victims}, knowing {@code embeddings} and having fitted on {@code attacker}. */
     public static Result run(CutCapture attacker, CutCapture victims, HostTensor embeddings) {
-        float[] states = attacker.realStates();
-        int[] tokens = attacker.realTokens();
-        int[] at = attacker.realPositions();
+        CutCapture.RealTokens own = attacker.realTokens();
+        float[] states = own.states();
+        int[] tokens = own.tokens();
+        int[] at = own.positions();
         int hidden = attacker.hidden();
         int positions = Math.max(attacker.length(), victims.length());
         int fit = tokens.length * 4 / 5;
@@ -61,9 +62,7 @@ public final class CutAttack {
         for (int s = 0; s < guessed.length; s++) {
             guessed[s] = inversion.invert(victims.states()[s], every, hidden);
         }
-        boolean[] all = new boolean[tokens.length];
-        Arrays.fill(all, true);
-        int prior = Recovery.mostCommon(new int[][] {tokens}, new boolean[][] {all});
+        int prior = Recovery.mostCommon(tokens);
         return new Result(Recovery.score(victims.tokens(), guessed, victims.real(), prior), bestKind, bestLambda, bestRate, guessed);
     }
 }

@@ -71,56 +71,33 @@ public record CutCapture(List<Example> examples, float[][] states, int[][] token
         return new CutCapture(List.copyOf(examples), states, tokens, real, labels, length, hidden, cut, noise, encoding);
     }
 
-    /** The real tokens' states, [count x hidden] flattened, and their tokens: what an attacker fits on. */
-    public float[] realStates() {
-        int count = realCount();
-        float[] out = new float[count * hidden];
-        int k = 0;
-        for (int s = 0; s < states.length; s++) {
-            for (int t = 0; t < length; t++) {
-                if (real[s][t]) {
-                    System.arraycopy(states[s], t * hidden, out, k++ * hidden, hidden);
-                }
-            }
-        }
-        return out;
-    }
+    /**
+     * The real tokens, in order: their states ([count x hidden], flattened), their ids and their
+     * positions. What an attacker fits on.
+     */
+    public record RealTokens(float[] states, int[] tokens, int[] positions) {}
 
-    public int[] realTokens() {
-        int[] out = new int[realCount()];
-        int k = 0;
-        for (int s = 0; s < states.length; s++) {
-            for (int t = 0; t < length; t++) {
-                if (real[s][t]) {
-                    out[k++] = tokens[s][t];
-                }
-            }
-        }
-        return out;
-    }
-
-    /** The real tokens' positions, in the order of {@link #realTokens}. */
-    public int[] realPositions() {
-        int[] out = new int[realCount()];
-        int k = 0;
-        for (int s = 0; s < states.length; s++) {
-            for (int t = 0; t < length; t++) {
-                if (real[s][t]) {
-                    out[k++] = t;
-                }
-            }
-        }
-        return out;
-    }
-
-    private int realCount() {
+    public RealTokens realTokens() {
         int count = 0;
         for (boolean[] row : real) {
             for (boolean b : row) {
                 count += b ? 1 : 0;
             }
         }
-        return count;
+        float[] out = new float[count * hidden];
+        int[] ids = new int[count];
+        int[] at = new int[count];
+        int k = 0;
+        for (int s = 0; s < states.length; s++) {
+            for (int t = 0; t < length; t++) {
+                if (real[s][t]) {
+                    System.arraycopy(states[s], t * hidden, out, k * hidden, hidden);
+                    ids[k] = tokens[s][t];
+                    at[k++] = t;
+                }
+            }
+        }
+        return new RealTokens(out, ids, at);
     }
 
     /** The ids an encoder adds around any text (BERT's [CLS] and [SEP], a decoder's BOS): never the devices' data. */
