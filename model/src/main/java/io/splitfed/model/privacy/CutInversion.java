@@ -21,7 +21,10 @@ import io.splitfed.model.tensor.TensorExecutor;
  *       is the best decision under Gaussian noise on the cut, since it weighs every coordinate.
  * </ul>
  * Both work for tokens the attacker never saw: they go through the embeddings, not a class per
- * token. All math runs on the tensor thread.
+ * token. Either can weigh its distance against a prior over tokens (maximum a posteriori): the
+ * distance is scaled by the map's own residual variance, as a Gaussian likelihood's exponent, and
+ * the prior's log added, so that under heavy noise a state reads as a common token rather than a
+ * rare one its noise happens to fall near. All math runs on the tensor thread.
  */
 public final class CutInversion {
 
@@ -36,12 +39,15 @@ public final class CutInversion {
     /** INVERSE: [hidden + 1, width]; TEMPLATE: [width + positions + 1, hidden]. */
     private final HostTensor map;
     private final HostTensor embeddings;
+    /** The map's mean squared residual per output coordinate on its own fit: the likelihood's variance. */
+    private final double variance;
 
-    private CutInversion(Kind kind, int positions, HostTensor map, HostTensor embeddings) {
+    private CutInversion(Kind kind, int positions, HostTensor map, HostTensor embeddings, double variance) {
         this.kind = kind;
         this.positions = positions;
         this.map = map;
         this.embeddings = embeddings;
+        this.variance = variance;
     }
 
     /**
@@ -56,6 +62,7 @@ public final class CutInversion {
             throw new IllegalArgumentException(states.length + " state values and " + at.length + " positions for " + n + " tokens of " + hidden);
         }
         int width = embeddings.shape()[1];
+        double[] variance = new double[1];
         HostTensor map = TensorExecutor.shared().call(() -> {
             try (NDManager m = TensorExecutor.shared().rootManager().newSubManager()) {
                 NDArray h = m.create(states, new Shape(n, hidden));
@@ -65,19 +72,33 @@ public final class CutInversion {
                 NDArray y = kind == Kind.INVERSE ? emb : h;
                 NDArray gram = x.transpose().matMul(x).add(m.eye((int) x.getShape().get(1)).mul(lambda));
                 NDArray w = gram.inverse().matMul(x.transpose().matMul(y));
+                NDArray residual = y.sub(x.matMul(w));
+                variance[0] = Math.max(1e-12, residual.mul(residual).mean().getFloat());
                 return new HostTensor(new int[] {(int) w.getShape().get(0), (int) w.getShape().get(1)}, w.toFloatArray());
             }
         });
-        return new CutInversion(kind, positions, map, embeddings);
+        return new CutInversion(kind, positions, map, embeddings, variance[0]);
     }
 
-    /** The token the attack reads at each of {@code states}' positions ([n, hidden], flattened; position {@code at[i]}). */
+    /** The token the attack reads at each of {@code states}' positions ([n, hidden], flattened; position {@code at[i]}): the nearest. */
     public int[] invert(float[] states, int[] at, int hidden) {
+        return invert(states, at, hidden, null, new double[] {0})[0];
+    }
+
+    /**
+     * The tokens read under each of {@code weights} on the log prior {@code logPrior} (one value per
+     * vocabulary entry; null: no prior, every weight reads the nearest): {@code [weights][n]}.
+     * Weight 0 is the plain nearest entry, 1 the maximum a posteriori reading.
+     */
+    public int[][] invert(float[] states, int[] at, int hidden, float[] logPrior, double[] weights) {
         int n = states.length / hidden;
         int vocab = embeddings.shape()[0];
         int width = embeddings.shape()[1];
+        if (logPrior != null && logPrior.length != vocab) {
+            throw new IllegalArgumentException("a prior of " + logPrior.length + " tokens for a vocabulary of " + vocab);
+        }
         return TensorExecutor.shared().call(() -> {
-            int[] out = new int[n];
+            int[][] out = new int[weights.length][n];
             try (NDManager m = TensorExecutor.shared().rootManager().newSubManager()) {
                 NDArray w = m.create(map.data(), new Shape(map.shape()[0], map.shape()[1]));
                 NDArray e = m.create(embeddings.data(), new Shape(vocab, width));
@@ -86,6 +107,7 @@ public final class CutInversion {
                 NDArray offsets = kind == Kind.INVERSE ? null : w.get(width + ":" + (width + positions)).add(w.get(width + positions));
                 NDArray tt = targets.transpose();
                 NDArray norms = targets.mul(targets).sum(new int[] {1});
+                NDArray prior = logPrior == null ? null : m.create(logPrior);
                 for (int from = 0; from < n; from += DECODE_ROWS) {
                     int rows = Math.min(DECODE_ROWS, n - from);
                     float[] chunk = new float[rows * hidden];
@@ -97,10 +119,14 @@ public final class CutInversion {
                     try (NDManager step = m.newSubManager()) {
                         NDArray h = step.create(chunk, new Shape(rows, hidden));
                         NDArray query = kind == Kind.INVERSE ? withBias(h).matMul(w) : h.sub(offsets.get(new NDIndex("{}", step.create(pos))));
-                        // nearest in L2: the largest 2 q.t - |t|^2
-                        long[] best = query.matMul(tt).mul(2).sub(norms).argMax(1).toLongArray();
-                        for (int i = 0; i < rows; i++) {
-                            out[from + i] = (int) best[i];
+                        // the Gaussian log likelihood up to a constant: (2 q.t - |t|^2) / (2 variance)
+                        NDArray logLikelihood = query.matMul(tt).mul(2).sub(norms).div(2 * variance);
+                        for (int k = 0; k < weights.length; k++) {
+                            NDArray score = prior == null || weights[k] == 0 ? logLikelihood : logLikelihood.add(prior.mul(weights[k]));
+                            long[] best = score.argMax(1).toLongArray();
+                            for (int i = 0; i < rows; i++) {
+                                out[k][from + i] = (int) best[i];
+                            }
                         }
                     }
                 }

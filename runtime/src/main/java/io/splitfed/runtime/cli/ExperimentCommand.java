@@ -67,7 +67,7 @@ public final class ExperimentCommand implements Callable<Integer> {
             base = ConfigFactory.parseFile(configFile.toFile());
         }
         Path dir = out != null ? out : Path.of("runs", "experiment-" + name + (quick ? "-quick" : ""));
-        List<CellResult> results = new ExperimentRunner(base, dir, !noProgress).run(ExperimentRunner.withSeeds(e.cells(quick), seeds), force, cell -> e.afterJob(cell, quick));
+        List<CellResult> results = new ExperimentRunner(base, dir, !noProgress).run(ExperimentRunner.withSeeds(e.cells(quick), seeds), force, (cell, settings) -> e.afterJob(cell, quick, settings));
         String command = "splitfed experiment " + name + (quick ? " --quick" : "")
                 + (seeds == null ? "" : " --seeds " + seeds.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")));
         String title = "Experiment " + e.name() + (quick ? " (quick)" : "");

@@ -3,12 +3,9 @@ package io.splitfed.runtime.cli;
 import io.splitfed.actors.job.JobPreparation;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.job.PreparedJob;
-import io.splitfed.model.data.DataSets;
 import io.splitfed.model.data.Example;
-import io.splitfed.model.privacy.Recovery;
-import io.splitfed.model.tensor.HostTensor;
-import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.runtime.privacy.CutAttack;
+import io.splitfed.runtime.privacy.CutAudit;
 import io.splitfed.runtime.privacy.CutCapture;
 import io.splitfed.runtime.privacy.Npy;
 
@@ -20,8 +17,6 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,19 +32,11 @@ public final class PrivacyCommand implements Runnable {
         throw new UserError("privacy: name a subcommand, capture or attack (splitfed privacy --help)");
     }
 
-    /** The job's cut (the first device's split point), defence and uplink encoding. */
-    static CutCapture capture(PreparedJob job, List<Example> examples) {
-        JobSpec spec = job.spec();
-        int cut = spec.federation().splitPoint(0);
-        return CutCapture.of(job, examples, cut, spec.privacy(), spec.pipeline().uplink(), new SecureRandom().nextLong());
-    }
-
     static List<Example> read(Path file, int limit, String what) {
         if (!Files.isRegularFile(file)) {
             throw new UserError(what + " " + file + ": no such file");
         }
-        List<Example> all = DataSets.read(file).examples();
-        return limit > 0 && all.size() > limit ? all.subList(0, limit) : all;
+        return CutAudit.read(file, limit, what);
     }
 
     @Command(name = "capture", mixinStandardHelpOptions = true, sortOptions = false,
@@ -75,7 +62,7 @@ public final class PrivacyCommand implements Runnable {
             PreparedJob prepared = JobPreparation.prepare(JobSpec.fromConfig(job.config()));
             List<Example> examples = data != null ? read(data, limit, "--data")
                     : prepared.evalExamples().subList(0, limit > 0 ? Math.min(limit, prepared.evalExamples().size()) : prepared.evalExamples().size());
-            CutCapture c = capture(prepared, examples);
+            CutCapture c = CutAudit.capture(prepared, examples);
             Files.createDirectories(out);
             int n = examples.size();
             float[] acts = new float[n * c.length() * c.hidden()];
@@ -125,27 +112,15 @@ public final class PrivacyCommand implements Runnable {
         public Integer call() throws Exception {
             var config = job.config();
             PreparedJob prepared = JobPreparation.prepare(JobSpec.fromConfig(config));
-            Path text = publicText != null ? publicText : Path.of(config.getString("splitfed.data-root"), "mnli", "glue_pretrain_MNLI", "train.json");
-            List<Example> attackerText = new ArrayList<>();
-            for (Example e : read(text, 0, "--public")) { // each sentence of a pair on its own
-                if (attackerText.size() < publicLimit) {
-                    attackerText.add(Example.single(e.text(), 0));
-                }
-                if (e.textPair() != null && attackerText.size() < publicLimit) {
-                    attackerText.add(Example.single(e.textPair(), 0));
-                }
-            }
-            List<Example> held = prepared.evalExamples();
-            List<Example> attacked = victims > 0 && held.size() > victims ? held.subList(0, victims) : held;
-            long t0 = System.nanoTime();
-            CutCapture server = capture(prepared, attacked);
-            CutCapture own = capture(prepared, attackerText);
-            HostTensor embeddings = TensorExecutor.shared().call(() -> prepared.model().wordEmbeddings());
-            CutAttack.Result r = CutAttack.run(own, server, embeddings);
-            Recovery rec = r.recovery();
+            Path text = publicText != null ? publicText : CutAudit.defaultPublicText(config.getString("splitfed.data-root"));
+            read(text, 1, "--public");
+            CutAudit audit = CutAudit.run(prepared, text, publicLimit, victims);
+            CutCapture server = audit.victims();
+            CutAttack.Result r = audit.attack();
             System.out.printf("cut after %d blocks, defence %s, %d-bit uplink; attacker: %d sentences of %s%n", server.cut(), server.noise(),
-                    server.encoding().bits(), attackerText.size(), text.getFileName());
-            System.out.printf("recovered %s (map %s, ridge penalty %.0e, %.1f%% of its own held-back text; %.0f s)%n", rec, r.kind(), r.lambda(), 100 * r.heldBackRate(), (System.nanoTime() - t0) / 1e9);
+                    server.encoding().bits(), audit.attackerSentences(), text.getFileName());
+            System.out.printf("recovered %s (map %s, ridge penalty %.0e, prior weight %.1f, %.1f%% of its own held-back text; %.0f s)%n", r.recovery(),
+                    r.kind(), r.lambda(), r.priorWeight(), 100 * r.heldBackRate(), audit.seconds());
             if (server.noise().sigma() > 0) {
                 System.out.printf("Gaussian mechanism for one token's vector: epsilon %.1f at delta 1e-5 (a bound for one release, not a promise about text)%n",
                         server.noise().epsilon(1e-5));

@@ -23,8 +23,11 @@ public interface Experiment {
     /** The grid; {@code quick} is a smaller, faster version of the same comparison. */
     List<Cell> cells(boolean quick);
 
-    /** What to score once a cell's job is done, while its model is loaded; null: nothing more. */
-    default AfterJob afterJob(Cell cell, boolean quick) {
+    /**
+     * What to score once a cell's job is done, while its model is loaded; null: nothing more.
+     * {@code settings} are the cell's, resolved (its data root, say).
+     */
+    default AfterJob afterJob(Cell cell, boolean quick, com.typesafe.config.Config settings) {
         return null;
     }
 

@@ -25,7 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * Runs an experiment's cells one after another in this JVM, caching each cell's result under
@@ -50,11 +50,11 @@ public final class ExperimentRunner {
     }
 
     public List<CellResult> run(List<Cell> cells, boolean force) throws Exception {
-        return run(cells, force, cell -> null);
+        return run(cells, force, (cell, settings) -> null);
     }
 
-    /** Runs every cell not cached; {@code after} says what to score once a cell's job is done. */
-    public List<CellResult> run(List<Cell> cells, boolean force, Function<Cell, JobRunner.AfterJob> after) throws Exception {
+    /** Runs every cell not cached; {@code after} says what to score once a cell's job is done, from the cell and its resolved settings. */
+    public List<CellResult> run(List<Cell> cells, boolean force, BiFunction<Cell, Config, JobRunner.AfterJob> after) throws Exception {
         List<CellResult> results = new ArrayList<>();
         int i = 0;
         for (Cell cell : cells) {
@@ -73,7 +73,7 @@ public final class ExperimentRunner {
             System.err.printf(Locale.ROOT, "experiment: [%d/%d] %s running...%n", i, cells.size(), cell.id());
             long cellStart = System.nanoTime();
             Path dir = out.resolve("runs").resolve(cell.id());
-            JobRunner.Outcome o = JobRunner.run(config, dir.resolve("metrics.json"), null, progress, null, after.apply(cell));
+            JobRunner.Outcome o = JobRunner.run(config, dir.resolve("metrics.json"), null, progress, null, after.apply(cell, config));
             CellResult r = summarize(cell, key, o.metrics(), o.scores());
             AtomicFiles.writeString(cached, JSON.writeValueAsString(r));
             System.err.printf(Locale.ROOT, "experiment: [%d/%d] %s %s, job %.0f s, cell %.0f s%n", i, cells.size(), cell.id(), score(r),

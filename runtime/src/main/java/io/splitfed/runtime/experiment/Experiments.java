@@ -11,7 +11,8 @@ public final class Experiments {
 
     public static Map<String, Experiment> all() {
         Map<String, Experiment> m = new LinkedHashMap<>();
-        for (Experiment e : List.<Experiment>of(new PaperExperiment(), new Sst2AccuracyExperiment(), new QuantizationExperiment(), new AllocationExperiment(), new ConvergenceExperiment())) {
+        for (Experiment e : List.<Experiment>of(new PaperExperiment(), new Sst2AccuracyExperiment(), new QuantizationExperiment(), new AllocationExperiment(), new ConvergenceExperiment(),
+                new PrivacyExperiment())) {
             m.put(e.name(), e);
         }
         return m;

@@ -105,7 +105,7 @@ public final class PaperExperiment implements Experiment {
     }
 
     @Override
-    public JobRunner.AfterJob afterJob(Cell cell, boolean quick) {
+    public JobRunner.AfterJob afterJob(Cell cell, boolean quick, com.typesafe.config.Config settings) {
         if (!cell.label("task").equals(GSM8K.id())) {
             return null;
         }

@@ -62,7 +62,7 @@ class PaperExperimentTest {
         assertThat(cells).extracting(Cell::id).containsExactly("sst2-iid-splitfrozen", "sst2-iid-sfl", "sst2-iid-fedlora", "sst2-iid-centralized",
                 "gsm8k-iid-splitfrozen");
 
-        List<CellResult> results = new ExperimentRunner(base, out, false).run(cells, false, cell -> paper.afterJob(cell, true));
+        List<CellResult> results = new ExperimentRunner(base, out, false).run(cells, false, (cell, settings) -> paper.afterJob(cell, true, settings));
 
         assertThat(results).hasSize(5).allSatisfy(r -> {
             assertThat(r.roundAccuracy()).hasSize(2);
@@ -95,12 +95,12 @@ class PaperExperimentTest {
 
         // a rerun completes nothing; a changed cell alone runs again
         Map<String, FileTime> before = metricsTimes(cells);
-        List<CellResult> again = new ExperimentRunner(base, out, false).run(cells, false, cell -> paper.afterJob(cell, true));
+        List<CellResult> again = new ExperimentRunner(base, out, false).run(cells, false, (cell, settings) -> paper.afterJob(cell, true, settings));
         assertThat(again).extracting(CellResult::accuracy).containsExactlyElementsOf(results.stream().map(CellResult::accuracy).toList());
         assertThat(metricsTimes(cells)).isEqualTo(before);
 
         List<Cell> changed = slice(224);
-        new ExperimentRunner(base, out, false).run(changed, false, cell -> paper.afterJob(cell, true));
+        new ExperimentRunner(base, out, false).run(changed, false, (cell, settings) -> paper.afterJob(cell, true, settings));
         Map<String, FileTime> after = metricsTimes(cells);
         for (Cell c : cells) {
             boolean sst2 = c.id().startsWith("sst2");

@@ -65,6 +65,31 @@ public final class Charts {
         return chart;
     }
 
+    /** A labelled point of a scatter plot. */
+    public record Point(double x, double y, String label) {}
+
+    /** Points without lines, one shape per series, each point named beside it. */
+    public static JFreeChart scatter(String title, String xLabel, String yLabel, Map<String, List<Point>> series) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        series.forEach((name, points) -> {
+            XYSeries s = new XYSeries(name, false, true);
+            points.stream().filter(p -> Double.isFinite(p.x()) && Double.isFinite(p.y())).forEach(p -> s.add(p.x(), p.y()));
+            data.addSeries(s);
+        });
+        JFreeChart chart = ChartFactory.createScatterPlot(title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true, false, false);
+        var plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        series.values().forEach(points -> points.stream().filter(p -> Double.isFinite(p.x()) && Double.isFinite(p.y())).forEach(p -> {
+            var note = new org.jfree.chart.annotations.XYTextAnnotation("  " + p.label(), p.x(), p.y());
+            note.setTextAnchor(org.jfree.chart.ui.TextAnchor.CENTER_LEFT);
+            plot.addAnnotation(note);
+        }));
+        return chart;
+    }
+
     /** Writes {@code chart} as a PNG and returns the file. */
     public static Path png(JFreeChart chart, Path file) {
         AtomicFiles.write(file, out -> ChartUtils.writeChartAsPNG(out, chart, WIDTH, HEIGHT));
