@@ -222,12 +222,21 @@ public final class SegmentLearner implements AutoCloseable {
      * gets its own adapter version, so several may be in flight.
      */
     public InFlight forwardForCut(TokenBatch batch, TensorPayload.Encoding encoding) {
+        return forward(batch, null, encoding);
+    }
+
+    /**
+     * A headless segment's forward with its graph kept, from token ids (a segment that embeds) or
+     * from {@code activations}: the middle of a U-shaped split, whose output goes on to a head held
+     * elsewhere and whose gradient comes back into {@link InFlight#backward}.
+     */
+    public InFlight forward(TokenBatch batch, TensorPayload activations, TensorPayload.Encoding encoding) {
         TensorExecutor.checkOnTensorThread();
         LoraWeights version = LoraWeights.materialize(TensorExecutor.shared().rootManager(), adapter, LoraWeights.Mode.FUSED);
         ForwardPass pass = openPass(batch, version, true);
         version.release(); // the pass holds it now
         try {
-            NDArray x = input(segment, pass, batch, null);
+            NDArray x = input(segment, pass, batch, activations);
             NDArray out = Autograd.recording(() -> segment.hidden(pass, x));
             TensorPayload cut = WireCodec.encode(out, encoding);
             return new InFlight(pass, out, cut);

@@ -4,10 +4,12 @@ import io.splitfed.actors.job.JobPreparation;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.job.PreparedJob;
 import io.splitfed.model.data.Example;
+import io.splitfed.model.privacy.GradientNoise;
 import io.splitfed.runtime.privacy.CutAttack;
 import io.splitfed.runtime.privacy.CutAudit;
 import io.splitfed.runtime.privacy.CutCapture;
 import io.splitfed.runtime.privacy.Npy;
+import io.splitfed.runtime.privacy.UShapeTrial;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -17,19 +19,21 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** What a server can read at the cut: a capture of exactly what it receives, and splitfed's attack on it. */
 @Command(name = "privacy", mixinStandardHelpOptions = true, description = "What the server can read at the cut: capture it, attack it.",
-        subcommands = {PrivacyCommand.Capture.class, PrivacyCommand.Attack.class})
+        subcommands = {PrivacyCommand.Capture.class, PrivacyCommand.Attack.class, PrivacyCommand.Labels.class})
 public final class PrivacyCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new UserError("privacy: name a subcommand, capture or attack (splitfed privacy --help)");
+        throw new UserError("privacy: name a subcommand, capture, attack or labels (splitfed privacy --help)");
     }
 
     static List<Example> read(Path file, int limit, String what) {
@@ -124,6 +128,61 @@ public final class PrivacyCommand implements Runnable {
             if (server.noise().sigma() > 0) {
                 System.out.printf("Gaussian mechanism for one token's vector: epsilon %.1f at delta 1e-5 (a bound for one release, not a promise about text)%n",
                         server.noise().epsilon(1e-5));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "labels", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"What a U-shaped split (the device keeps the head and the loss) hides of the labels, in one process on the job's",
+                "model, cut and data: the standard shape and the U-shape under each --label-noise train the same micro-batches, and the",
+                "server's norm and direction attacks score what it got back. The jobs do not offer the U-shape yet."})
+    static final class Labels implements Callable<Integer> {
+
+        @Mixin
+        JobOptions job;
+
+        @Option(names = "--samples", defaultValue = "8000", description = "Training examples each variant trains on, once (default: ${DEFAULT-VALUE})")
+        int samples;
+
+        @Option(names = "--label-noise", split = ",", defaultValue = "0,1,2,4",
+                description = "U-shape variants: each example's returned gradient scaled by 1 + tau z, z normal (default: ${DEFAULT-VALUE})")
+        List<Double> taus;
+
+        @Override
+        public Integer call() throws Exception {
+            if (samples < 1) {
+                throw new UserError("--samples " + samples + ": expected at least 1");
+            }
+            List<GradientNoise> noises = new ArrayList<>();
+            for (double tau : taus) {
+                try {
+                    noises.add(new GradientNoise(tau));
+                } catch (IllegalArgumentException e) {
+                    throw new UserError("--label-noise " + tau + ": expected a finite number, 0 or more");
+                }
+            }
+            PreparedJob prepared = JobPreparation.prepare(JobSpec.fromConfig(job.config()));
+            if (!prepared.head().peftTaskType().equals("SEQ_CLS")) {
+                throw new UserError("privacy labels: the job's task has no labels to attack (expected a classification task, got "
+                        + prepared.head().peftTaskType() + ")");
+            }
+            var batches = UShapeTrial.batches(prepared, samples);
+            List<UShapeTrial.Outcome> outcomes = new ArrayList<>();
+            outcomes.add(UShapeTrial.standard(prepared, batches));
+            for (GradientNoise noise : noises) {
+                outcomes.add(UShapeTrial.uShaped(prepared, batches, noise));
+            }
+            System.out.printf("cut after %d blocks, %d training examples each, %s%n", prepared.spec().federation().splitPoint(0), outcomes.get(0).samples(),
+                    prepared.evalDescription());
+            System.out.println("| shape | label defence | signs flipped | norm attack AUC | direction attack AUC | held-out accuracy | seconds |");
+            System.out.println("|---|---|---:|---:|---:|---:|---:|");
+            for (UShapeTrial.Outcome o : outcomes) {
+                System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %.1f%% | %.0f |%n", o.shape(), o.noise() == null ? "-" : o.noise(),
+                        o.noise() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * o.flippedShare()),
+                        o.attack() == null ? "1.00 (computes the loss)" : String.format(Locale.ROOT, "%.3f", o.attack().normAuc()),
+                        o.attack() == null ? "1.00 (computes the loss)" : String.format(Locale.ROOT, "%.3f", o.attack().directionAuc()),
+                        100 * o.accuracy(), o.seconds());
             }
             return 0;
         }
