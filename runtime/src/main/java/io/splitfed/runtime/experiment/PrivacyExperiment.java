@@ -125,9 +125,9 @@ public final class PrivacyExperiment implements Experiment {
         sb.append(String.format(Locale.ROOT, "Each row trains the main job under one setting, then runs `splitfed privacy attack`'s attack on it: fitted on "
                 + "%,d of the attacker's own MNLI sentences sent through the same cut and defence, scored on the real tokens of %,d held-out "
                 + "sentences.", sizes[0], sizes[1])).append(" Label AUC is 1.00 in every row: in this shape the server ")
-                .append("computes the loss, so it reads every label.\n\n");
+                .append("computes the loss, so it reads every label. Device compute is the FLOPs of the device's blocks per trained sample.\n\n");
         sb.append("| cut (blocks on device) | defence | uplink bits | token recovery | ROUGE-L | exact sentences | label AUC | accuracy | vs none "
-                + "| device GFLOP / sample | device ms / sample | ε at δ 1e-5 (one token) |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| device GFLOP / sample | ε at δ 1e-5 (one token) |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         Map<String, List<Charts.Point>> series = new LinkedHashMap<>();
         CellResult best = null;
         CellResult nearest = null;
@@ -136,9 +136,9 @@ public final class PrivacyExperiment implements Experiment {
             double rec = r.extra("tokenRecovery");
             double delta = plain == null ? Double.NaN : 100 * (r.accuracy() - plain.accuracy());
             double eps = s.sigma() == 0 ? Double.POSITIVE_INFINITY : new CutNoise(CLIP, s.sigma()).epsilon(1e-5);
-            sb.append(String.format(Locale.ROOT, "| %d | %s | %d | %.1f%% | %.3f | %.1f%% | 1.00 | %.1f%% | %+.1f | %.3f | %.2f | %s |%n", s.cut(), s.defence(), s.bits(),
+            sb.append(String.format(Locale.ROOT, "| %d | %s | %d | %.1f%% | %.3f | %.1f%% | 1.00 | %.1f%% | %+.1f | %.3f | %s |%n", s.cut(), s.defence(), s.bits(),
                     100 * rec, r.extra("rougeL"), 100 * r.extra("exactSentences"), 100 * r.accuracy(), delta, r.deviceGflopsPerSample(),
-                    1000 * r.deviceSecondsPerSample(), Double.isInfinite(eps) ? "∞" : String.format(Locale.ROOT, "%.1f", eps)));
+                    Double.isInfinite(eps) ? "∞" : String.format(Locale.ROOT, "%.1f", eps)));
             series.computeIfAbsent("cut after " + s.cut() + (s.cut() == 1 ? " block" : " blocks"), k -> new ArrayList<>())
                     .add(new Charts.Point(100 * rec, 100 * r.accuracy(), s.sigma() == 0 ? (s.bits() == 32 ? "none" : s.bits() + "-bit") : "σ " + s.sigma()));
             if (rec <= TARGET && (best == null || r.accuracy() > best.accuracy())) {
