@@ -60,8 +60,7 @@ public final class PrivacyExperiment implements Experiment {
 
     static final List<Setting> SETTINGS = List.of(
             new Setting(1, 0, 32), new Setting(1, 0, 8), new Setting(1, 0, 4),
-            new Setting(1, 0.2, 32), new Setting(1, 0.3, 32), new Setting(1, 0.4, 32),
-            new Setting(3, 0, 32), new Setting(3, 0.3, 32));
+            new Setting(1, 0.2, 32), new Setting(1, 0.4, 32));
 
     @Override
     public String name() {
