@@ -70,7 +70,7 @@ public final class PrivacyExperiment implements Experiment {
     @Override
     public String description() {
         return "SST-2, SplitFrozen: what a curious server reads at the cut (token recovery, ROUGE-L) against held-out accuracy and device compute, "
-                + "per cut, noise and uplink bits";
+                + "per noise level and uplink bits at the default cut";
     }
 
     @Override

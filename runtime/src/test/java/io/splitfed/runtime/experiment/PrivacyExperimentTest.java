@@ -35,7 +35,7 @@ class PrivacyExperimentTest {
         PrivacyExperiment privacy = new PrivacyExperiment(new int[] {400, 40}, new int[] {400, 40});
         List<Cell> cells = new ArrayList<>();
         for (Cell c : privacy.cells(true)) {
-            if (c.id().equals("privacy-cut1-none-32b") || c.id().equals("privacy-cut1-s0.5-32b")) {
+            if (c.id().equals("privacy-cut1-none-32b") || c.id().equals("privacy-cut1-s0.4-32b")) {
                 Map<String, Object> o = new LinkedHashMap<>(c.overrides());
                 o.put("federation.devices", 2);
                 o.put("federation.rounds", 1);
@@ -57,7 +57,7 @@ class PrivacyExperimentTest {
         assertThat(noised.deviceGflopsPerSample()).as("noise adds no blocks").isEqualTo(none.deviceGflopsPerSample());
 
         String md = privacy.report(results, out, true);
-        assertThat(md).contains("| 1 | none | 32 | ").contains("| 1 | clip 12, noise 0.5 x clip | 32 | ").contains("(figures/privacy-front.png)");
+        assertThat(md).contains("| 1 | none | 32 | ").contains("| 1 | clip 12, noise 0.4 x clip | 32 | ").contains("(figures/privacy-front.png)");
         assertThat(md).containsAnyOf("**Recommended:**", "No setting holds the attack");
         BufferedImage image = ImageIO.read(out.resolve("figures").resolve("privacy-front.png").toFile());
         assertThat(image).isNotNull();
