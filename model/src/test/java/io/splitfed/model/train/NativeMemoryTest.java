@@ -71,7 +71,10 @@ class NativeMemoryTest {
         System.out.printf("native memory after 200 steps %d MB, after 2000 steps %d MB; live arrays %d -> %d%n",
                 samples[0] >> 20, samples[2] >> 20, samples[1], samples[3]);
         assertThat(samples[3]).as("live NDArrays").isEqualTo(samples[1]);
-        assertThat(growthMb).as("native memory growth over 1,800 steps (MB)").isLessThan(24);
+        // the resident set moves with the JIT's code cache and the allocator's arenas too: five runs on 2026-12-07, two at
+        // 92f1448 and three at this test's commit, grew 15 to 27 MB with the live arrays unchanged; a leak of one activation
+        // per step (64 KB) would add over 110 MB
+        assertThat(growthMb).as("native memory growth over 1,800 steps (MB)").isLessThan(40);
     }
 
     /**
