@@ -44,10 +44,7 @@ public final class Charts {
             data.addSeries(s);
         });
         JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true, false, false);
-        var plot = chart.getXYPlot();
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        var plot = whiteGrid(chart);
         for (int i = 0; i < data.getSeriesCount(); i++) {
             plot.getRenderer().setSeriesStroke(i, new BasicStroke(2f));
         }
@@ -65,6 +62,15 @@ public final class Charts {
         return chart;
     }
 
+    /** The reports' look for an XY plot: white, with light grey grid lines. */
+    private static org.jfree.chart.plot.XYPlot whiteGrid(JFreeChart chart) {
+        var plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        return plot;
+    }
+
     /** A labelled point of a scatter plot. */
     public record Point(double x, double y, String label) {}
 
@@ -77,10 +83,7 @@ public final class Charts {
             data.addSeries(s);
         });
         JFreeChart chart = ChartFactory.createScatterPlot(title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true, false, false);
-        var plot = chart.getXYPlot();
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        var plot = whiteGrid(chart);
         ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         series.values().forEach(points -> points.stream().filter(p -> Double.isFinite(p.x()) && Double.isFinite(p.y())).forEach(p -> {
             var note = new org.jfree.chart.annotations.XYTextAnnotation("  " + p.label(), p.x(), p.y());
