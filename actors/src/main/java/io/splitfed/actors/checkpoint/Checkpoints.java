@@ -15,33 +15,41 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Checkpoint files in a directory: {@code round-NNNN.ckpt} (a small header, then the checkpoint
- * in the job's own wire format) and {@code LATEST}, naming the newest. Each is written atomically
- * (write, fsync, rename), {@code LATEST} last, so a crash at any moment leaves the previous
- * checkpoint whole and named.
+ * Checkpoint files in a directory: {@code round-NNNN.ckpt} (a small text header with the job's
+ * {@link JobFingerprint}, then the checkpoint in the job's own wire format) and {@code LATEST},
+ * naming the newest. Each is written atomically (write, fsync, rename), {@code LATEST} last, so a
+ * crash at any moment leaves the previous checkpoint whole and named. A job resumes only from its
+ * own checkpoints: another job's is refused, naming each field that differs.
  */
 public final class Checkpoints {
 
-    private static final String MAGIC = "splitfed-checkpoint/1";
+    private static final String MAGIC = "splitfed-checkpoint/2";
+    /** Written before checkpoints carried their job's fingerprint; still read, unchecked. */
+    private static final String MAGIC_V1 = "splitfed-checkpoint/1";
     private static final String LATEST = "LATEST";
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Checkpoints.class);
 
     private Checkpoints() {}
 
-    /** Writes {@code c} into {@code dir} and keeps the newest {@code keep}; returns its file. */
-    public static Path write(ActorSystem<?> system, Path dir, JobCheckpoint c, int keep) {
+    /** Writes {@code c}, the checkpoint of the job {@code job}, into {@code dir} and keeps the newest {@code keep}; returns its file. */
+    public static Path write(ActorSystem<?> system, Path dir, JobCheckpoint c, JobFingerprint job, int keep) {
         Serialization ser = SerializationExtension.get(system);
         byte[] body = ser.serialize(c).get();
         var serializer = ser.findSerializerFor(c);
         String manifest = Serializers.manifestFor(serializer, c);
         Path file = dir.resolve(String.format("round-%04d.ckpt", c.roundsDone()));
         AtomicFiles.write(file, out -> {
-            byte[] head = (MAGIC + "\n" + serializer.identifier() + "\n" + manifest + "\n" + body.length + "\n").getBytes(StandardCharsets.UTF_8);
-            out.write(head);
+            StringBuilder head = new StringBuilder(MAGIC).append('\n');
+            (job == null ? new JobFingerprint(java.util.Map.of()) : job).headerLines().forEach(l -> head.append(l).append('\n'));
+            head.append("serializer: ").append(serializer.identifier()).append('\n').append("manifest: ").append(manifest).append('\n')
+                    .append("length: ").append(body.length).append('\n');
+            out.write(head.toString().getBytes(StandardCharsets.UTF_8));
             out.write(body);
         });
         AtomicFiles.write(dir.resolve(LATEST), out -> out.write((file.getFileName() + "\n").getBytes(StandardCharsets.UTF_8)));
@@ -54,8 +62,12 @@ public final class Checkpoints {
      * names, else the highest-numbered {@code round-NNNN.ckpt} that reads. A damaged or missing
      * newest one is skipped, with a warning that names it; when every one is damaged,
      * {@link CheckpointsUnusable} names each file and what is wrong with it.
+     *
+     * @param job the resuming job's fingerprint (null: not checked); a checkpoint of another job
+     *     is refused with {@link CheckpointOfAnotherJob}, not skipped, since the whole directory is
+     *     then another job's
      */
-    public static JobCheckpoint latest(ActorSystem<?> system, Path dir) {
+    public static JobCheckpoint latest(ActorSystem<?> system, Path dir, JobFingerprint job) {
         List<Path> candidates = new ArrayList<>();
         Path latest = dir.resolve(LATEST);
         if (Files.isRegularFile(latest)) {
@@ -82,12 +94,14 @@ public final class Checkpoints {
         List<String> problems = new ArrayList<>();
         for (Path file : candidates) {
             try {
-                JobCheckpoint c = read(system, file);
+                JobCheckpoint c = read(system, file, job);
                 if (!problems.isEmpty()) {
                     LOG.warn("resuming from {} (after round {}), the newest intact checkpoint; skipped: {}", file, c.roundsDone(),
                             String.join("; ", problems));
                 }
                 return c;
+            } catch (CheckpointOfAnotherJob e) {
+                throw e;
             } catch (IllegalArgumentException | UncheckedIOException e) {
                 problems.add(e instanceof UncheckedIOException u && u.getCause() instanceof java.nio.file.NoSuchFileException
                         ? file + ": no such file (named by " + latest.getFileName() + ")" : e.getMessage());
@@ -103,8 +117,24 @@ public final class Checkpoints {
         }
     }
 
-    /** Reads one checkpoint file; a clear error names the file and what is wrong with it. */
+    /** A checkpoint written by another job: its fingerprint differs from the resuming job's. */
+    public static final class CheckpointOfAnotherJob extends IllegalArgumentException {
+        public CheckpointOfAnotherJob(String message) {
+            super(message);
+        }
+    }
+
+    /** Reads one checkpoint file, whichever job wrote it; a clear error names the file and what is wrong with it. */
     public static JobCheckpoint read(ActorSystem<?> system, Path file) {
+        return read(system, file, null);
+    }
+
+    /**
+     * Reads one checkpoint file of the job {@code job} (null: any job's). Every failure, the
+     * serializer's checked exceptions included, is an {@link IllegalArgumentException} that names
+     * the file.
+     */
+    public static JobCheckpoint read(ActorSystem<?> system, Path file, JobFingerprint job) {
         byte[] all;
         try {
             all = Files.readAllBytes(file);
@@ -113,18 +143,39 @@ public final class Checkpoints {
         }
         ByteBuffer buf = ByteBuffer.wrap(all);
         String magic = line(buf, file);
-        if (!MAGIC.equals(magic)) {
-            throw new IllegalArgumentException(file + " is not a splitfed checkpoint (header \"" + magic + "\", expected \"" + MAGIC + "\")");
-        }
         int serializerId;
         int length;
         String manifest;
+        Map<String, String> fields = new LinkedHashMap<>();
         try {
-            serializerId = Integer.parseInt(line(buf, file));
-            manifest = line(buf, file);
-            length = Integer.parseInt(line(buf, file));
+            if (MAGIC_V1.equals(magic)) {
+                serializerId = Integer.parseInt(line(buf, file));
+                manifest = line(buf, file);
+                length = Integer.parseInt(line(buf, file));
+            } else if (MAGIC.equals(magic)) {
+                String l = line(buf, file);
+                while (JobFingerprint.readHeaderLine(l, fields)) {
+                    l = line(buf, file);
+                }
+                serializerId = Integer.parseInt(field(l, "serializer", file));
+                manifest = field(line(buf, file), "manifest", file);
+                length = Integer.parseInt(field(line(buf, file), "length", file));
+            } else {
+                throw new IllegalArgumentException(file + " is not a splitfed checkpoint (header \"" + magic + "\", expected \"" + MAGIC + "\")");
+            }
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(file + ": damaged checkpoint header (" + e.getMessage() + ")");
+        }
+        if (job != null) {
+            if (MAGIC_V1.equals(magic)) {
+                LOG.warn("{} was written by an older splitfed, before checkpoints named their job: resuming it unchecked", file);
+            } else {
+                List<String> differ = new JobFingerprint(fields).differences(job);
+                if (!differ.isEmpty()) {
+                    throw new CheckpointOfAnotherJob(file + " is the checkpoint of another job: " + String.join("; ", differ)
+                            + ". Resume with the settings it was written with, or start afresh with another --checkpoint-dir");
+                }
+            }
         }
         if (buf.remaining() != length) {
             throw new IllegalArgumentException(file + ": checkpoint body is " + buf.remaining() + " bytes, the header says " + length + " (truncated?)");
@@ -134,14 +185,22 @@ public final class Checkpoints {
         Object o;
         try {
             o = SerializationExtension.get(system).deserialize(body, serializerId, manifest).get();
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(file + ": cannot decode the checkpoint (" + e.getMessage()
+        } catch (Exception e) { // Pekko's Try rethrows checked exceptions too (NotSerializableException for an unknown serializer)
+            throw new IllegalArgumentException(file + ": cannot decode the checkpoint: " + e.getMessage() + " (" + e.getClass().getSimpleName()
                     + "); it may come from another splitfed version", e);
         }
         if (!(o instanceof JobCheckpoint c)) {
             throw new IllegalArgumentException(file + " holds a " + o.getClass().getName() + ", not a job checkpoint");
         }
         return c;
+    }
+
+    /** The value of a {@code NAME: VALUE} header line, or a clear error naming the file. */
+    private static String field(String line, String name, Path file) {
+        if (!line.startsWith(name + ": ")) {
+            throw new IllegalArgumentException(file + ": damaged checkpoint header (expected \"" + name + ": ...\", found \"" + line + "\")");
+        }
+        return line.substring(name.length() + 2);
     }
 
     private static String line(ByteBuffer buf, Path file) {
@@ -151,7 +210,7 @@ public final class Checkpoints {
             if (b == '\n') {
                 return sb.toString();
             }
-            if (sb.length() > 200) {
+            if (sb.length() > 4096) {
                 break;
             }
             sb.append((char) b);

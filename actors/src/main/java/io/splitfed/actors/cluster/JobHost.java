@@ -127,7 +127,7 @@ public final class JobHost {
         if (!checkpoints.resume() && !takingOver) {
             return null;
         }
-        JobCheckpoint resume = checkpoints.enabled() ? Checkpoints.latest(ctx.getSystem(), checkpoints.dir()) : null;
+        JobCheckpoint resume = checkpoints.enabled() ? Checkpoints.latest(ctx.getSystem(), checkpoints.dir(), checkpoints.job()) : null;
         if (resume == null && takingOver) {
             throw new IllegalStateException("the job host was lost and this one, taking over, has no checkpoint to resume from in "
                     + (checkpoints.enabled() ? checkpoints.dir() : "splitfed.job.checkpoint.dir (empty)")

@@ -190,7 +190,7 @@ final class CheckpointCollector extends AbstractBehavior<CheckpointCollector.Com
         outbox.send(replyTo, new Gathered(done));
         var system = getContext().getSystem();
         var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-        CompletableFuture<Path> write = CompletableFuture.supplyAsync(() -> Checkpoints.write(system, settings.dir(), cp, settings.keep()), blocking);
+        CompletableFuture<Path> write = CompletableFuture.supplyAsync(() -> Checkpoints.write(system, settings.dir(), cp, settings.job(), settings.keep()), blocking);
         getContext().pipeToSelf(write, (file, err) -> new FileDone(done, file, err));
     }
 }

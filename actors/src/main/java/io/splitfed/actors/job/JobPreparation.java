@@ -114,6 +114,9 @@ public final class JobPreparation {
                     spec.federation().autoEpochTokens());
             spec = spec.withEpochs(epochs);
         }
+        if (spec.checkpoint().enabled()) {
+            spec = spec.withCheckpoint(spec.checkpoint().withJob(JobFingerprints.of(spec, weights.config(), train)));
+        }
 
         List<SequenceEncoder.Encoded> evalRows = new ArrayList<>();
         for (int idx : evalIdx) {

@@ -43,6 +43,11 @@ public record JobSpec(
                 privacy);
     }
 
+    /** This job with its checkpointing settings replaced (the fingerprint added once the job is prepared). */
+    public JobSpec withCheckpoint(Checkpointing newCheckpoint) {
+        return new JobSpec(mode, seed, model, data, federation, training, pipeline, links, server, planning, newCheckpoint, robustness, privacy);
+    }
+
     /**
      * Training and evaluation data. {@code eval} null means: carve a stratified validation split of
      * {@code validationFraction} out of {@code train}. Limits of 0 mean all.
@@ -125,11 +130,18 @@ public record JobSpec(
      * Checkpoints at round boundaries into {@code dir} (null: none): every {@code everyRounds}
      * rounds, and at the first boundary after {@code interval} since the last (zero: off), keeping
      * the newest {@code keep}. {@code resume}: start from the newest checkpoint in {@code dir}.
+     * {@code job} is the job's fingerprint, which its checkpoints carry and a resume must match:
+     * null until the job is prepared ({@link JobPreparation} reads the model and data it names).
      */
-    public record Checkpointing(Path dir, int everyRounds, Duration interval, int keep, boolean resume, Duration gatherTimeout) {
+    public record Checkpointing(Path dir, int everyRounds, Duration interval, int keep, boolean resume, Duration gatherTimeout,
+            io.splitfed.actors.checkpoint.JobFingerprint job) {
 
         public boolean enabled() {
             return dir != null;
+        }
+
+        public Checkpointing withJob(io.splitfed.actors.checkpoint.JobFingerprint fingerprint) {
+            return new Checkpointing(dir, everyRounds, interval, keep, resume, gatherTimeout, fingerprint);
         }
     }
 
@@ -192,7 +204,7 @@ public record JobSpec(
                 new Server(s.getInt("shards"), s.getString("sfl-server-model").equalsIgnoreCase("per-device"), s.getInt("mix-devices")),
                 planning(a),
                 new Checkpointing(optionalPath(c, "checkpoint.dir"), c.getInt("checkpoint.every-rounds"), c.getDuration("checkpoint.interval"),
-                        c.getInt("checkpoint.keep"), c.getBoolean("checkpoint.resume"), c.getDuration("checkpoint.gather-timeout")),
+                        c.getInt("checkpoint.keep"), c.getBoolean("checkpoint.resume"), c.getDuration("checkpoint.gather-timeout"), null),
                 new Robustness(c.getInt("robustness.quarantine-after"), c.getInt("robustness.fail-limit"), c.getInt("robustness.ban-rounds"),
                         c.getDouble("robustness.norm-outlier-factor"), c.getString("robustness.late-updates").equalsIgnoreCase("apply"),
                         c.getDouble("robustness.staleness-exponent")),

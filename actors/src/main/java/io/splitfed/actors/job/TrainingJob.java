@@ -70,7 +70,7 @@ public final class TrainingJob {
 
     /** The checkpoint {@code spec} resumes from: null when it does not resume or finds none. */
     private static JobCheckpoint latest(ActorSystem<?> system, JobSpec spec) {
-        return spec.checkpoint().resume() ? Checkpoints.latest(system, spec.checkpoint().dir()) : null;
+        return spec.checkpoint().resume() ? Checkpoints.latest(system, spec.checkpoint().dir(), spec.checkpoint().job()) : null;
     }
 
     /** {@code resume} finds the checkpoint to go on from (null: none). */

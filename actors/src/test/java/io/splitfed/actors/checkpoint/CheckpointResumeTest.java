@@ -70,7 +70,7 @@ class CheckpointResumeTest {
         Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 100));
         ActorTestKit kit = ActorTestKit.create(TestJobs.config(Map.of()));
         try {
-            assertThatThrownBy(() -> Checkpoints.latest(kit.system(), dir))
+            assertThatThrownBy(() -> Checkpoints.latest(kit.system(), dir, null))
                     .hasMessageContaining("round-0001.ckpt").hasMessageContaining("truncated");
             Files.writeString(file, "not a checkpoint\n");
             assertThatThrownBy(() -> Checkpoints.read(kit.system(), file)).hasMessageContaining("is not a splitfed checkpoint");

@@ -104,4 +104,60 @@ class ExitCodeTest {
         assertThat(none.err).contains("no intact checkpoint in " + ckpt).contains("round-0003.ckpt").contains("round-0002.ckpt")
                 .contains("is not a splitfed checkpoint");
     }
+
+    @Test
+    void anotherJobsCheckpointExitsTwoNamingEachFieldThatDiffers() throws Exception {
+        Path ckpt = tmp.resolve("ckpt");
+        CliRun first = CliRun.of(train(1, "--checkpoint-dir", ckpt.toString()));
+        assertThat(first.exit).as(first.err).isZero();
+        assertThat(Files.readAllLines(ckpt.resolve("round-0001.ckpt"), java.nio.charset.StandardCharsets.ISO_8859_1).subList(0, 6))
+                .as("the header names the job, readable with head").contains("job.mode: splitfrozen", "job.lora.rank: 8");
+
+        CliRun rank = CliRun.of(train(2, "--resume", ckpt.toString(), "--rank", "4"));
+        assertOneLine(rank);
+        assertThat(rank.err).contains("round-0001.ckpt is the checkpoint of another job").contains("lora.rank: checkpoint 8, this job 4");
+
+        CliRun devices = CliRun.of(train(2, "--resume", ckpt.toString(), "--set", "splitfed.job.federation.devices=3"));
+        assertOneLine(devices);
+        assertThat(devices.err).contains("devices: checkpoint 2, this job 3").doesNotContain("lora.rank");
+
+        CliRun task = CliRun.of(train(2, "--resume", ckpt.toString(), "--train", SharedData.path("mrpc/train.tsv").toString()));
+        assertOneLine(task);
+        assertThat(task.err).contains("task: checkpoint sst2, this job mrpc").contains("labels: ").contains("train-data: checkpoint sha256 ");
+
+        // a safe change (more rounds) resumes
+        CliRun more = CliRun.of(train(2, "--resume", ckpt.toString()));
+        assertThat(more.exit).as(more.err).isZero();
+    }
+
+    @Test
+    void aCheckpointInAnUnknownSerializerFallsBackAndWithNoneIntactExitsTwo() throws Exception {
+        Path ckpt = tmp.resolve("ckpt");
+        CliRun first = CliRun.of(train("--checkpoint-dir", ckpt.toString()));
+        assertThat(first.exit).as(first.err).isZero();
+        unknownSerializer(ckpt.resolve("round-0002.ckpt"));
+
+        CliRun resumed = CliRun.of(train(3, "--resume", ckpt.toString()));
+        assertThat(resumed.exit).as(resumed.err).isZero();
+        var m = new ObjectMapper().readTree(tmp.resolve("out").resolve("metrics.json").toFile());
+        assertThat(m.get("rounds").size()).as("round 1 from the intact checkpoint, rounds 2 and 3 trained").isEqualTo(3);
+
+        try (var files = Files.list(ckpt)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".ckpt")).toList()) {
+                unknownSerializer(f);
+            }
+        }
+        CliRun none = CliRun.of(train(4, "--resume", ckpt.toString()));
+        assertOneLine(none);
+        assertThat(none.err).contains("no intact checkpoint in " + ckpt).contains("cannot decode the checkpoint").contains("NotSerializableException");
+    }
+
+    /** Rewrites the header's serializer id to one no splitfed has, keeping the file otherwise whole. */
+    private static void unknownSerializer(Path file) throws Exception {
+        byte[] bytes = Files.readAllBytes(file);
+        String text = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+        String changed = text.replaceFirst("\nserializer: -?\\d+\n", "\nserializer: 987654\n");
+        assertThat(changed).isNotEqualTo(text);
+        Files.write(file, changed.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    }
 }
