@@ -192,6 +192,11 @@ public final class Checkpoints {
         if (!(o instanceof JobCheckpoint c)) {
             throw new IllegalArgumentException(file + " holds a " + o.getClass().getName() + ", not a job checkpoint");
         }
+        for (var global : java.util.Arrays.asList(c.globalDevice(), c.globalServer())) {
+            if (global != null && !global.allFinite()) {
+                throw new IllegalArgumentException(file + ": its global adapter holds non-finite weights; a checkpoint is resumed only with finite ones");
+            }
+        }
         return c;
     }
 

@@ -44,6 +44,7 @@ public final class JobPreparation {
             throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " tokens but the model only " + weights.config().vocabSize());
         }
         Dataset train = DataSets.read(spec.data().train());
+        DataChecks.requireLabels(train);
         boolean pairs = train.examples().stream().anyMatch(e -> e.textPair() != null);
         SequenceEncoder encoder = new SequenceEncoder(tokenizer, spec.data().maxLength(pairs), spec.data().pairSeparator());
         boolean classify = train.isClassification();
@@ -79,9 +80,12 @@ public final class JobPreparation {
             evalIdx = StratifiedSplit.stratifiedSample(evalIdx, evalSet.labels(), spec.data().evalLimit(), seed + 2);
             evalDescription += ", " + evalIdx.length + " of them scored (eval-limit)";
         }
-        if (evalIdx.length == 0) {
-            throw new IllegalArgumentException("no evaluation examples: set data.eval or a positive validation-fraction");
+        if (spec.data().eval() == null) {
+            DataChecks.requireEvaluationRows(train, evalIdx.length, spec.data().validationFraction());
+        } else if (evalIdx.length == 0) {
+            throw new io.splitfed.model.data.DataFormatException(spec.data().eval(), "holds no evaluation rows");
         }
+        DataChecks.requireRowsForDevices(train, trainIdx.length, spec.federation().devices());
 
         Function<List<SequenceEncoder.Encoded>, TokenBatch> batcher = classify ? encoder::batch : encoder::lmBatch;
         TaskHead head = classify ? new ClassificationHead(train.numLabels()) : new CausalLmHead();

@@ -12,6 +12,7 @@ public final class DataSets {
         if (!Files.isRegularFile(file)) {
             throw new DataFormatException(file, "no such file");
         }
+        TextEncoding.requireUtf8(file);
         String name = file.getFileName().toString();
         if (name.endsWith(".tsv")) {
             return GlueTsvReader.read(file);

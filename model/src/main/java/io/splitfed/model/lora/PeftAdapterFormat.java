@@ -44,6 +44,7 @@ public final class PeftAdapterFormat {
     private static final String BERT_PREFIX = "bert.";
     private static final String FROZEN_METADATA = "splitfed.frozen";
     private static final String JOB_METADATA = "splitfed.job.";
+    private static final String FAMILY_METADATA = "splitfed.family";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private PeftAdapterFormat() {}
@@ -72,6 +73,7 @@ public final class PeftAdapterFormat {
             metadata.put(FROZEN_METADATA, String.join(",", adapter.frozen()));
         }
         meta.job().forEach((k, v) -> metadata.put(JOB_METADATA + k, v));
+        metadata.put(FAMILY_METADATA, meta.family().name().toLowerCase(java.util.Locale.ROOT));
         SafetensorsFile.write(dir.resolve(WEIGHTS_FILE), tensors, metadata);
 
         ObjectNode c = JSON.createObjectNode();
@@ -152,7 +154,15 @@ public final class PeftAdapterFormat {
             k = k.startsWith(BERT_PREFIX) ? k.substring(BERT_PREFIX.length()) : k;
             k = k.replace(".lora_A.default.weight", ".lora_A.weight").replace(".lora_B.default.weight", ".lora_B.weight")
                     .replace(".modules_to_save.default.", ".");
-            tensors.put(k, st.read(key));
+            HostTensor t = st.read(key);
+            float[] v = t.data();
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i])) {
+                    throw new CheckpointFormatException(weightsFile, "tensor '" + key + "' holds " + v[i] + " at element " + i
+                            + "; an adapter's weights must all be finite (is the file damaged, or did its training diverge?)");
+                }
+            }
+            tensors.put(k, t);
         }
         Set<String> frozen = new LinkedHashSet<>();
         String frozenList = st.metadata().get(FROZEN_METADATA);
@@ -196,6 +206,11 @@ public final class PeftAdapterFormat {
             }
         });
         return out;
+    }
+
+    /** The model family ({@code gpt2}, {@code llama}, {@code bert}) a splitfed adapter was trained on, or null when it does not say. */
+    public static String family(Path dir) {
+        return SafetensorsFile.open(dir.resolve(WEIGHTS_FILE)).metadata().get(FAMILY_METADATA);
     }
 
     /** The base model named in adapter_config.json, or null. */

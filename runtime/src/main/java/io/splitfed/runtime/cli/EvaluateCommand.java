@@ -14,6 +14,7 @@ import io.splitfed.model.io.AtomicFiles;
 import io.splitfed.model.io.BuiltinModels;
 import io.splitfed.model.io.CheckpointLoader;
 import io.splitfed.model.io.LoadedWeights;
+import io.splitfed.model.lora.AdapterFit;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.PeftAdapterFormat;
 import io.splitfed.model.nn.TransformerModel;
@@ -96,6 +97,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         List<TokenBatch> batches = SequenceEncoder.byLength(rows, Evaluation.BATCH, encoder::batch);
         Evaluation.Result r = TensorExecutor.shared().call(() -> {
             try (TransformerModel m = TransformerModel.create(weights)) {
+                AdapterFit.check(adapter, lora, m.loraModules(0, m.numLayers(), AdapterFit.allTargets()), head.trainableTensors(weights.config()),
+                        weights.config(), base.toString());
                 return Evaluation.run(m, head, lora, batches);
             }
         });

@@ -3,6 +3,7 @@ package io.splitfed.runtime.cli;
 import io.splitfed.model.generate.TextGenerator;
 import io.splitfed.model.io.CheckpointLoader;
 import io.splitfed.model.io.LoadedWeights;
+import io.splitfed.model.lora.AdapterFit;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.lora.LoraWeights;
 import io.splitfed.model.lora.PeftAdapterFormat;
@@ -90,6 +91,10 @@ public final class GenerateCommand implements Callable<Integer> {
         int eos = noStop ? -1 : tok.eosId();
         int[] out = TensorExecutor.shared().call(() -> {
             try (TransformerModel m = TransformerModel.create(weights)) {
+                if (lora != null) {
+                    AdapterFit.check(adapter, lora, m.loraModules(0, m.numLayers(), AdapterFit.allTargets()),
+                            new io.splitfed.model.head.CausalLmHead().trainableTensors(weights.config()), weights.config(), model.toString());
+                }
                 LoraWeights w = lora == null ? null : LoraWeights.materialize(TensorExecutor.shared().rootManager(), lora, LoraWeights.Mode.INFERENCE);
                 try {
                     return new TextGenerator(m, w).generate(promptIds, maxNewTokens, eos, strategy);
