@@ -29,6 +29,7 @@ public record NodeSettings(Set<String> roles, String host, int port, List<String
         Duration joinTimeout, Duration registrationTimeout, Path out, int metricsPort) {
 
     static final String SYSTEM = "splitfed";
+    private static final String PEKKO_SSL = "pekko.remote.artery.ssl.config-ssl-engine.";
 
     public static NodeSettings from(Config config) {
         Config n = config.getConfig("splitfed.node");
@@ -87,6 +88,22 @@ public record NodeSettings(Set<String> roles, String host, int port, List<String
                     throw new UserError("splitfed.node.tls." + k + " = '" + tls.getString(k) + "': expected the PKCS#12 file `splitfed certs` made"
                             + " (SPLITFED_" + k.replace("-", "").toUpperCase(Locale.ROOT) + ")");
                 }
+            }
+            java.util.Date now = new java.util.Date();
+            KeyMaterial.checkKeyStore(Path.of(tls.getString("key-store")), tls.getString("key-store-password"), "splitfed.node.tls.key-store",
+                    "splitfed.node.tls.key-store-password (SPLITFED_KEYSTORE_PASSWORD)", now);
+            KeyMaterial.checkTrustStore(Path.of(tls.getString("trust-store")), tls.getString("trust-store-password"), "splitfed.node.tls.trust-store",
+                    "splitfed.node.tls.trust-store-password (SPLITFED_TRUSTSTORE_PASSWORD)", now);
+        } else if ("tls-tcp".equals(transport) && config.hasPath(PEKKO_SSL + "key-store")
+                && config.getString("pekko.remote.artery.ssl.ssl-engine-provider").endsWith(".ConfigSSLEngineProvider")) {
+            // cluster-config/tls.conf: Pekko's own settings, filled from the same environment variables
+            Config ssl = config.getConfig(PEKKO_SSL.substring(0, PEKKO_SSL.length() - 1));
+            java.util.Date now = new java.util.Date();
+            KeyMaterial.checkKeyStore(Path.of(ssl.getString("key-store")), ssl.getString("key-store-password"), PEKKO_SSL + "key-store",
+                    PEKKO_SSL + "key-store-password (SPLITFED_KEYSTORE_PASSWORD)", now);
+            if (ssl.hasPath("trust-store")) {
+                KeyMaterial.checkTrustStore(Path.of(ssl.getString("trust-store")), ssl.getString("trust-store-password"), PEKKO_SSL + "trust-store",
+                        PEKKO_SSL + "trust-store-password (SPLITFED_TRUSTSTORE_PASSWORD)", now);
             }
         }
         if (!stores && !"tls-tcp".equals(transport) && !loopback(host) && !n.getBoolean("insecure")) {

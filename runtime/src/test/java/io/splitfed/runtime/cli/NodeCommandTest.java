@@ -63,7 +63,9 @@ class NodeCommandTest {
         Path pki = tmp.resolve("pki");
         assertThat(CliRun.of("certs", "--out", pki.toString(), "--nodes", "gpu-1").exit).isZero();
         Config config = CliRun.config(args("node", "--role", "server", "--host", "10.1.2.3",
-                "--set", "splitfed.node.tls.key-store=" + pki.resolve("gpu-1.p12"), "--set", "splitfed.node.tls.trust-store=" + pki.resolve("truststore.p12")));
+                "--set", "splitfed.node.tls.key-store=" + pki.resolve("gpu-1.p12"), "--set", "splitfed.node.tls.trust-store=" + pki.resolve("truststore.p12"),
+                "--set", "splitfed.node.tls.key-store-password=" + Files.readString(pki.resolve("gpu-1.p12.password")).strip(),
+                "--set", "splitfed.node.tls.trust-store-password=" + Files.readString(pki.resolve("truststore.p12.password")).strip()));
         Config pekko = io.splitfed.runtime.node.NodeSettings.from(config).pekkoConfig(config);
         assertThat(pekko.getString("pekko.remote.artery.transport")).isEqualTo("tls-tcp");
         assertThat(pekko.getBoolean("pekko.remote.artery.ssl.config-ssl-engine.require-mutual-authentication")).isTrue();
