@@ -40,6 +40,8 @@ public final class TensorExecutor implements Executor {
     private static final TensorExecutor SHARED = new TensorExecutor("splitfed-tensor");
 
     private final ExecutorService thread;
+    private final java.util.concurrent.locks.ReentrantLock step = new java.util.concurrent.locks.ReentrantLock();
+    private volatile boolean stopping;
     private volatile Thread owner;
     private NDManager root;
     private volatile String placement = "auto";
@@ -64,13 +66,48 @@ public final class TensorExecutor implements Executor {
 
     @Override
     public void execute(Runnable command) {
-        thread.execute(command);
+        thread.execute(guarded(command));
+    }
+
+    /** Each task holds {@link #step} while it runs, so that {@link #stop} can wait for the one running and keep the rest from starting. */
+    private Runnable guarded(Runnable command) {
+        return () -> {
+            step.lock();
+            try {
+                command.run();
+            } finally {
+                step.unlock();
+            }
+        };
+    }
+
+    /**
+     * Stops tensor work for good, before the JVM exits (on SIGTERM or SIGINT): no task starts after
+     * this, and the one running finishes its step, or abandons it where it checks
+     * {@link #stopping()}; returns true once the thread is out of native code (false when it was
+     * still busy after {@code timeout}). PyTorch is then torn down by the JVM's exit with no thread
+     * inside it: a backward pass torn down under its feet is what crashes a JVM in native code.
+     * Tasks submitted afterwards never run, and their futures never complete.
+     */
+    public boolean stop(java.time.Duration timeout) {
+        stopping = true;
+        try {
+            return step.tryLock(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS); // held from now on
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** True once {@link #stop} was called: long tasks check it between steps and give up. */
+    public static boolean stopping() {
+        return SHARED.stopping;
     }
 
     /** Runs {@code work} on the tensor thread; the future completes with its result. */
     public <T> CompletableFuture<T> submit(Callable<T> work) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        thread.execute(
+        execute(
                 () -> {
                     try {
                         result.complete(work.call());

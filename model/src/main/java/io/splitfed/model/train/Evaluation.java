@@ -58,6 +58,9 @@ public final class Evaluation {
         int samples = 0;
         try {
             for (TokenBatch b : batches) {
+                if (io.splitfed.model.tensor.TensorExecutor.stopping()) {
+                    throw new java.util.concurrent.CancellationException("evaluation abandoned: the JVM is stopping");
+                }
                 try (ForwardPass pass = ForwardPass.create(TensorExecutor.shared().rootManager(), b)) {
                     pass.withAdapter(weights);
                     float[][] out = Autograd.noGrad(() -> {

@@ -61,6 +61,9 @@ public final class NodeCommand implements Callable<Integer> {
         io.splitfed.model.tensor.TensorExecutor.shared().place(pekko.getString("splitfed.engine.device")); // before the model loads
         io.splitfed.model.tensor.TensorExecutor.shared().holdBaseIn(pekko.getString("splitfed.engine.base-precision"));
         PreparedJob prepared = JobPreparation.prepare(JobSpec.fromConfig(pekko));
+        if (settings.roles().contains(io.splitfed.actors.cluster.SplitfedNode.AGGREGATOR)) {
+            io.splitfed.runtime.job.StopSignals.watch(prepared.spec().checkpoint().dir()); // the job host's checkpoints
+        }
         try (SplitfedNodeSystem node = SplitfedNodeSystem.start(new JobPlan(prepared), settings, pekko)) {
             System.out.println("splitfed node " + node.address() + " ready: roles " + settings.roles()
                     + (settings.devices().isEmpty() ? "" : ", devices " + settings.devices()) + ", job host " + node.jobHost());

@@ -28,6 +28,7 @@ public final class SplitfedCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        io.splitfed.runtime.job.StopSignals.install(args);
         System.exit(commandLine().execute(args));
     }
 

@@ -49,6 +49,8 @@ public final class TrainCommand implements Callable<Integer> {
         Path metrics = metricsOut != null ? metricsOut : dir.resolve("metrics.json");
         Path adapter = adapterOut != null ? adapterOut : dir.resolve("adapter");
         LiveMetrics live = metricsPort == null ? null : new LiveMetrics();
+        String checkpointDir = config.hasPath("splitfed.job.checkpoint.dir") ? config.getString("splitfed.job.checkpoint.dir") : "";
+        io.splitfed.runtime.job.StopSignals.watch(checkpointDir.isBlank() ? null : Path.of(checkpointDir));
         JobRunner.Outcome o;
         try (MetricsEndpoint endpoint = live == null ? null : MetricsEndpoint.start(live, metricsHost, metricsPort)) {
             if (endpoint != null) {
