@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 
 /**
  * Checkpoint files in a directory: {@code round-NNNN.ckpt} (a small text header with the job's
- * {@link JobFingerprint}, then the checkpoint in the job's own wire format) and {@code LATEST},
+ * {@link CheckpointFingerprint}, then the checkpoint in the job's own wire format) and {@code LATEST},
  * naming the newest. Each is written atomically (write, fsync, rename), {@code LATEST} last, so a
  * crash at any moment leaves the previous checkpoint whole and named. A job resumes only from its
  * own checkpoints: another job's is refused, naming each field that differs.
@@ -38,7 +38,7 @@ public final class Checkpoints {
     private Checkpoints() {}
 
     /** Writes {@code c}, the checkpoint of the job {@code job}, into {@code dir} and keeps the newest {@code keep}; returns its file. */
-    public static Path write(ActorSystem<?> system, Path dir, JobCheckpoint c, JobFingerprint job, int keep) {
+    public static Path write(ActorSystem<?> system, Path dir, JobCheckpoint c, CheckpointFingerprint job, int keep) {
         Serialization ser = SerializationExtension.get(system);
         byte[] body = ser.serialize(c).get();
         var serializer = ser.findSerializerFor(c);
@@ -46,7 +46,7 @@ public final class Checkpoints {
         Path file = dir.resolve(String.format("round-%04d.ckpt", c.roundsDone()));
         AtomicFiles.write(file, out -> {
             StringBuilder head = new StringBuilder(MAGIC).append('\n');
-            (job == null ? new JobFingerprint(java.util.Map.of()) : job).headerLines().forEach(l -> head.append(l).append('\n'));
+            (job == null ? new CheckpointFingerprint(java.util.Map.of()) : job).headerLines().forEach(l -> head.append(l).append('\n'));
             head.append("serializer: ").append(serializer.identifier()).append('\n').append("manifest: ").append(manifest).append('\n')
                     .append("length: ").append(body.length).append('\n');
             out.write(head.toString().getBytes(StandardCharsets.UTF_8));
@@ -67,7 +67,7 @@ public final class Checkpoints {
      *     is refused with {@link CheckpointOfAnotherJob}, not skipped, since the whole directory is
      *     then another job's
      */
-    public static JobCheckpoint latest(ActorSystem<?> system, Path dir, JobFingerprint job) {
+    public static JobCheckpoint latest(ActorSystem<?> system, Path dir, CheckpointFingerprint job) {
         List<Path> candidates = new ArrayList<>();
         Path latest = dir.resolve(LATEST);
         if (Files.isRegularFile(latest)) {
@@ -134,7 +134,7 @@ public final class Checkpoints {
      * serializer's checked exceptions included, is an {@link IllegalArgumentException} that names
      * the file.
      */
-    public static JobCheckpoint read(ActorSystem<?> system, Path file, JobFingerprint job) {
+    public static JobCheckpoint read(ActorSystem<?> system, Path file, CheckpointFingerprint job) {
         byte[] all;
         try {
             all = Files.readAllBytes(file);
@@ -154,7 +154,7 @@ public final class Checkpoints {
                 length = Integer.parseInt(line(buf, file));
             } else if (MAGIC.equals(magic)) {
                 String l = line(buf, file);
-                while (JobFingerprint.readHeaderLine(l, fields)) {
+                while (CheckpointFingerprint.readHeaderLine(l, fields)) {
                     l = line(buf, file);
                 }
                 serializerId = Integer.parseInt(field(l, "serializer", file));
@@ -170,7 +170,7 @@ public final class Checkpoints {
             if (MAGIC_V1.equals(magic)) {
                 LOG.warn("{} was written by an older splitfed, before checkpoints named their job: resuming it unchecked", file);
             } else {
-                List<String> differ = new JobFingerprint(fields).differences(job);
+                List<String> differ = new CheckpointFingerprint(fields).differences(job);
                 if (!differ.isEmpty()) {
                     throw new CheckpointOfAnotherJob(file + " is the checkpoint of another job: " + String.join("; ", differ)
                             + ". Resume with the settings it was written with, or start afresh with another --checkpoint-dir");

@@ -119,7 +119,7 @@ public final class JobPreparation {
             spec = spec.withEpochs(epochs);
         }
         if (spec.checkpoint().enabled()) {
-            spec = spec.withCheckpoint(spec.checkpoint().withJob(JobFingerprints.of(spec, weights.config(), train)));
+            spec = spec.withCheckpoint(spec.checkpoint().withJob(CheckpointFingerprints.of(spec, weights.config(), train)));
         }
 
         List<SequenceEncoder.Encoded> evalRows = new ArrayList<>();

@@ -134,13 +134,13 @@ public record JobSpec(
      * null until the job is prepared ({@link JobPreparation} reads the model and data it names).
      */
     public record Checkpointing(Path dir, int everyRounds, Duration interval, int keep, boolean resume, Duration gatherTimeout,
-            io.splitfed.actors.checkpoint.JobFingerprint job) {
+            io.splitfed.actors.checkpoint.CheckpointFingerprint job) {
 
         public boolean enabled() {
             return dir != null;
         }
 
-        public Checkpointing withJob(io.splitfed.actors.checkpoint.JobFingerprint fingerprint) {
+        public Checkpointing withJob(io.splitfed.actors.checkpoint.CheckpointFingerprint fingerprint) {
             return new Checkpointing(dir, everyRounds, interval, keep, resume, gatherTimeout, fingerprint);
         }
     }

@@ -1,6 +1,6 @@
 package io.splitfed.actors.job;
 
-import io.splitfed.actors.checkpoint.JobFingerprint;
+import io.splitfed.actors.checkpoint.CheckpointFingerprint;
 import io.splitfed.model.config.ModelConfig;
 import io.splitfed.model.data.Dataset;
 
@@ -25,11 +25,11 @@ import java.util.stream.Stream;
  * one of these would load adapters of another shape, or data cursors into other rows, so it is
  * refused; rounds, deadlines, learning rate and the evaluation set may change.
  */
-final class JobFingerprints {
+final class CheckpointFingerprints {
 
-    private JobFingerprints() {}
+    private CheckpointFingerprints() {}
 
-    static JobFingerprint of(JobSpec spec, ModelConfig model, Dataset train) {
+    static CheckpointFingerprint of(JobSpec spec, ModelConfig model, Dataset train) {
         Map<String, String> f = new LinkedHashMap<>();
         f.put("model", spec.model().path().getFileName() + " (" + model.family().name().toLowerCase(Locale.ROOT) + ", " + model.numLayers()
                 + " layers, hidden " + model.hiddenSize() + ", vocabulary " + model.vocabSize() + ")");
@@ -49,7 +49,7 @@ final class JobFingerprints {
         if (spec.data().eval() == null) { // the held-out rows come out of the training file
             f.put("validation-fraction", Double.toString(spec.data().validationFraction()));
         }
-        return new JobFingerprint(f);
+        return new CheckpointFingerprint(f);
     }
 
     /** SHA-256 of a file (of its sorted files' names and bytes, for a directory), with its size. */

@@ -18,9 +18,9 @@ import java.util.Set;
  *
  * @param fields field name to value, in a stable order
  */
-public record JobFingerprint(Map<String, String> fields) {
+public record CheckpointFingerprint(Map<String, String> fields) {
 
-    public JobFingerprint {
+    public CheckpointFingerprint {
         fields = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(fields));
         for (var e : fields.entrySet()) {
             if (e.getKey().isBlank() || e.getKey().contains(":") || e.getKey().contains("\n") || e.getValue().contains("\n")) {
@@ -33,7 +33,7 @@ public record JobFingerprint(Map<String, String> fields) {
      * The fields that differ between the checkpoint's fingerprint ({@code this}) and the job's, each
      * as {@code FIELD: checkpoint A, this job B}; empty when they match.
      */
-    public List<String> differences(JobFingerprint job) {
+    public List<String> differences(CheckpointFingerprint job) {
         Set<String> names = new LinkedHashSet<>(fields.keySet());
         names.addAll(job.fields.keySet());
         List<String> out = new ArrayList<>();
