@@ -45,6 +45,7 @@ public final class JobHost {
             List<ActorRef<RoundCoordinator.Command>> coordinator = new ArrayList<>(1);
             List<ActorRef<ClusterProtocol.Registration>> registrants = new ArrayList<>();
             boolean[] takingOver = {false};
+            DeviceClaims claims = new DeviceClaims();
             String self = ctx.getSystem().address().toString();
             return Behaviors.receive(ClusterProtocol.class)
                     .onMessage(ClusterProtocol.RegisterServer.class, m -> {
@@ -59,6 +60,15 @@ public final class JobHost {
                         List<String> diff = new ArrayList<>(m.fingerprint().differences(mine));
                         if (m.device() < 0 || m.device() >= plan.job().devices()) {
                             diff.add("splitfed.node.devices names device " + m.device() + " but the job has devices 0.." + (plan.job().devices() - 1));
+                        }
+                        String taken = DeviceClaims.conflict(m.device(), devices.get(m.device()), m.ref(), devices, ctx.getSystem());
+                        if (taken != null) {
+                            if (claims.warnAbout(m.node())) {
+                                ctx.getLog().warn("refusing node {}, which claims a device another node holds: {} (warned once a minute per node)",
+                                        m.node(), taken);
+                            }
+                            Outbox.get(ctx.getSystem()).send(m.replyTo(), new ClusterProtocol.Refused(taken));
+                            return Behaviors.same();
                         }
                         if (!admit("device " + m.device() + " from " + m.node(), diff, m.replyTo(), registrants, ctx, self)) {
                             return Behaviors.same();

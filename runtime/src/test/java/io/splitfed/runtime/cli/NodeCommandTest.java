@@ -142,6 +142,48 @@ class NodeCommandTest {
     }
 
     @Test
+    void aSecondNodeClaimingALiveNodesDevicesIsRefusedAndTheJobGoesOn() throws Exception {
+        int port = freePort();
+        String seed = "pekko://splitfed@127.0.0.1:" + port;
+        // slow uplinks: the job runs long enough for an impostor to try its luck mid-job
+        String[] job = {"--set", "splitfed.job.links.enabled=true", "--set", "splitfed.job.links.uplink-mbps=4", "--set", "splitfed.job.federation.rounds=2",
+            "--set", "splitfed.job.federation.round-deadline=120s", "--set", "splitfed.job.federation.devices=2"};
+        Config host = CliRun.config(concat(args("node", "--role", "aggregator,server", "--port", Integer.toString(port), "--seed-nodes", seed), job));
+        NodeSettings hostSettings = NodeSettings.from(host);
+        Config hostPekko = hostSettings.pekkoConfig(host);
+        int edgePort = freePort();
+        Config edge = CliRun.config(concat(args("node", "--role", "device", "--node-devices", "0,1", "--port", Integer.toString(edgePort),
+                "--seed-nodes", seed), job));
+        NodeSettings edgeSettings = NodeSettings.from(edge);
+        Config edgePekko = edgeSettings.pekkoConfig(edge);
+        try (io.splitfed.model.testing.LogWatch warned = io.splitfed.model.testing.LogWatch.forText("claims a device another node holds");
+                SplitfedNodeSystem jobHost = SplitfedNodeSystem.start(new JobPlan(JobPreparation.prepare(JobSpec.fromConfig(hostPekko))), hostSettings, hostPekko)) {
+            java.util.concurrent.CompletableFuture<SplitfedNodeSystem> edgeNode = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return SplitfedNodeSystem.start(new JobPlan(JobPreparation.prepare(JobSpec.fromConfig(edgePekko))), edgeSettings, edgePekko);
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            try (SplitfedNodeSystem real = edgeNode.get(2, java.util.concurrent.TimeUnit.MINUTES)) {
+                // a copied SPLITFED_DEVICES: the same device ids from another node, while the real one trains
+                CliRun impostor = CliRun.of(concat(args("node", "--role", "device", "--node-devices", "0,1", "--port", "0", "--seed-nodes", seed), job));
+                assertThat(impostor.exit).as(impostor.err).isEqualTo(2);
+                assertThat(impostor.err).contains("the job host refused this node: device 0 belongs to node pekko://splitfed@127.0.0.1:" + edgePort)
+                        .contains("which is live and holds devices [0, 1]").doesNotContain("\tat ");
+                assertThat(warned.count()).as("the job host warned").isEqualTo(1);
+
+                var result = jobHost.awaitEnd();
+                assertThat(result).as("the job finished").isNotNull();
+                assertThat(result.rounds()).hasSize(2).allSatisfy(r -> {
+                    assertThat(r.closedByDeadline()).as("round %d held to its deadline", r.round()).isFalse();
+                    assertThat(r.done()).as("round %d's devices all answered", r.round()).containsExactly(0, 1);
+                });
+            }
+        }
+    }
+
+    @Test
     void anAllInOneNodeTrainsTheJobAndWritesItsOutputs() throws Exception {
         int port = freePort();
         Path out = Files.createTempDirectory("splitfed-node");
