@@ -88,6 +88,7 @@ public final class SplitfedNodeSystem implements AutoCloseable {
                     settings.registrationTimeout())), "splitfed");
             return Behaviors.empty();
         });
+        portFree(settings);
         ActorSystem<Void> system;
         try {
             system = ActorSystem.create(root, "splitfed", config);
@@ -125,6 +126,26 @@ public final class SplitfedNodeSystem implements AutoCloseable {
             system.log().info("live metrics at {}", endpoint.url());
         }
         return new SplitfedNodeSystem(system, result, finished, abandoned, ((SplitfedNode.Status.Ready) s).jobHost(), endpoint);
+    }
+
+    /**
+     * A port another process holds is said in one line before Pekko tries it (Pekko logs the bind
+     * failure with its whole stack trace). The check binds and releases at once; a process that
+     * takes the port in between is caught by Pekko's own failure, as before.
+     */
+    private static void portFree(NodeSettings settings) {
+        if (settings.port() == 0) {
+            return;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(settings.host(), settings.port()));
+        } catch (java.net.BindException e) {
+            throw new UserError(settings.host() + ":" + settings.port() + " is in use by another process (splitfed.node.port, --port): "
+                    + "stop it, or start this node on another port");
+        } catch (java.io.IOException e) {
+            throw new UserError("cannot listen on " + settings.host() + ":" + settings.port() + " (splitfed.node.host, splitfed.node.port): " + e.getMessage());
+        }
     }
 
     /** Completes {@code joined} when this node is Up; stops the system when the last aggregator is gone. */

@@ -77,6 +77,17 @@ class NodeCommandTest {
     }
 
     @Test
+    void aPortInUseIsOneLineWithoutAStackTrace() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String port = Integer.toString(taken.getLocalPort());
+            CliRun r = CliRun.of(args("node", "--role", "aggregator", "--port", port, "--seed-nodes", "pekko://splitfed@127.0.0.1:" + port));
+            assertThat(r.exit).as(r.err).isEqualTo(2);
+            assertThat(r.err.strip().lines()).as(r.err).hasSize(1);
+            assertThat(r.err).contains("127.0.0.1:" + port + " is in use by another process (splitfed.node.port, --port)").doesNotContain("\tat ");
+        }
+    }
+
+    @Test
     void aBadSeedAddressIsNamed() {
         CliRun r = CliRun.of(args("node", "--role", "server", "--seed-nodes", "10.0.0.1:25520"));
         assertThat(r.exit).isEqualTo(2);
