@@ -16,16 +16,18 @@ public sealed interface ClusterProtocol extends WireMessage {
      * so the job host that gets it takes over and resumes the job from its newest checkpoint.
      */
     record RegisterDevice(int device, ActorRef<DeviceActor.Command> ref, JobFingerprint fingerprint, String node, boolean again,
-            ActorRef<Registration> replyTo) implements ClusterProtocol {}
+            ActorRef<Registration> replyTo, NodeIdentity.Credential credential) implements ClusterProtocol {}
 
     /** A server node announces itself, so that a job set up differently is refused before it trains. */
-    record RegisterServer(JobFingerprint fingerprint, String node, ActorRef<Registration> replyTo) implements ClusterProtocol {}
+    record RegisterServer(JobFingerprint fingerprint, String node, ActorRef<Registration> replyTo, NodeIdentity.Credential credential)
+            implements ClusterProtocol {}
 
     /**
      * An aggregator node that hosts nothing else: a standby for the job host, told when the job
      * finishes like every registered node.
      */
-    record RegisterStandby(JobFingerprint fingerprint, String node, ActorRef<Registration> replyTo) implements ClusterProtocol {}
+    record RegisterStandby(JobFingerprint fingerprint, String node, ActorRef<Registration> replyTo, NodeIdentity.Credential credential)
+            implements ClusterProtocol {}
 
     /** The job host's answer to a registration. */
     sealed interface Registration extends WireMessage {}

@@ -35,6 +35,12 @@ public final class JobHost {
 
     public static Behavior<ClusterProtocol> create(JobPlan plan, ActorRef<Aggregator.Command> aggregator, ActorRef<ShardStore.Command> store,
             ActorRef<JobEvent> listener, ActorRef<JobResult> replyTo) {
+        return create(plan, aggregator, store, listener, replyTo, null);
+    }
+
+    /** As above; with {@code identity} (TLS), a registration is accepted only for the roles and devices its certificate names. */
+    public static Behavior<ClusterProtocol> create(JobPlan plan, ActorRef<Aggregator.Command> aggregator, ActorRef<ShardStore.Command> store,
+            ActorRef<JobEvent> listener, ActorRef<JobResult> replyTo, NodeIdentity identity) {
         return Behaviors.setup(ctx -> {
             JobFingerprint mine = JobFingerprint.of(plan.spec());
             List<ActorRef<ServerShard.Command>> shards = new ArrayList<>();
@@ -49,19 +55,23 @@ public final class JobHost {
             String self = ctx.getSystem().address().toString();
             return Behaviors.receive(ClusterProtocol.class)
                     .onMessage(ClusterProtocol.RegisterServer.class, m -> {
-                        admit("server node " + m.node(), m.fingerprint().differences(mine), m.replyTo(), registrants, ctx, self);
+                        admit("server node " + m.node(), withIdentity(m.fingerprint().differences(mine), identity, m.credential(), m.replyTo(),
+                                SplitfedNode.SERVER, -1, ctx), m.replyTo(), registrants, ctx, self);
                         return Behaviors.same();
                     })
                     .onMessage(ClusterProtocol.RegisterStandby.class, m -> {
-                        admit("aggregator node " + m.node(), m.fingerprint().differences(mine), m.replyTo(), registrants, ctx, self);
+                        admit("aggregator node " + m.node(), withIdentity(m.fingerprint().differences(mine), identity, m.credential(), m.replyTo(),
+                                SplitfedNode.AGGREGATOR, -1, ctx), m.replyTo(), registrants, ctx, self);
                         return Behaviors.same();
                     })
                     .onMessage(ClusterProtocol.RegisterDevice.class, m -> {
-                        List<String> diff = new ArrayList<>(m.fingerprint().differences(mine));
+                        List<String> diff = withIdentity(m.fingerprint().differences(mine), identity, m.credential(), m.ref(), SplitfedNode.DEVICE,
+                                m.device(), ctx);
                         if (m.device() < 0 || m.device() >= plan.job().devices()) {
                             diff.add("splitfed.node.devices names device " + m.device() + " but the job has devices 0.." + (plan.job().devices() - 1));
                         }
-                        String taken = DeviceClaims.conflict(m.device(), devices.get(m.device()), m.ref(), devices, ctx.getSystem());
+                        String taken = diff.isEmpty()
+                                ? DeviceClaims.conflict(m.device(), devices.get(m.device()), m.ref(), devices, ctx.getSystem()) : null;
                         if (taken != null) {
                             if (claims.warnAbout(m.node())) {
                                 ctx.getLog().warn("refusing node {}, which claims a device another node holds: {} (warned once a minute per node)",
@@ -110,6 +120,23 @@ public final class JobHost {
                     })
                     .build();
         });
+    }
+
+    /**
+     * {@code diff} with the reason the registrant's certificate does not grant {@code role} (and
+     * {@code device}) added, under TLS; the address checked is the one its message came from.
+     */
+    private static List<String> withIdentity(List<String> diff, NodeIdentity identity, NodeIdentity.Credential credential, ActorRef<?> from,
+            String role, int device, org.apache.pekko.actor.typed.javadsl.ActorContext<ClusterProtocol> ctx) {
+        List<String> out = new ArrayList<>(diff);
+        if (identity != null) {
+            var address = from.path().address().hasLocalScope() ? ctx.getSystem().address() : from.path().address();
+            String refused = identity.refusal(credential, address.toString(), role, device);
+            if (refused != null) {
+                out.add(refused);
+            }
+        }
+        return out;
     }
 
     /** Accepts a registration whose settings match, or refuses it naming what differs; true when accepted. */

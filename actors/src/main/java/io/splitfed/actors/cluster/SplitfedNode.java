@@ -61,20 +61,31 @@ public final class SplitfedNode {
      * @param result on the job host's node, gets the job's result; may be null
      * @param events on the job host's node, gets the job's events; may be null
      * @param registrationTimeout how long to wait for the job host to answer a registration
+     * @param identity under TLS, this node's key and certificate (to sign its registrations) and the
+     *     cluster's CA (for the job host to check others'); null without TLS
      */
     public record Node(List<Integer> devices, ActorRef<Status> status, ActorRef<JobResult> result, ActorRef<JobEvent> events,
-            Duration registrationTimeout) {
+            Duration registrationTimeout, NodeIdentity identity) {
+
+        public Node(List<Integer> devices, ActorRef<Status> status, ActorRef<JobResult> result, ActorRef<JobEvent> events,
+                Duration registrationTimeout) {
+            this(devices, status, result, events, registrationTimeout, null);
+        }
 
         public static Node of(List<Integer> devices, ActorRef<Status> status) {
-            return new Node(devices, status, null, null, Duration.ofSeconds(60));
+            return new Node(devices, status, null, null, Duration.ofSeconds(60), null);
         }
 
         public Node withResult(ActorRef<JobResult> result, ActorRef<JobEvent> events) {
-            return new Node(devices, status, result, events, registrationTimeout);
+            return new Node(devices, status, result, events, registrationTimeout, identity);
         }
 
         public Node withRegistrationTimeout(Duration timeout) {
-            return new Node(devices, status, result, events, timeout);
+            return new Node(devices, status, result, events, timeout, identity);
+        }
+
+        public Node withIdentity(NodeIdentity newIdentity) {
+            return new Node(devices, status, result, events, registrationTimeout, newIdentity);
         }
     }
 
@@ -123,7 +134,7 @@ public final class SplitfedNode {
                     Aggregator.create(AggregationStrategy.parse(plan.spec().federation().aggregation())), "splitfed-aggregator")
                     .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole(AGGREGATOR)));
             ActorRef<ClusterProtocol> jobHost = singletons.init(SingletonActor.of(
-                    JobHost.create(plan, aggregator, store, node.events(), node.result()), "splitfed-job-host")
+                    JobHost.create(plan, aggregator, store, node.events(), node.result(), node.identity()), "splitfed-job-host")
                     .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole(AGGREGATOR)));
 
             ActorRef<ClusterProtocol.Registration> answers = ctx.messageAdapter(ClusterProtocol.Registration.class, Answer::new);
@@ -133,15 +144,18 @@ public final class SplitfedNode {
                 for (int d : node.devices()) {
                     var route = plan.shards() == 0 ? null : ctx.spawn(ShardRoute.create(plan.shardOf().get(d)), "shard-route-for-" + d);
                     ActorRef<DeviceActor.Command> device = ctx.spawn(DeviceActor.create(plan.deviceState(d).routeThrough(route)), "device-" + d);
-                    registrations.offers.add(again -> new ClusterProtocol.RegisterDevice(d, device, fingerprint, where, again, answers));
+                    var credential = node.identity() == null ? null : node.identity().sign(where, DEVICE + " " + d);
+                    registrations.offers.add(again -> new ClusterProtocol.RegisterDevice(d, device, fingerprint, where, again, answers, credential));
                 }
             }
             if (ours.contains(SERVER)) {
-                registrations.offers.add(again -> new ClusterProtocol.RegisterServer(fingerprint, where, answers));
+                var credential = node.identity() == null ? null : node.identity().sign(where, SERVER);
+                registrations.offers.add(again -> new ClusterProtocol.RegisterServer(fingerprint, where, answers, credential));
             }
             if (registrations.offers.isEmpty()) {
                 // an aggregator node and nothing else: a standby for the job host, told when the job ends
-                registrations.offers.add(again -> new ClusterProtocol.RegisterStandby(fingerprint, where, answers));
+                var credential = node.identity() == null ? null : node.identity().sign(where, AGGREGATOR);
+                registrations.offers.add(again -> new ClusterProtocol.RegisterStandby(fingerprint, where, answers, credential));
             }
             registrations.send(false);
             timers.startSingleTimer(RegistrationTimeout.INSTANCE, node.registrationTimeout());

@@ -39,14 +39,14 @@ class JobHostTest {
         JobFingerprint fingerprint = JobFingerprint.of(plan.spec());
 
         TestProbe<ClusterProtocol.Registration> standby = KIT.createTestProbe();
-        host.tell(new ClusterProtocol.RegisterStandby(fingerprint, "standby", standby.getRef()));
+        host.tell(new ClusterProtocol.RegisterStandby(fingerprint, "standby", standby.getRef(), null));
         assertThat(standby.expectMessageClass(ClusterProtocol.Accepted.class, WAIT).host()).isEqualTo(host);
 
         TestProbe<ClusterProtocol.Registration> edge = KIT.createTestProbe();
         for (int d = 0; d < 2; d++) {
             TestProbe<DeviceActor.Command> device = KIT.createTestProbe();
             // registered again: the job host they first registered with was lost
-            host.tell(new ClusterProtocol.RegisterDevice(d, device.getRef(), fingerprint, "edge", true, edge.getRef()));
+            host.tell(new ClusterProtocol.RegisterDevice(d, device.getRef(), fingerprint, "edge", true, edge.getRef(), null));
             edge.expectMessageClass(ClusterProtocol.Accepted.class, WAIT);
         }
         String reason = edge.expectMessageClass(ClusterProtocol.Abandoned.class, WAIT).reason();
@@ -63,14 +63,14 @@ class JobHostTest {
         ActorRef<ClusterProtocol> host = KIT.spawn(JobHost.create(plan, KIT.<Aggregator.Command>createTestProbe().getRef(),
                 KIT.<ShardStore.Command>createTestProbe().getRef(), null, KIT.<JobResult>createTestProbe().getRef()));
         TestProbe<ClusterProtocol.Registration> standby = KIT.createTestProbe();
-        host.tell(new ClusterProtocol.RegisterStandby(JobFingerprint.of(other.spec()), "standby", standby.getRef()));
+        host.tell(new ClusterProtocol.RegisterStandby(JobFingerprint.of(other.spec()), "standby", standby.getRef(), null));
         assertThat(standby.expectMessageClass(ClusterProtocol.Refused.class, WAIT).reason())
                 .isEqualTo("splitfed.job.training.lora = rank 4, alpha 16.0, targets [Q, K, V, O, MLP] on this node but rank 8, alpha 16.0, targets [Q, K, V, O, MLP] on the job host");
 
         // an edge node without the job's defence on the cut would send its devices' activations bare
         JobPlan bare = new JobPlan(TestJobs.prepare(TestJobs.config(Map.of("mode", "fedlora", "federation.devices", 2, "privacy.clip", 12.0,
                 "privacy.noise-sigma", 0.3))));
-        host.tell(new ClusterProtocol.RegisterStandby(JobFingerprint.of(bare.spec()), "standby", standby.getRef()));
+        host.tell(new ClusterProtocol.RegisterStandby(JobFingerprint.of(bare.spec()), "standby", standby.getRef(), null));
         assertThat(standby.expectMessageClass(ClusterProtocol.Refused.class, WAIT).reason())
                 .isEqualTo("splitfed.job.privacy = clip 12.0, noise-sigma 0.3 on this node but clip 0.0, noise-sigma 0.0 on the job host");
     }

@@ -63,8 +63,31 @@ public final class ClusterCertificates {
     private final X509Certificate ca;
     private final boolean createdCa;
 
-    /** A node's name and the host names or addresses its certificate names. */
-    public record Node(String name, List<String> hosts) {
+    /**
+     * A node's name and the host names or addresses its certificate names, with the roles and
+     * device ids it grants (empty: any), which the job host enforces ({@code NodeIdentity}).
+     */
+    public record Node(String name, List<String> hosts, List<String> roles, List<String> devices) {
+
+        public Node(String name, List<String> hosts) {
+            this(name, hosts, List.of(), List.of());
+        }
+
+        /** This node granted {@code newRoles} (device, server, aggregator) and {@code newDevices} (ids or ranges A-B). */
+        public Node granting(List<String> newRoles, List<String> newDevices) {
+            for (String r : newRoles) {
+                if (!io.splitfed.actors.cluster.SplitfedNode.ROLES.contains(r)) {
+                    throw new UserError("--node-roles " + name + "=" + String.join(",", newRoles) + ": unknown role '" + r
+                            + "' (expected device, server or aggregator)");
+                }
+            }
+            for (String d : newDevices) {
+                if (!d.matches("\\d+(-\\d+)?")) {
+                    throw new UserError("--node-devices " + name + "=" + String.join(",", newDevices) + ": '" + d + "' is not a device id or range such as 0-3");
+                }
+            }
+            return new Node(name, hosts, List.copyOf(newRoles), List.copyOf(newDevices));
+        }
 
         /** {@code name} or {@code name=host1+host2}. */
         public static Node parse(String spec) {
@@ -153,6 +176,9 @@ public final class ClusterCertificates {
         for (String h : node.hosts()) {
             boolean ip = h.matches("[0-9.]+") || h.contains(":");
             names.add(new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, h));
+        }
+        for (String uri : io.splitfed.actors.cluster.NodeIdentity.grantUris(node.roles(), node.devices())) {
+            names.add(new GeneralName(GeneralName.uniformResourceIdentifier, uri));
         }
         b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
         X509Certificate cert = sign(b, caKey);

@@ -138,4 +138,41 @@ public final class KeyMaterial {
         verify.update(probe);
         return verify.verify(sig);
     }
+
+    /**
+     * This node's identity under TLS, from the Pekko settings it runs with (null without TLS): its
+     * key and certificate, from the key store, and the CA certificates of its trust store.
+     */
+    public static io.splitfed.actors.cluster.NodeIdentity identity(com.typesafe.config.Config pekko) {
+        String artery = "pekko.remote.artery.";
+        if (!pekko.hasPath(artery + "transport") || !"tls-tcp".equals(pekko.getString(artery + "transport"))
+                || !pekko.getString(artery + "ssl.ssl-engine-provider").endsWith(".ConfigSSLEngineProvider")) {
+            return null;
+        }
+        com.typesafe.config.Config ssl = pekko.getConfig(artery + "ssl.config-ssl-engine");
+        String setting = artery + "ssl.config-ssl-engine.";
+        KeyStore keys = open(Path.of(ssl.getString("key-store")), ssl.getString("key-store-password"), setting + "key-store", setting + "key-store-password");
+        KeyStore trust = open(Path.of(ssl.getString("trust-store")), ssl.getString("trust-store-password"), setting + "trust-store",
+                setting + "trust-store-password");
+        try {
+            PrivateKey key = null;
+            X509Certificate cert = null;
+            for (String alias : Collections.list(keys.aliases())) {
+                if (keys.isKeyEntry(alias)) {
+                    key = (PrivateKey) keys.getKey(alias, ssl.getString("key-password").toCharArray());
+                    cert = (X509Certificate) keys.getCertificate(alias);
+                    break;
+                }
+            }
+            java.util.List<X509Certificate> trusted = new java.util.ArrayList<>();
+            for (String alias : Collections.list(trust.aliases())) {
+                if (trust.getCertificate(alias) instanceof X509Certificate c) {
+                    trusted.add(c);
+                }
+            }
+            return key == null ? null : new io.splitfed.actors.cluster.NodeIdentity(key, cert, trusted);
+        } catch (GeneralSecurityException e) {
+            throw new UserError(ssl.getString("key-store") + " (" + setting + "key-store): cannot read its key: " + e.getMessage());
+        }
+    }
 }

@@ -59,6 +59,7 @@ public final class SplitfedNodeSystem implements AutoCloseable {
         CompletableFuture<Void> joined = new CompletableFuture<>();
         boolean serveMetrics = settings.metricsPort() >= 0 && settings.roles().contains(SplitfedNode.AGGREGATOR);
         LiveMetrics live = serveMetrics ? new LiveMetrics() : null;
+        var identity = KeyMaterial.identity(config); // under TLS: registrations signed, and checked against certificates' grants
         Behavior<Void> root = Behaviors.setup(ctx -> {
             ActorRef<SplitfedNode.Status> statusRef = ctx.spawn(Callbacks.<SplitfedNode.Status>to(s -> {
                 if (s instanceof SplitfedNode.Status.Finished) {
@@ -85,14 +86,16 @@ public final class SplitfedNodeSystem implements AutoCloseable {
             ActorRef<JobEvent> events = settings.roles().contains(SplitfedNode.AGGREGATOR) ? ctx.spawn(Callbacks.<JobEvent>to(rounds), "job-events") : null;
             ctx.spawn(membership(joined), "membership");
             ctx.spawn(SplitfedNode.create(plan, new SplitfedNode.Node(settings.devices(), statusRef, resultRef, events,
-                    settings.registrationTimeout())), "splitfed");
+                    settings.registrationTimeout(), identity)), "splitfed");
             return Behaviors.empty();
         });
         portFree(settings);
         ActorSystem<Void> system;
+        HandshakeFailures handshakes = HandshakeFailures.watch();
         try {
             system = ActorSystem.create(root, "splitfed", config);
         } catch (RuntimeException e) {
+            handshakes.close();
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new UserError("could not start on " + settings.host() + ":" + settings.port() + " (splitfed.node.host, splitfed.node.port): "
                     + cause.getMessage());
@@ -101,8 +104,13 @@ public final class SplitfedNodeSystem implements AutoCloseable {
             joined.get(settings.joinTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             terminate(system);
-            throw new UserError("this node did not join the cluster within " + settings.joinTimeout().toSeconds()
-                    + " s: is a node up at splitfed.node.seed-nodes = " + settings.seedNodes() + "?");
+            String tls = handshakes.first();
+            throw new UserError("this node did not join the cluster within " + settings.joinTimeout().toSeconds() + " s: "
+                    + (tls != null ? "TLS handshakes with the cluster failed (" + tls + "); are this node's stores (splitfed.node.tls, "
+                            + "SPLITFED_KEYSTORE) made by the same splitfed certs directory as the seed node's?"
+                            : "is a node up at splitfed.node.seed-nodes = " + settings.seedNodes() + "?"));
+        } finally {
+            handshakes.close();
         }
         SplitfedNode.Status s;
         try {

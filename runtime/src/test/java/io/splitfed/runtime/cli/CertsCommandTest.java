@@ -93,6 +93,85 @@ class CertsCommandTest {
         }
     }
 
+    /**
+     * Issue 25: a certificate names what its node may be. The job host (TLS) refuses an edge node
+     * whose certificate grants other devices, and a node whose certificate grants another role; the
+     * edge node whose certificate names its devices is accepted and the job trains.
+     */
+    @Test
+    void theJobHostAcceptsOnlyTheRolesAndDevicesACertificateGrants() throws Exception {
+        Path pki = tmp.resolve("pki");
+        CliRun made = CliRun.of("certs", "--out", pki.toString(), "--nodes", "host,edge-1,edge-2,gpu-1", "--node-roles", "host=aggregator,server",
+                "--node-roles", "edge-1=device", "--node-devices", "edge-1=0-1", "--node-roles", "edge-2=device", "--node-devices", "edge-2=1",
+                "--node-roles", "gpu-1=server");
+        assertThat(made.exit).as(made.err).isZero();
+        X509Certificate edge1 = (X509Certificate) load(pki.resolve("edge-1.p12")).getCertificate("edge-1");
+        assertThat(edge1.getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList())
+                .contains("splitfed:roles:device", "splitfed:devices:0-1");
+
+        int port = NodeCommandTest.freePort();
+        String seed = "pekko://splitfed@127.0.0.1:" + port;
+        Config host = CliRun.config(tlsNode(pki, "host", "node", "--role", "aggregator,server", "--port", Integer.toString(port), "--seed-nodes", seed,
+                "--set", "splitfed.job.federation.devices=2"));
+        io.splitfed.runtime.node.NodeSettings settings = io.splitfed.runtime.node.NodeSettings.from(host);
+        Config pekko = settings.pekkoConfig(host);
+        try (var jobHost = io.splitfed.runtime.node.SplitfedNodeSystem.start(new io.splitfed.actors.job.JobPlan(
+                io.splitfed.actors.job.JobPreparation.prepare(io.splitfed.actors.job.JobSpec.fromConfig(pekko))), settings, pekko)) {
+            CliRun otherDevices = CliRun.of(tlsNode(pki, "edge-2", "node", "--role", "device", "--node-devices", "0,1", "--port", "0",
+                    "--seed-nodes", seed, "--set", "splitfed.job.federation.devices=2"));
+            assertThat(otherDevices.exit).as(otherDevices.err).isEqualTo(2);
+            assertThat(otherDevices.err).contains("the job host refused this node: its certificate (CN=edge-2) names devices [1], not device 0");
+
+            CliRun otherRole = CliRun.of(tlsNode(pki, "gpu-1", "node", "--role", "device", "--node-devices", "0", "--port", "0",
+                    "--seed-nodes", seed, "--set", "splitfed.job.federation.devices=2"));
+            assertThat(otherRole.exit).as(otherRole.err).isEqualTo(2);
+            assertThat(otherRole.err).contains("its certificate (CN=gpu-1) grants roles [server], not device");
+
+            CliRun granted = CliRun.of(tlsNode(pki, "edge-1", "node", "--role", "device", "--node-devices", "0,1", "--port", "0",
+                    "--seed-nodes", seed, "--set", "splitfed.job.federation.devices=2"));
+            assertThat(granted.exit).as(granted.err).isZero();
+            assertThat(jobHost.awaitEnd()).as("the job trained with the granted node").isNotNull();
+        }
+    }
+
+    /** A node whose certificate another CA signed is told, in its own process, that TLS refused it, not only that nobody answered. */
+    @Test
+    void aNodeRefusedByTlsIsToldWhy() throws Exception {
+        Path pki = tmp.resolve("pki");
+        assertThat(CliRun.of("certs", "--out", pki.toString(), "--nodes", "host").exit).isZero();
+        Path roguePki = tmp.resolve("rogue-pki");
+        assertThat(CliRun.of("certs", "--out", roguePki.toString(), "--nodes", "rogue").exit).isZero();
+        int port = NodeCommandTest.freePort();
+        String seed = "pekko://splitfed@127.0.0.1:" + port;
+        Config host = CliRun.config(tlsNode(pki, "host", "node", "--role", "aggregator,server", "--port", Integer.toString(port), "--seed-nodes", seed));
+        io.splitfed.runtime.node.NodeSettings settings = io.splitfed.runtime.node.NodeSettings.from(host);
+        Config pekko = settings.pekkoConfig(host);
+        try (var jobHost = io.splitfed.runtime.node.SplitfedNodeSystem.start(new io.splitfed.actors.job.JobPlan(
+                io.splitfed.actors.job.JobPreparation.prepare(io.splitfed.actors.job.JobSpec.fromConfig(pekko))), settings, pekko)) {
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                    "-cp", System.getProperty("java.class.path"), SplitfedCommand.class.getName()));
+            cmd.addAll(List.of(tlsNode(roguePki, "rogue", "node", "--role", "device", "--node-devices", "0", "--port", "0", "--seed-nodes", seed,
+                    "--set", "splitfed.node.join-timeout=15s")));
+            Path log = tmp.resolve("rogue.log");
+            Process rogue = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            assertThat(rogue.waitFor(2, TimeUnit.MINUTES)).isTrue();
+            String out = Files.readString(log);
+            assertThat(rogue.exitValue()).as(out).isEqualTo(2);
+            assertThat(out).contains("splitfed node: this node did not join the cluster within 15 s: TLS handshakes with the cluster failed (")
+                    .contains("made by the same splitfed certs directory as the seed node's?");
+        }
+    }
+
+    /** {@code splitfed node ARGS} on 127.0.0.1 with node {@code name}'s stores from {@code pki}, the tests' small job. */
+    private static String[] tlsNode(Path pki, String name, String... args) throws Exception {
+        Path store = pki.resolve(name + ".p12");
+        Path trust = pki.resolve("truststore.p12");
+        List<String> a = new ArrayList<>(List.of(NodeCommandTest.args(args)));
+        a.addAll(List.of("--set", "splitfed.node.tls.key-store=" + store, "--set", "splitfed.node.tls.key-store-password=" + new String(password(store)),
+                "--set", "splitfed.node.tls.trust-store=" + trust, "--set", "splitfed.node.tls.trust-store-password=" + new String(password(trust))));
+        return a.toArray(String[]::new);
+    }
+
     @Test
     void aBadNodeNameIsRefused() {
         CliRun r = CliRun.of("certs", "--out", tmp.resolve("x").toString(), "--nodes", "gpu 1");
