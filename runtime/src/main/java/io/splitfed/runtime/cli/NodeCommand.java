@@ -57,6 +57,7 @@ public final class NodeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Config config = config();
         NodeSettings settings = NodeSettings.from(config);
+        io.splitfed.runtime.data.DataRoot.requireJobData(config);
         Config pekko = settings.pekkoConfig(config);
         io.splitfed.model.tensor.TensorExecutor.shared().place(pekko.getString("splitfed.engine.device")); // before the model loads
         io.splitfed.model.tensor.TensorExecutor.shared().holdBaseIn(pekko.getString("splitfed.engine.base-precision"));

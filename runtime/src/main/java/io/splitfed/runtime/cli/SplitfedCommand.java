@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "splitfed 0.1.0",
         description = "Split federated fine-tuning of LLMs on Apache Pekko and DJL.",
-        subcommands = {TrainCommand.class, EvaluateCommand.class, PrivacyCommand.class, NodeCommand.class, OptimizeCommand.class, ExperimentCommand.class, GenerateCommand.class, BenchCommand.class, ChurnCommand.class, CertsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvaluateCommand.class, PrivacyCommand.class, NodeCommand.class, OptimizeCommand.class, ExperimentCommand.class, GenerateCommand.class, BenchCommand.class, ChurnCommand.class, CertsCommand.class, DataCommand.class, CommandLine.HelpCommand.class})
 public final class SplitfedCommand implements Runnable {
 
     @CommandLine.Spec

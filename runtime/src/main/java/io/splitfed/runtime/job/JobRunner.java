@@ -46,6 +46,7 @@ public final class JobRunner {
 
     public static Outcome run(Config config, Path metricsOut, Path adapterOut, boolean progress, Consumer<JobEvent> extraListener, AfterJob after)
             throws Exception {
+        io.splitfed.runtime.data.DataRoot.requireJobData(config); // a missing data set names the command that fetches it
         io.splitfed.model.tensor.TensorExecutor.shared().place(config.getString("splitfed.engine.device")); // before the model loads
         io.splitfed.model.tensor.TensorExecutor.shared().holdBaseIn(config.getString("splitfed.engine.base-precision"));
         PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
