@@ -83,10 +83,6 @@ public final class SplitfedNode {
         public Node withRegistrationTimeout(Duration timeout) {
             return new Node(devices, status, result, events, timeout, identity);
         }
-
-        public Node withIdentity(NodeIdentity newIdentity) {
-            return new Node(devices, status, result, events, registrationTimeout, newIdentity);
-        }
     }
 
     /** How the node's start went; told on the node itself. */

@@ -34,7 +34,8 @@ import java.util.zip.ZipOutputStream;
  * {@code splitfed data fetch} against a real HTTP server on loopback (the JDK's), no network: a good
  * download lands verified; other bytes are refused naming both hashes and leave nothing; a dropped
  * transfer resumes with a range request; a stalled server and a 404 end with a clear error; and a
- * job then trains on what was fetched, while a missing data set names the command that fetches it.
+ * job then trains on what was fetched and its adapter scores on it, while a missing data set names the
+ * command that fetches it.
  */
 class DataFetchTest {
 
@@ -150,6 +151,11 @@ class DataFetchTest {
                 "--max-length", "24", "--micro-batch", "8", "--no-progress", "--out", tmp.resolve("out").toString());
         assertThat(job.exit).as(job.err).isZero();
         assertThat(job.out).contains("sst2/train.tsv");
+        // and the adapter it wrote scores on the fetched file: the fresh-machine path, fetch to evaluate
+        CliRun eval = CliRun.of("evaluate", "--adapter", tmp.resolve("out").resolve("adapter").toString(), "--data", root.resolve("sst2/train.tsv").toString(),
+                "--model", SharedData.stories260k().toString(), "--tokenizer", SharedData.stories260kTokenizer().toString());
+        assertThat(eval.exit).as(eval.err).isZero();
+        assertThat(eval.out).contains("1200 examples");
     }
 
     @Test
