@@ -198,6 +198,7 @@ public final class ClusterChurn {
     private static LocalNode start(List<LocalNode> all, Settings s, String name, Path config, int port, String seed, String... extra) throws IOException {
         List<String> args = new ArrayList<>(List.of("--config", config.toString(), "--port", Integer.toString(port), "--seed-nodes", seed));
         args.addAll(List.of(extra));
+        args.addAll(LocalNode.tls(s.dir().resolve("pki"), name)); // TLS between the processes, as between hosts
         LocalNode n = LocalNode.start(s.dir(), name, s.jvmOptions(), args);
         all.add(n);
         return n;

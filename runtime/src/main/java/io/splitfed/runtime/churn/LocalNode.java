@@ -43,6 +43,41 @@ public final class LocalNode implements AutoCloseable {
         return node;
     }
 
+    /**
+     * The flags that give node {@code name} TLS material under the CA in {@code pki} (made there on
+     * first use, as {@code splitfed certs} makes it), so that a cluster of local processes runs TLS
+     * as a cluster of hosts does.
+     */
+    public static List<String> tls(Path pki, String name) {
+        try {
+            io.splitfed.runtime.node.ClusterCertificates ca;
+            synchronized (LocalNode.class) {
+                ca = io.splitfed.runtime.node.ClusterCertificates.openOrCreate(pki, 7);
+            }
+            Path trust = pki.resolve(io.splitfed.runtime.node.ClusterCertificates.TRUST_STORE);
+            if (!Files.exists(trust)) {
+                ca.writeTrustStore();
+            }
+            Path store = pki.resolve(name + ".p12");
+            if (!Files.exists(store)) {
+                ca.writeNode(new io.splitfed.runtime.node.ClusterCertificates.Node(name, List.of("127.0.0.1")));
+            }
+            var pw = (java.util.function.Function<Path, String>) p -> {
+                try {
+                    return Files.readString(io.splitfed.runtime.node.ClusterCertificates.passwordFile(p)).strip();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            return List.of("--set", "splitfed.node.tls.key-store=" + store, "--set", "splitfed.node.tls.key-store-password=" + pw.apply(store),
+                    "--set", "splitfed.node.tls.trust-store=" + trust, "--set", "splitfed.node.tls.trust-store-password=" + pw.apply(trust));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot make TLS material for node " + name + " in " + pki + ": " + e.getMessage(), e);
+        }
+    }
+
     /** A TCP port free on this machine now, for a node to bind. */
     public static int freePort() {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {

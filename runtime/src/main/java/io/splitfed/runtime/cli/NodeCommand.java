@@ -67,7 +67,11 @@ public final class NodeCommand implements Callable<Integer> {
         }
         try (SplitfedNodeSystem node = SplitfedNodeSystem.start(new JobPlan(prepared), settings, pekko)) {
             System.out.println("splitfed node " + node.address() + " ready: roles " + settings.roles()
-                    + (settings.devices().isEmpty() ? "" : ", devices " + settings.devices()) + ", job host " + node.jobHost());
+                    + (settings.devices().isEmpty() ? "" : ", devices " + settings.devices()) + ", job host " + node.jobHost() + ", " + switch (settings.security()) {
+                        case STORES, PEKKO -> "TLS with the cluster's certificates";
+                        case EPHEMERAL -> "TLS with a key made for this node alone";
+                        case INSECURE -> "plain TCP (--insecure: any process that reaches the port can join and send frames)";
+                    });
             JobResult result = node.awaitEnd();
             if (result != null) {
                 Path metrics = settings.out().resolve("metrics.json");

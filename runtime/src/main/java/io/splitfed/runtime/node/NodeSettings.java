@@ -24,9 +24,11 @@ import java.util.Set;
  * starts: every mistake is reported with the setting that holds it and what was expected.
  *
  * @param metricsPort where the job host's node serves live Prometheus metrics; -1 off, 0 a free port
+ * @param security how its port is secured: TLS with stores, Pekko's TLS settings, an ephemeral key
+ *     for a node alone, or plain TCP by {@code --insecure} ({@link NodeTls})
  */
 public record NodeSettings(Set<String> roles, String host, int port, List<String> seedNodes, List<Integer> devices,
-        Duration joinTimeout, Duration registrationTimeout, Path out, int metricsPort) {
+        Duration joinTimeout, Duration registrationTimeout, Path out, int metricsPort, NodeTls.Mode security) {
 
     static final String SYSTEM = "splitfed";
     private static final String PEKKO_SSL = "pekko.remote.artery.ssl.config-ssl-engine.";
@@ -106,20 +108,20 @@ public record NodeSettings(Set<String> roles, String host, int port, List<String
                         PEKKO_SSL + "trust-store-password (SPLITFED_TRUSTSTORE_PASSWORD)", now);
             }
         }
-        if (!stores && !"tls-tcp".equals(transport) && !loopback(host) && !n.getBoolean("insecure")) {
-            throw new UserError("splitfed.node.host = " + host + " is reachable from other machines, and the node has no TLS: include "
-                    + "cluster-config/tls.conf with the stores `splitfed certs` makes, or pass --insecure (splitfed.node.insecure = on) on a network you trust");
-        }
+        NodeTls.Mode security = NodeTls.decide(config, roles, host, port, seeds);
         int metricsPort = integer(n, "metrics-port");
         if (metricsPort < -1 || metricsPort > 65535) {
             throw new UserError("splitfed.node.metrics-port = " + metricsPort + ": expected -1 (off), 0 (a free port) or a TCP port up to 65535");
         }
         return new NodeSettings(roles, string(n, "host"), port, seeds, devices, duration(n, "join-timeout"), duration(n, "registration-timeout"),
-                Path.of(string(n, "out")), metricsPort);
+                Path.of(string(n, "out")), metricsPort, security);
     }
 
-    /** The Pekko settings this node runs with, over {@code config}. */
+    /** The Pekko settings this node runs with, over {@code config}; a node alone gets its ephemeral TLS material here. */
     public Config pekkoConfig(Config config) {
+        if (security == NodeTls.Mode.EPHEMERAL) {
+            config = NodeTls.ephemeral(host).withFallback(config);
+        }
         StringBuilder sb = new StringBuilder();
         sb.append("pekko.actor.provider = cluster\n");
         if (!config.hasPath("pekko.cluster.downing-provider-class") || config.getString("pekko.cluster.downing-provider-class").isEmpty()) {

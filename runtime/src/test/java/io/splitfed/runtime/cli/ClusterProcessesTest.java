@@ -141,6 +141,7 @@ class ClusterProcessesTest {
                 "--set", "pekko.cluster.split-brain-resolver.stable-after=5s"));
         args.addAll(List.of(extra));
         args.addAll(job());
+        args.addAll(io.splitfed.runtime.churn.LocalNode.tls(logs.resolve("pki"), name)); // TLS, as the README's multi-host start
         NodeProcess n = NodeProcess.start(logs, name, args.toArray(String[]::new));
         nodes.add(n);
         return n;

@@ -30,8 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The garbage suite: a node started as the README says ({@code splitfed node} in its own JVM, the
- * all-in-one config, the stores of {@code splitfed certs}, so Artery runs TLS with mutual
- * authentication) trains its job while its port gets random bytes, Artery's magic header followed
+ * all-in-one config, no TLS flags: TLS by default, with a key made at start for this node alone,
+ * and mutual authentication) trains its job while its port gets random bytes, Artery's magic header followed
  * by garbage frames, a frame length of {@code 0x7fffffff} followed by 3 MiB, 2,000 connections in
  * 20 s, and a node whose certificate another CA signed. The node's RSS grows by less than 300 MB
  * and its log by less than 20 MB, the stranger never joins, and the node exits 0 when its job ends.
@@ -46,20 +46,19 @@ class HostileTrafficTest {
 
     @Test
     void garbageOversizedFramesFloodsAndStrangersCostBoundedMemoryAndLogAndTheJobFinishes() throws Exception {
-        Path pki = tmp.resolve("pki");
-        assertThat(CliRun.of("certs", "--out", pki.toString(), "--nodes", "host=127.0.0.1").exit).isZero();
         Path roguePki = tmp.resolve("rogue-pki");
         assertThat(CliRun.of("certs", "--out", roguePki.toString(), "--nodes", "rogue=127.0.0.1").exit).isZero();
 
         int port = NodeCommandTest.freePort();
         String seed = "pekko://splitfed@127.0.0.1:" + port;
         Path config = Path.of(System.getProperty("user.dir")).resolve("../cluster-config/all-in-one.conf").normalize();
-        try (NodeProcess node = NodeProcess.start(tmp, "host", withTls(pki, "host", NodeCommandTest.args("--config", config.toString(), "--port",
+        try (NodeProcess node = NodeProcess.start(tmp, "host", NodeCommandTest.args("--config", config.toString(), "--port",
                 Integer.toString(port), "--seed-nodes", seed, "--set", "splitfed.node.out=" + tmp.resolve("out"), "--set",
                 "splitfed.job.federation.rounds=200",
                 // each micro-batch waits 2 x 250 ms on its simulated link, so the job outlasts the attack however fast the host
-                "--set", "splitfed.job.links.enabled=on", "--set", "splitfed.job.links.latency=250ms")))) {
+                "--set", "splitfed.job.links.enabled=on", "--set", "splitfed.job.links.latency=250ms"))) {
             node.awaitOutput("ready: roles", 1, 2);
+            assertThat(node.output()).as("TLS by default, with no flag asking for it").contains("TLS with a key made for this node alone");
             // the job is running; its heap and DJL's buffers settle within its first rounds (about 15 s)
             Thread.sleep(20_000);
             long rssBefore = 0;

@@ -103,7 +103,9 @@ class JobHostFailoverTest {
     }
 
     private NodeProcess node(List<NodeProcess> nodes, Path logs, String name, Path config, int port, String seed, String... extra) throws Exception {
-        NodeProcess n = NodeProcess.start(logs, name, args(config, port, seed, extra).toArray(String[]::new));
+        List<String> args = args(config, port, seed, extra);
+        args.addAll(io.splitfed.runtime.churn.LocalNode.tls(logs.resolve("pki"), name)); // TLS, as the README's multi-host start
+        NodeProcess n = NodeProcess.start(logs, name, args.toArray(String[]::new));
         nodes.add(n);
         return n;
     }
