@@ -73,6 +73,9 @@ public final class NodeCommand implements Callable<Integer> {
                         case INSECURE -> "plain TCP (--insecure: any process that reaches the port can join and send frames)";
                     });
             JobResult result = node.awaitEnd();
+            if (io.splitfed.runtime.job.StopSignals.stopping()) {
+                return 0; // the stop line said what there is to say; the JVM exits 143 or 130
+            }
             if (result != null) {
                 Path metrics = settings.out().resolve("metrics.json");
                 Path adapter = settings.out().resolve("adapter");

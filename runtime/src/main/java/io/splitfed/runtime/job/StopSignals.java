@@ -40,7 +40,12 @@ public final class StopSignals {
                 // a JVM without this signal (or with -Xrs): its default handling stays
             }
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(StopSignals::stopping, "splitfed-stop"));
+        Runtime.getRuntime().addShutdownHook(new Thread(StopSignals::onShutdown, "splitfed-stop"));
+    }
+
+    /** True once SIGTERM or SIGINT has begun stopping this process: what ends then is not a failure to report. */
+    public static boolean stopping() {
+        return signal != null;
     }
 
     /** The running job keeps its checkpoints in {@code dir} (null: none); the stop line names the newest. */
@@ -49,7 +54,7 @@ public final class StopSignals {
         watching = true;
     }
 
-    private static void stopping() {
+    private static void onShutdown() {
         if (signal == null) {
             return; // a normal exit
         }
