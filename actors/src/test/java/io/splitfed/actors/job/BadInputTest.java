@@ -84,7 +84,7 @@ class BadInputTest {
                 .contains("activations have shape [2, 4, 128], expected [2, 4, 64]")
                 .contains("round 0 is closed")
                 .contains("unknown device 10");
-        String logged = String.join("\n", log.list.stream().map(ILoggingEvent::getFormattedMessage).toList());
+        String logged = logged();
         assertThat(logged.split("dropped a malformed frame", -1)).as("garbage and truncated frames").hasSize(3);
         assertThat(logged.split("did not come from the device's actor", -1)).as("the NaN and the outlier update").hasSize(3);
         // three refused micro-batches in device 1's name in one round quarantine it (a forged update, sent from another actor, does not count)
@@ -111,7 +111,7 @@ class BadInputTest {
         JobResult r = running.result().get(5, TimeUnit.MINUTES);
 
         assertThat(r.rounds()).hasSize(2);
-        String logged = String.join("\n", log.list.stream().map(ILoggingEvent::getFormattedMessage).toList());
+        String logged = logged();
         assertThat(logged).containsPattern("device 2: adapter update for round 1 refused: \\S+ holds NaN at 0");
         assertThat(logged).as("it came from the device's own actor").doesNotContain("did not come from the device's actor");
         assertThat(r.rounds().get(0).benched()).containsExactly(2);
@@ -141,12 +141,19 @@ class BadInputTest {
         RoundSummary first = r.rounds().get(0);
         assertThat(first.benched()).containsExactly(3);
         assertThat(r.rounds().get(1).sampled()).doesNotContain(3);
-        String logged = String.join("\n", log.list.stream().map(ILoggingEvent::getFormattedMessage).toList());
+        String logged = logged();
         assertThat(logged).contains("device 3: adapter update for round 1 refused: its distance from the global adapter");
         r.deviceAdapter().tensors().forEach((k, t) -> {
             for (float v : t.data()) {
                 assertThat(Math.abs(v)).as(k).isLessThan(5f);
             }
         });
+    }
+
+    /** What the job logged so far: a copy taken under the appender's lock, as actor threads may still be logging. */
+    private String logged() {
+        synchronized (log) {
+            return String.join("\n", new java.util.ArrayList<>(log.list).stream().map(ILoggingEvent::getFormattedMessage).toList());
+        }
     }
 }
