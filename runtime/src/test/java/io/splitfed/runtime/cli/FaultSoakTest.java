@@ -66,7 +66,9 @@ class FaultSoakTest {
                     node(pki, "edge-1", pki, "--role", "device", "--node-devices", "0,1", "--port", "0", "--seed-nodes", seed)));
             CompletableFuture<SplitfedNodeSystem> edgeTwo = CompletableFuture.supplyAsync(() -> start(
                     node(pki, "edge-2", pki, "--role", "device", "--node-devices", "2,3", "--port", "0", "--seed-nodes", seed)));
-            try (SplitfedNodeSystem one = edgeOne.get(2, TimeUnit.MINUTES); SplitfedNodeSystem two = edgeTwo.get(2, TimeUnit.MINUTES)) {
+            SplitfedNodeSystem one = edgeOne.get(2, TimeUnit.MINUTES);
+            SplitfedNodeSystem two = edgeTwo.get(2, TimeUnit.MINUTES);
+            try {
                 // the stranger first, in its own JVM: it waits out its join timeout while the others are refused
                 Path rogueLog = tmp.resolve("rogue.log");
                 List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
@@ -110,6 +112,15 @@ class FaultSoakTest {
                 assertThat(once.trainedTwice()).as("nothing trained twice").isZero();
                 assertThat(once.holds()).isTrue();
                 assertThat(impostorWarning.count()).as("the job host warned once about the impostor").isEqualTo(1);
+            } finally {
+                // the edge nodes stop by themselves once the job host is gone; a slow teardown is not what this test is about
+                for (SplitfedNodeSystem edge : List.of(one, two)) {
+                    try {
+                        edge.close();
+                    } catch (Exception slowTeardown) {
+                        System.out.println("edge node teardown: " + slowTeardown);
+                    }
+                }
             }
         }
     }
