@@ -43,7 +43,7 @@ public record NodeIdentity(PrivateKey key, X509Certificate certificate, List<X50
     /** This node's credential for {@code what} (for example "device 3") from {@code address}. */
     Credential sign(String address, String what) {
         try {
-            Signature s = Signature.getInstance(algorithm(key.getAlgorithm()));
+            Signature s = Signature.getInstance(signatureAlgorithm(key.getAlgorithm()));
             s.initSign(key);
             s.update(claim(address, what));
             return new Credential(certificate.getEncoded(), s.sign());
@@ -72,7 +72,7 @@ public record NodeIdentity(PrivateKey key, X509Certificate certificate, List<X50
         }
         try {
             cert.checkValidity();
-            Signature s = Signature.getInstance(algorithm(cert.getPublicKey().getAlgorithm()));
+            Signature s = Signature.getInstance(signatureAlgorithm(cert.getPublicKey().getAlgorithm()));
             s.initVerify(cert.getPublicKey());
             s.update(claim(address, role + (device >= 0 ? " " + device : "")));
             if (!s.verify(credential.signature())) {
@@ -157,7 +157,8 @@ public record NodeIdentity(PrivateKey key, X509Certificate certificate, List<X50
         return out;
     }
 
-    private static String algorithm(String keyAlgorithm) {
+    /** The signature algorithm for a key of {@code keyAlgorithm} (EC, RSA, Ed25519...). */
+    public static String signatureAlgorithm(String keyAlgorithm) {
         return switch (keyAlgorithm) {
             case "EC" -> "SHA256withECDSA";
             case "RSA" -> "SHA256withRSA";

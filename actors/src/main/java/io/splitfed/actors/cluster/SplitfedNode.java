@@ -67,11 +67,6 @@ public final class SplitfedNode {
     public record Node(List<Integer> devices, ActorRef<Status> status, ActorRef<JobResult> result, ActorRef<JobEvent> events,
             Duration registrationTimeout, NodeIdentity identity) {
 
-        public Node(List<Integer> devices, ActorRef<Status> status, ActorRef<JobResult> result, ActorRef<JobEvent> events,
-                Duration registrationTimeout) {
-            this(devices, status, result, events, registrationTimeout, null);
-        }
-
         public static Node of(List<Integer> devices, ActorRef<Status> status) {
             return new Node(devices, status, null, null, Duration.ofSeconds(60), null);
         }

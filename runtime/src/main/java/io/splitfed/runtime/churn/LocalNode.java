@@ -62,15 +62,9 @@ public final class LocalNode implements AutoCloseable {
             if (!Files.exists(store)) {
                 ca.writeNode(new io.splitfed.runtime.node.ClusterCertificates.Node(name, List.of("127.0.0.1")));
             }
-            var pw = (java.util.function.Function<Path, String>) p -> {
-                try {
-                    return Files.readString(io.splitfed.runtime.node.ClusterCertificates.passwordFile(p)).strip();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            };
-            return List.of("--set", "splitfed.node.tls.key-store=" + store, "--set", "splitfed.node.tls.key-store-password=" + pw.apply(store),
-                    "--set", "splitfed.node.tls.trust-store=" + trust, "--set", "splitfed.node.tls.trust-store-password=" + pw.apply(trust));
+            List<String> flags = new ArrayList<>();
+            io.splitfed.runtime.node.ClusterCertificates.nodeSettings(store, trust).forEach((k, v) -> flags.addAll(List.of("--set", k + "=" + v)));
+            return flags;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (Exception e) {

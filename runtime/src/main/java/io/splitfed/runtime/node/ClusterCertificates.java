@@ -194,6 +194,19 @@ public final class ClusterCertificates {
         return store.resolveSibling(store.getFileName() + ".password");
     }
 
+    /**
+     * The {@code splitfed.node.tls} settings that run a node with the key store {@code store} and
+     * the trust store {@code trust}, each with the password written beside it.
+     */
+    public static java.util.Map<String, String> nodeSettings(Path store, Path trust) throws IOException {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        out.put("splitfed.node.tls.key-store", store.toString());
+        out.put("splitfed.node.tls.key-store-password", new String(readPassword(store)));
+        out.put("splitfed.node.tls.trust-store", trust.toString());
+        out.put("splitfed.node.tls.trust-store-password", new String(readPassword(trust)));
+        return out;
+    }
+
     private static KeyPair keyPair() throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);

@@ -119,13 +119,10 @@ public final class KeyMaterial {
 
     /** Whether {@code key} is the private half of the certificate's public key: sign, then verify. */
     private static boolean matches(PrivateKey key, X509Certificate cert) throws GeneralSecurityException {
-        String algorithm = switch (key.getAlgorithm()) {
-            case "EC" -> "SHA256withECDSA";
-            case "RSA" -> "SHA256withRSA";
-            case "Ed25519", "EdDSA" -> "Ed25519";
-            default -> null;
-        };
-        if (algorithm == null) {
+        String algorithm = io.splitfed.actors.cluster.NodeIdentity.signatureAlgorithm(key.getAlgorithm());
+        try {
+            Signature.getInstance(algorithm);
+        } catch (java.security.NoSuchAlgorithmException e) {
             return true; // an algorithm this check does not know: the handshake will tell
         }
         byte[] probe = "splitfed key check".getBytes(java.nio.charset.StandardCharsets.UTF_8);

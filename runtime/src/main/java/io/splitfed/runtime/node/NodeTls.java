@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -85,11 +84,7 @@ public final class NodeTls {
             try (var files = Files.list(dir)) {
                 files.forEach(f -> f.toFile().deleteOnExit());
             }
-            return ConfigFactory.parseMap(Map.of(
-                    "splitfed.node.tls.key-store", key.toString(),
-                    "splitfed.node.tls.key-store-password", Files.readString(ClusterCertificates.passwordFile(key)).strip(),
-                    "splitfed.node.tls.trust-store", trust.toString(),
-                    "splitfed.node.tls.trust-store-password", Files.readString(ClusterCertificates.passwordFile(trust)).strip()));
+            return ConfigFactory.parseMap(ClusterCertificates.nodeSettings(key, trust));
         } catch (IOException e) {
             throw new UserError("cannot make this node's ephemeral TLS material in the temporary directory: " + e.getMessage());
         } catch (Exception e) {
