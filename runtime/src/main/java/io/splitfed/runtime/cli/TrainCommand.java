@@ -35,7 +35,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar")
     boolean noProgress;
 
-    @Option(names = "--metrics-port", description = "Serve live Prometheus metrics at http://HOST:PORT/metrics while the job runs (0: a free port)")
+    @Option(names = "--metrics-port", description = "Serve live Prometheus metrics at http://HOST:PORT/metrics, and a live page at http://HOST:PORT/, while the job runs (0: a free port)")
     Integer metricsPort;
 
     @Option(names = "--metrics-host", defaultValue = "127.0.0.1", description = "Address the metrics endpoint listens on (default: ${DEFAULT-VALUE})")
@@ -54,7 +54,7 @@ public final class TrainCommand implements Callable<Integer> {
         JobRunner.Outcome o;
         try (MetricsEndpoint endpoint = live == null ? null : MetricsEndpoint.start(live, metricsHost, metricsPort)) {
             if (endpoint != null) {
-                System.err.println("metrics: " + endpoint.url());
+                System.err.println("metrics: " + endpoint.url() + "; live page: " + endpoint.pageUrl());
             }
             o = JobRunner.run(config, metrics, adapter, !noProgress, live);
         }

@@ -52,6 +52,17 @@ public final class LiveMetrics implements Consumer<JobEvent> {
     /** Per device in the running round: steps, answered, bytes reported so far, last answer time. */
     private final Map<Integer, long[]> roundDevices = new HashMap<>();
     private final Map<Integer, Long> shardStepsSeen = new HashMap<>();
+    /** For the live page: per device, bytes up and down in the whole job; per shard, queued and steps; every closed round. */
+    private final Map<Integer, long[]> deviceTotals = new java.util.TreeMap<>();
+    private final Map<Integer, long[]> shards = new java.util.TreeMap<>();
+    private final Map<Integer, Integer> inFlightNow = new HashMap<>();
+    private final java.util.List<RoundSummary> closedRounds = new java.util.ArrayList<>();
+    private long version;
+    private long samplesTotal;
+    private long bytesUpTotal;
+    private long bytesDownTotal;
+    private int roundsTotal;
+    private String state = "waiting";
     private final ArrayDeque<long[]> sampleTimes = new ArrayDeque<>();
     private long samplesSoFar;
     private int currentRound = -1;
@@ -71,6 +82,10 @@ public final class LiveMetrics implements Consumer<JobEvent> {
     @Override
     public synchronized void accept(JobEvent e) {
         long now = System.nanoTime();
+        // the shards report every second; a report that changes nothing leaves the live view's version alone
+        if (!(e instanceof JobEvent.ShardLoad l) || !java.util.Arrays.equals(shards.get(l.shard()), new long[] {l.queued(), l.steps()})) {
+            version++;
+        }
         if (e instanceof JobEvent.RoundStarted s) {
             started(s, now);
         } else if (e instanceof JobEvent.Progress p) {
@@ -82,6 +97,7 @@ public final class LiveMetrics implements Consumer<JobEvent> {
                 shardSteps.labelValues(id(l.shard())).inc(l.steps() - before);
             }
             shardStepsSeen.put(l.shard(), l.steps()); // a restarted shard counts from 0 again
+            shards.put(l.shard(), new long[] {l.queued(), l.steps()});
             if (!Float.isNaN(l.loss())) {
                 trainLoss.set(l.loss());
             }
@@ -89,15 +105,19 @@ public final class LiveMetrics implements Consumer<JobEvent> {
             closed(c.summary());
         } else if (e instanceof JobEvent.Finished) {
             finished.set(1);
+            state = "finished";
             roundDevices.clear();
         } else if (e instanceof JobEvent.Failed) {
             finished.set(2);
+            state = "failed";
             roundDevices.clear();
         }
     }
 
     private void started(JobEvent.RoundStarted s, long now) {
         currentRound = s.round();
+        roundsTotal = s.rounds();
+        state = "running";
         samplesSoFar = 0; // the events count the round's samples
         round.set(s.round() + 1);
         roundsPlanned.set(s.rounds());
@@ -106,6 +126,7 @@ public final class LiveMetrics implements Consumer<JobEvent> {
         deviceProgress.clear();
         deviceLag.clear();
         deviceInFlight.clear();
+        inFlightNow.clear();
         for (int d : s.sampled()) {
             roundDevices.put(d, new long[] {0, 0, 0, 0, now});
             deviceProgress.labelValues(id(d)).set(0);
@@ -123,6 +144,7 @@ public final class LiveMetrics implements Consumer<JobEvent> {
         long newMicroBatches = Math.max(0, p.deviceAnswered() - d[1]);
         samplesSoFar = p.samples();
         samples.inc(newSamples);
+        samplesTotal += newSamples;
         microBatches.inc(newMicroBatches);
         sampleTimes.addLast(new long[] {now, newSamples});
         trimRate(now);
@@ -132,12 +154,18 @@ public final class LiveMetrics implements Consumer<JobEvent> {
         bytes.labelValues("down").inc(down);
         deviceBytes.labelValues(id(p.device()), "up").inc(up);
         deviceBytes.labelValues(id(p.device()), "down").inc(down);
+        long[] total = deviceTotals.computeIfAbsent(p.device(), k -> new long[2]);
+        total[0] += up;
+        total[1] += down;
+        bytesUpTotal += up;
+        bytesDownTotal += down;
         d[0] = p.deviceSteps();
         d[1] = p.deviceAnswered();
         d[2] = p.bytesUp();
         d[3] = p.bytesDown();
         d[4] = now;
         deviceInFlight.labelValues(id(p.device())).set(p.inFlight());
+        inFlightNow.put(p.device(), p.inFlight());
         roundProgress.set(p.microBatches() == 0 ? 0 : (double) p.answered() / p.microBatches());
         if (!Float.isNaN(p.loss())) {
             trainLoss.set(p.loss());
@@ -154,6 +182,7 @@ public final class LiveMetrics implements Consumer<JobEvent> {
     }
 
     private void closed(RoundSummary s) {
+        closedRounds.add(s);
         roundsCompleted.inc();
         evalLoss.set(s.evalLoss());
         evalAccuracy.set(s.accuracy());
@@ -163,6 +192,35 @@ public final class LiveMetrics implements Consumer<JobEvent> {
         devicesIn.labelValues("late").set(s.late().size());
         devicesIn.labelValues("gone").set(s.gone().size());
         devicesIn.labelValues("benched").set(s.benched().size());
+    }
+
+    /** The live page's snapshot, consistent with itself: taken under the lock the events take. */
+    public synchronized LiveView view() {
+        long now = System.nanoTime();
+        Map<Integer, Double> since = sinceAnswer(now);
+        double lead = 0;
+        for (long[] x : roundDevices.values()) {
+            lead = Math.max(lead, ratio(x));
+        }
+        java.util.List<LiveView.DeviceRow> devices = new java.util.ArrayList<>();
+        for (var entry : new java.util.TreeMap<>(roundDevices).entrySet()) {
+            long[] x = entry.getValue();
+            long[] total = deviceTotals.getOrDefault(entry.getKey(), new long[2]);
+            devices.add(new LiveView.DeviceRow(entry.getKey(), ratio(x), Math.max(0, lead * x[0] - x[1]), inFlight(entry.getKey()),
+                    since.getOrDefault(entry.getKey(), 0.0), total[0], total[1]));
+        }
+        java.util.List<LiveView.ShardRow> shardRows = new java.util.ArrayList<>();
+        shards.forEach((id, x) -> shardRows.add(new LiveView.ShardRow(id, (int) x[0], x[1])));
+        java.util.List<LiveView.RoundPoint> history = closedRounds.stream().map(r -> new LiveView.RoundPoint(r.round() + 1, r.accuracy(), r.evalLoss(),
+                r.trainLoss(), r.sampled().size(), r.done().size(), r.closedByDeadline())).toList();
+        RoundSummary last = closedRounds.isEmpty() ? null : closedRounds.get(closedRounds.size() - 1);
+        return new LiveView(version, state, currentRound + 1, roundsTotal, roundProgress.get(), samplesPerSecond(now), samplesTotal, bytesUpTotal,
+                bytesDownTotal, history, devices, shardRows, last == null ? java.util.List.of() : last.late(),
+                last == null ? java.util.List.of() : last.gone(), last == null ? java.util.List.of() : last.benched());
+    }
+
+    private int inFlight(int device) {
+        return inFlightNow.getOrDefault(device, 0);
     }
 
     private static double ratio(long[] d) {

@@ -10,7 +10,8 @@ import java.io.IOException;
 
 /**
  * Serves a {@link LiveMetrics} registry (plus the JVM's own metrics) in Prometheus' text format
- * at {@code http://HOST:PORT/metrics}, on the node that runs the job's coordinator.
+ * at {@code http://HOST:PORT/metrics}, on the node that runs the job's coordinator, and beside it
+ * the live page at {@code http://HOST:PORT/} with its data at {@code /live.json}.
  */
 public final class MetricsEndpoint implements AutoCloseable {
 
@@ -27,7 +28,7 @@ public final class MetricsEndpoint implements AutoCloseable {
         PrometheusRegistry registry = metrics.registry();
         JvmMetrics.builder().register(registry);
         try {
-            return new MetricsEndpoint(HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart(), host);
+            return new MetricsEndpoint(HTTPServer.builder().hostname(host).port(port).registry(registry).defaultHandler(new LivePage(metrics)).buildAndStart(), host);
         } catch (IOException e) {
             throw new UserError("could not serve metrics on " + host + ":" + port + " (--metrics-port, splitfed.node.metrics-port): " + e.getMessage());
         }
@@ -39,6 +40,15 @@ public final class MetricsEndpoint implements AutoCloseable {
 
     public String url() {
         return "http://" + host + ":" + port() + "/metrics";
+    }
+
+    /** The live page: round, accuracy curve, devices, shards; it polls {@link #jsonUrl()}. */
+    public String pageUrl() {
+        return "http://" + host + ":" + port() + "/";
+    }
+
+    public String jsonUrl() {
+        return "http://" + host + ":" + port() + LivePage.JSON_PATH;
     }
 
     @Override
