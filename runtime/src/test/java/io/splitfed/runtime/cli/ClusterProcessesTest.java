@@ -27,9 +27,9 @@ import java.util.stream.StreamSupport;
  * finishes with exit 0 on every node that lived to the end, every round closed, every answered
  * micro-batch trained exactly once, the restarted node's devices sampled again in every round after
  * it registered again, and the global adapter still learning after the recoveries: the last round's
- * training loss well under the first round's. Accuracy is printed beside the same job's in one JVM
- * without the kills, not compared: on stories260K it sits near chance, and four runs put the
- * killed job's from 5.25 points below the calm job's to 5.8 above.
+ * training loss well under the first round's. Accuracy is printed, not compared: on stories260K it
+ * sits near chance, and four runs put the killed job's from 5.25 points below the same job's in one
+ * JVM without the kills to 5.8 above (ClusterChurnTest runs that comparison, with its margin).
  */
 @Tag("cluster")
 class ClusterProcessesTest {
@@ -56,13 +56,6 @@ class ClusterProcessesTest {
 
     @Test
     void aKilledGpuNodeAndARestartedEdgeNodeLoseNoWorkAndTheJobFinishes() throws Exception {
-        Path calmOut = tmp.resolve("calm");
-        List<String> calm = new ArrayList<>(List.of("train", "--out", calmOut.toString()));
-        calm.addAll(job());
-        CliRun calmRun = CliRun.of(calm.toArray(String[]::new));
-        assertThat(calmRun.exit).as(calmRun.err).isZero();
-        double calmAccuracy = new ObjectMapper().readTree(calmOut.resolve("metrics.json").toFile()).get("accuracy").asDouble();
-
         Path configs = Path.of(System.getProperty("user.dir")).resolve("../cluster-config").normalize();
         int hostPort = NodeCommandTest.freePort();
         String seed = "pekko://splitfed@127.0.0.1:" + hostPort;
@@ -106,7 +99,7 @@ class ClusterProcessesTest {
         JsonNode rounds = metrics.get("rounds");
         assertThat(rounds).as("every round closed").hasSize(ROUNDS);
         JsonNode once = metrics.get("exactly_once");
-        System.out.printf("cluster processes: %s; accuracy %.4f against %.4f without the kills%n", once, metrics.get("accuracy").asDouble(), calmAccuracy);
+        System.out.printf("cluster processes: %s; accuracy %.4f%n", once, metrics.get("accuracy").asDouble());
         assertThat(once.get("trained_twice").asLong()).as("micro-batches trained twice").isZero();
         assertThat(once.get("trained_once").asLong()).as("every answered micro-batch trained once").isEqualTo(once.get("answered").asLong())
                 .isPositive();

@@ -54,9 +54,10 @@ class HostileTrafficTest {
         Path config = Path.of(System.getProperty("user.dir")).resolve("../cluster-config/all-in-one.conf").normalize();
         try (NodeProcess node = NodeProcess.start(tmp, "host", NodeCommandTest.args("--config", config.toString(), "--port",
                 Integer.toString(port), "--seed-nodes", seed, "--set", "splitfed.node.out=" + tmp.resolve("out"), "--set",
-                "splitfed.job.federation.rounds=200",
-                // each micro-batch waits 2 x 250 ms on its simulated link, so the job outlasts the attack however fast the host
-                "--set", "splitfed.job.links.enabled=on", "--set", "splitfed.job.links.latency=250ms"))) {
+                "splitfed.job.federation.rounds=90",
+                // a round's micro-batch waits 2 x 500 ms on its simulated link: 90 rounds last at least 90 s however fast the
+                // host, and the attack ends about 55 s after the node is ready
+                "--set", "splitfed.job.links.enabled=on", "--set", "splitfed.job.links.latency=500ms"))) {
             node.awaitOutput("ready: roles", 1, 2);
             assertThat(node.output()).as("TLS by default, with no flag asking for it").contains("TLS with a key made for this node alone");
             // the job is running; its heap and DJL's buffers settle within its first rounds (about 15 s)
@@ -85,7 +86,7 @@ class HostileTrafficTest {
 
             assertThat(node.awaitExit(5)).as("the node's exit code when its job ended:%n%s", node.tail()).isZero();
             assertThat(tmp.resolve("out/metrics.json")).as("the job's metrics").exists();
-            assertThat(node.output()).as("the job host printed its last round").containsPattern("(?m)^\\s+200 ");
+            assertThat(node.output()).as("the job host printed its last round").containsPattern("(?m)^\\s+90 ");
         }
     }
 
