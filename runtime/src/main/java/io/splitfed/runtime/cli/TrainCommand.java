@@ -38,12 +38,19 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--metrics-port", description = "Serve live Prometheus metrics at http://HOST:PORT/metrics, and a live page at http://HOST:PORT/, while the job runs (0: a free port)")
     Integer metricsPort;
 
+    @Option(names = "--calibrate", description = "Measure this host's speed on the job's model first (about 5 s), and report the job's compute "
+            + "modelled from its FLOPs at that speed beside what it measured (the summary's cost-model line; metrics.json's emulated.calibration)")
+    boolean calibrate;
+
     @Option(names = "--metrics-host", defaultValue = "127.0.0.1", description = "Address the metrics endpoint listens on (default: ${DEFAULT-VALUE})")
     String metricsHost;
 
     @Override
     public Integer call() throws Exception {
         var config = job.config();
+        if (calibrate) {
+            config = config.withValue("splitfed.job.cost-model.calibrate", com.typesafe.config.ConfigValueFactory.fromAnyRef(true));
+        }
         String mode = config.getString("splitfed.job.mode");
         Path dir = out != null ? out : Path.of("runs", mode + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path metrics = metricsOut != null ? metricsOut : dir.resolve("metrics.json");
@@ -58,7 +65,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             o = JobRunner.run(config, metrics, adapter, !noProgress, live);
         }
-        System.out.print(Summary.render(o.spec(), o.metrics(), "validation " + o.evalDescription() + "\nmetrics " + metrics + "\nadapter " + adapter
+        System.out.print(Summary.render(o.spec(), o.metrics(), (o.calibration() == null ? "" : o.calibration().line()) + "validation " + o.evalDescription() + "\nmetrics " + metrics + "\nadapter " + adapter
                 + " (PEFT layout)\n"));
         return 0;
     }

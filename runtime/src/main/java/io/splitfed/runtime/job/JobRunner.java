@@ -2,12 +2,14 @@ package io.splitfed.runtime.job;
 
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.job.HostSpeed;
 import io.splitfed.actors.job.JobPreparation;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.job.PreparedJob;
 import io.splitfed.actors.job.TrainingJob;
 import io.splitfed.model.io.AtomicFiles;
 import io.splitfed.model.lora.PeftAdapterFormat;
+import io.splitfed.runtime.report.Calibration;
 import io.splitfed.runtime.report.JobMetrics;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,8 +31,9 @@ import me.tongfei.progressbar.ProgressBarStyle;
 public final class JobRunner {
 
     /** A finished job and where its outputs went; {@code scores} are what an {@link AfterJob} added. */
+    /** @param calibration the cost model against this host, when {@code splitfed.job.cost-model.calibrate} is on; else null */
     public record Outcome(JobSpec spec, JobResult result, JobMetrics metrics, Path metricsFile, Path adapterDir, Map<String, Double> scores,
-            String evalDescription) {}
+            String evalDescription, Calibration calibration) {}
 
     /** Scores a finished job while its model is still loaded (say, exact match by generation). */
     @FunctionalInterface
@@ -51,6 +54,10 @@ public final class JobRunner {
         io.splitfed.model.tensor.TensorExecutor.shared().holdBaseIn(config.getString("splitfed.engine.base-precision"));
         PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
         JobSpec spec = job.spec(); // with what "auto" settings came to
+        // the host's speed on this model, measured before the job so that nothing else runs on the tensor thread
+        HostSpeed host = config.getBoolean("splitfed.job.cost-model.calibrate")
+                ? HostSpeed.measure(new io.splitfed.actors.job.JobPlan(job), config.getDuration("splitfed.job.cost-model.probe").toNanos() / 1e9)
+                : null;
         long total = 0;
         for (int d = 0; d < job.devices(); d++) {
             total += (long) job.stepsPerRound(d) * spec.federation().rounds();
@@ -89,12 +96,19 @@ public final class JobRunner {
             }
             io.splitfed.model.tensor.TensorExecutor.shared().run(job.model()::close);
         }
-        JobMetrics metrics = writeOutputs(config, job, result, metricsOut, adapterOut);
-        return new Outcome(spec, result, metrics, metricsOut, adapterOut, scores, job.evalDescription());
+        Calibration calibration = host == null ? null : Calibration.of(spec.mode(), host, JobMetrics.of(result).totals());
+        JobMetrics metrics = writeOutputs(config, job, result, metricsOut, adapterOut, calibration);
+        return new Outcome(spec, result, metrics, metricsOut, adapterOut, scores, job.evalDescription(), calibration);
     }
 
     /** Writes a finished job's metrics JSON and its adapter (PEFT layout); either path may be null. */
     public static JobMetrics writeOutputs(Config config, PreparedJob job, JobResult result, Path metricsOut, Path adapterOut) throws Exception {
+        return writeOutputs(config, job, result, metricsOut, adapterOut, null);
+    }
+
+    /** As above, with the cost model's calibration under {@code emulated.calibration} when there is one. */
+    public static JobMetrics writeOutputs(Config config, PreparedJob job, JobResult result, Path metricsOut, Path adapterOut, Calibration calibration)
+            throws Exception {
         JobSpec spec = job.spec();
         JobMetrics metrics = JobMetrics.of(result);
         if (metricsOut != null) {
@@ -113,6 +127,9 @@ public final class JobRunner {
             ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
             Map<String, Object> out = metrics.toJson(cfg);
             out.put("validation", job.evalDescription());
+            if (calibration != null) {
+                out.put("emulated", Map.of("calibration", calibration.toJson()));
+            }
             AtomicFiles.writeString(metricsOut, json.writeValueAsString(out));
         }
         if (adapterOut != null) {
