@@ -42,6 +42,9 @@ public final class SplitfedCommand implements Runnable {
         cl.setResourceBundle(ConfigDefaults.bundle()); // the flags' help states the config's defaults
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             Throwable e = unwrap(ex);
+            if (io.splitfed.runtime.job.StopSignals.stopping()) {
+                return 0; // what a stop signal ended: its one line says what there is to say, and the JVM exits 143 or 130
+            }
             Object root = cmd.getCommandSpec().root().userObject();
             boolean verbose = parsed.hasMatchedOption("--verbose") || root instanceof SplitfedCommand r && r.verbose;
             if (verbose) {

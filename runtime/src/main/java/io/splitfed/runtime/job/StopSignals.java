@@ -64,6 +64,14 @@ public final class StopSignals {
         if (!idle) {
             line.append(" (the tensor step still running after ").append(STEP_GRACE.toSeconds()).append(" s was left to the exit)");
         }
+        if (!watching) {
+            // stopped before the command got to its job (still starting): the command line says where its checkpoints go
+            Path named = checkpointDir(args);
+            if (named != null) {
+                checkpoints = named;
+                watching = true;
+            }
+        }
         if (watching) {
             line.append("; ").append(resumeAdvice());
         }
@@ -90,6 +98,22 @@ public final class StopSignals {
             return "no checkpoint was written yet in " + dir + " (the first comes at the end of a round); the same command starts again";
         }
         return "the newest checkpoint is " + dir.resolve(newest) + "; resume with: " + resumeCommand(args, dir);
+    }
+
+    /** The directory {@code --checkpoint-dir} or {@code --resume} names on {@code commandLine}, or null. */
+    static Path checkpointDir(String[] commandLine) {
+        Path dir = null;
+        for (int i = 0; i < commandLine.length; i++) {
+            String a = commandLine[i];
+            for (String flag : List.of("--checkpoint-dir", "--resume")) {
+                if (a.equals(flag) && i + 1 < commandLine.length) {
+                    dir = Path.of(commandLine[i + 1]);
+                } else if (a.startsWith(flag + "=")) {
+                    dir = Path.of(a.substring(flag.length() + 1));
+                }
+            }
+        }
+        return dir;
     }
 
     /** {@code splitfed ARGS} with {@code --checkpoint-dir DIR} turned into {@code --resume DIR} (which keeps checkpointing there). */
