@@ -114,11 +114,18 @@ public final class SplitfedNodeSystem implements AutoCloseable {
         }
         SplitfedNode.Status s;
         try {
-            s = status.get(settings.registrationTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            // the answer, or the end of this node's system: it stops when the last aggregator leaves (a job that ended meanwhile)
+            CompletableFuture.anyOf(status, system.getWhenTerminated().toCompletableFuture())
+                    .get(settings.registrationTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             terminate(system);
             throw new UserError("no answer from the job host within " + settings.registrationTimeout().toSeconds() + " s (splitfed.node.registration-timeout)");
         }
+        if (!status.isDone()) {
+            throw new UserError("the job host left the cluster before it answered this node's registration (its job ended, or it stopped); "
+                    + "this node has nothing to join");
+        }
+        s = status.get();
         if (s instanceof SplitfedNode.Status.Failed f) {
             terminate(system);
             throw new UserError(f.reason());
