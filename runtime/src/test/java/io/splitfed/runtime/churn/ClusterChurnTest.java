@@ -50,7 +50,7 @@ class ClusterChurnTest {
         o.put("server.mix-devices", 1);
         o.put("pipeline.activation-cache", false);
         o.put("pipeline.ack-timeout", "5s");
-        o.put("federation.round-deadline", "20s");
+        o.put("federation.round-deadline", "12s"); // a fault-free round takes about 6 s on the 2-core machine
         o.put("robustness.late-updates", "apply");
         o.put("seed", 7);
         Map<String, Object> all = new LinkedHashMap<>();
