@@ -9,6 +9,7 @@ import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.AdamW;
 import io.splitfed.model.train.SegmentLearner;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -44,7 +45,7 @@ public record HostSpeed(double forwardFlopsPerSecond, double trainFlopsPerSecond
         boolean split = spec.mode().isSplit();
         int layers = model.numLayers();
         int k = split ? spec.federation().splitPoint(0) : layers;
-        List<TokenBatch> batches = new java.util.ArrayList<>();
+        List<TokenBatch> batches = new ArrayList<>();
         for (int d = 0; d < Math.min(4, job.devices()); d++) {
             job.deviceData().get(d).upcoming(2).forEach(rows -> batches.add(job.batcher().apply(rows)));
         }

@@ -5,6 +5,8 @@ import io.splitfed.runtime.metrics.LiveMetrics;
 import io.splitfed.runtime.metrics.MetricsEndpoint;
 import io.splitfed.runtime.report.Summary;
 
+import com.typesafe.config.ConfigValueFactory;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,7 +51,7 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var config = job.config();
         if (calibrate) {
-            config = config.withValue("splitfed.job.cost-model.calibrate", com.typesafe.config.ConfigValueFactory.fromAnyRef(true));
+            config = config.withValue("splitfed.job.cost-model.calibrate", ConfigValueFactory.fromAnyRef(true));
         }
         String mode = config.getString("splitfed.job.mode");
         Path dir = out != null ? out : Path.of("runs", mode + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));

@@ -3,6 +3,7 @@ package io.splitfed.runtime.job;
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.job.HostSpeed;
+import io.splitfed.actors.job.JobPlan;
 import io.splitfed.actors.job.JobPreparation;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.job.PreparedJob;
@@ -56,7 +57,7 @@ public final class JobRunner {
         JobSpec spec = job.spec(); // with what "auto" settings came to
         // the host's speed on this model, measured before the job so that nothing else runs on the tensor thread
         HostSpeed host = config.getBoolean("splitfed.job.cost-model.calibrate")
-                ? HostSpeed.measure(new io.splitfed.actors.job.JobPlan(job), config.getDuration("splitfed.job.cost-model.probe").toNanos() / 1e9)
+                ? HostSpeed.measure(new JobPlan(job), config.getDuration("splitfed.job.cost-model.probe").toNanos() / 1e9)
                 : null;
         long total = 0;
         for (int d = 0; d < job.devices(); d++) {

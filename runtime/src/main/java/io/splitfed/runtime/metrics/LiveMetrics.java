@@ -9,8 +9,12 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -53,10 +57,10 @@ public final class LiveMetrics implements Consumer<JobEvent> {
     private final Map<Integer, long[]> roundDevices = new HashMap<>();
     private final Map<Integer, Long> shardStepsSeen = new HashMap<>();
     /** For the live page: per device, bytes up and down in the whole job; per shard, queued and steps; every closed round. */
-    private final Map<Integer, long[]> deviceTotals = new java.util.TreeMap<>();
-    private final Map<Integer, long[]> shards = new java.util.TreeMap<>();
+    private final Map<Integer, long[]> deviceTotals = new TreeMap<>();
+    private final Map<Integer, long[]> shards = new TreeMap<>();
     private final Map<Integer, Integer> inFlightNow = new HashMap<>();
-    private final java.util.List<RoundSummary> closedRounds = new java.util.ArrayList<>();
+    private final List<RoundSummary> closedRounds = new ArrayList<>();
     private long version;
     private long samplesTotal;
     private long bytesUpTotal;
@@ -83,7 +87,7 @@ public final class LiveMetrics implements Consumer<JobEvent> {
     public synchronized void accept(JobEvent e) {
         long now = System.nanoTime();
         // the shards report every second; a report that changes nothing leaves the live view's version alone
-        if (!(e instanceof JobEvent.ShardLoad l) || !java.util.Arrays.equals(shards.get(l.shard()), new long[] {l.queued(), l.steps()})) {
+        if (!(e instanceof JobEvent.ShardLoad l) || !Arrays.equals(shards.get(l.shard()), new long[] {l.queued(), l.steps()})) {
             version++;
         }
         if (e instanceof JobEvent.RoundStarted s) {
@@ -202,21 +206,21 @@ public final class LiveMetrics implements Consumer<JobEvent> {
         for (long[] x : roundDevices.values()) {
             lead = Math.max(lead, ratio(x));
         }
-        java.util.List<LiveView.DeviceRow> devices = new java.util.ArrayList<>();
-        for (var entry : new java.util.TreeMap<>(roundDevices).entrySet()) {
+        List<LiveView.DeviceRow> devices = new ArrayList<>();
+        for (var entry : new TreeMap<>(roundDevices).entrySet()) {
             long[] x = entry.getValue();
             long[] total = deviceTotals.getOrDefault(entry.getKey(), new long[2]);
             devices.add(new LiveView.DeviceRow(entry.getKey(), ratio(x), Math.max(0, lead * x[0] - x[1]), inFlight(entry.getKey()),
                     since.getOrDefault(entry.getKey(), 0.0), total[0], total[1]));
         }
-        java.util.List<LiveView.ShardRow> shardRows = new java.util.ArrayList<>();
+        List<LiveView.ShardRow> shardRows = new ArrayList<>();
         shards.forEach((id, x) -> shardRows.add(new LiveView.ShardRow(id, (int) x[0], x[1])));
-        java.util.List<LiveView.RoundPoint> history = closedRounds.stream().map(r -> new LiveView.RoundPoint(r.round() + 1, r.accuracy(), r.evalLoss(),
+        List<LiveView.RoundPoint> history = closedRounds.stream().map(r -> new LiveView.RoundPoint(r.round() + 1, r.accuracy(), r.evalLoss(),
                 r.trainLoss(), r.sampled().size(), r.done().size(), r.closedByDeadline())).toList();
         RoundSummary last = closedRounds.isEmpty() ? null : closedRounds.get(closedRounds.size() - 1);
         return new LiveView(version, state, currentRound + 1, roundsTotal, roundProgress.get(), samplesPerSecond(now), samplesTotal, bytesUpTotal,
-                bytesDownTotal, history, devices, shardRows, last == null ? java.util.List.of() : last.late(),
-                last == null ? java.util.List.of() : last.gone(), last == null ? java.util.List.of() : last.benched());
+                bytesDownTotal, history, devices, shardRows, last == null ? List.of() : last.late(),
+                last == null ? List.of() : last.gone(), last == null ? List.of() : last.benched());
     }
 
     private int inFlight(int device) {
@@ -243,7 +247,7 @@ public final class LiveMetrics implements Consumer<JobEvent> {
     }
 
     private synchronized Map<Integer, Double> sinceAnswer(long now) {
-        Map<Integer, Double> out = new java.util.TreeMap<>();
+        Map<Integer, Double> out = new TreeMap<>();
         roundDevices.forEach((d, x) -> out.put(d, x[0] > 0 && x[1] >= x[0] ? 0 : (now - x[4]) / 1e9));
         return out;
     }
