@@ -67,8 +67,9 @@ public final class TrainCommand implements Callable<Integer> {
             }
             o = JobRunner.run(config, metrics, adapter, !noProgress, live);
         }
-        System.out.print(Summary.render(o.spec(), o.metrics(), (o.calibration() == null ? "" : o.calibration().line()) + "validation " + o.evalDescription() + "\nmetrics " + metrics + "\nadapter " + adapter
-                + " (PEFT layout)\n"));
+        String calibration = o.calibration() == null ? "" : o.calibration().line();
+        System.out.print(Summary.render(o.spec(), o.metrics(), calibration + "validation " + o.evalDescription() + "\nmetrics " + metrics
+                + "\nadapter " + adapter + " (PEFT layout)\n"));
         return 0;
     }
 }

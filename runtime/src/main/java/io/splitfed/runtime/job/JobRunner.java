@@ -31,8 +31,11 @@ import me.tongfei.progressbar.ProgressBarStyle;
 /** Prepares and runs one in-process job, with a progress bar, and saves what it produced. */
 public final class JobRunner {
 
-    /** A finished job and where its outputs went; {@code scores} are what an {@link AfterJob} added. */
-    /** @param calibration the cost model against this host, when {@code splitfed.job.cost-model.calibrate} is on; else null */
+    /**
+     * A finished job and where its outputs went; {@code scores} are what an {@link AfterJob} added.
+     *
+     * @param calibration the cost model against this host, when {@code splitfed.job.cost-model.calibrate} is on; else null
+     */
     public record Outcome(JobSpec spec, JobResult result, JobMetrics metrics, Path metricsFile, Path adapterDir, Map<String, Double> scores,
             String evalDescription, Calibration calibration) {}
 

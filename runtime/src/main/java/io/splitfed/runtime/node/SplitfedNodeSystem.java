@@ -23,6 +23,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.StreamSupport;
@@ -243,7 +244,7 @@ public final class SplitfedNodeSystem implements AutoCloseable {
      * job trained on both cores); a slow leave must not replace the reason with a timeout, and the
      * command exits right after, which ends what is left.
      */
-    private static void terminate(ActorSystem<Void> system) throws InterruptedException, java.util.concurrent.ExecutionException {
+    private static void terminate(ActorSystem<Void> system) throws InterruptedException, ExecutionException {
         system.terminate();
         try {
             system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
