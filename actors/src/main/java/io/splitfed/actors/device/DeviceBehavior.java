@@ -128,8 +128,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
     }
 
     final double blockFlops(TokenBatch b) {
-        var c = state.settings.model().config();
-        return (double) b.batch() * b.seqLen() * c.blockFlopsPerToken(b.seqLen());
+        return state.settings.model().config().blockFlops(b.batch(), b.seqLen());
     }
 
     /** A slowed device holds each result back for the extra time its slower hardware would take. */

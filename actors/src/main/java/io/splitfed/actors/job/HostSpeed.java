@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * This host's speed on a job's own model, in FLOPs as the job counts them
- * ({@code ModelConfig.blockFlopsPerToken}): the host profile of the cost model that turns a step's
+ * ({@code ModelConfig.blockFlops}): the host profile of the cost model that turns a step's
  * FLOPs into its duration ({@code seconds = FLOPs / speed}). Two speeds, because splitfed counts a
  * training step as two forwards of FLOPs and the host does not run it in exactly that time:
  * {@code forward}, a frozen forward through the device's blocks (a SplitFrozen or SFL device's
@@ -68,7 +68,7 @@ public record HostSpeed(double forwardFlopsPerSecond, double trainFlopsPerSecond
                     long t0 = System.nanoTime();
                     SegmentLearner.frozenForward(devicePart, b, TensorPayload.Encoding.F32);
                     forwardSeconds += (System.nanoTime() - t0) / 1e9;
-                    forwardFlops += blockFlops(model, b) * k;
+                    forwardFlops += model.config().blockFlops(b.batch(), b.seqLen()) * k;
                 }
                 double trainFlops = 0;
                 double trainSeconds = 0;
@@ -78,7 +78,7 @@ public record HostSpeed(double forwardFlopsPerSecond, double trainFlopsPerSecond
                     long t0 = System.nanoTime();
                     train(learner, split, k, b, acts);
                     trainSeconds += (System.nanoTime() - t0) / 1e9;
-                    trainFlops += 2 * blockFlops(model, b) * (layers - (split ? k : 0));
+                    trainFlops += 2 * model.config().blockFlops(b.batch(), b.seqLen()) * (layers - (split ? k : 0));
                 }
                 return new HostSpeed(forwardFlops / forwardSeconds, trainFlops / trainSeconds, (System.nanoTime() - start) / 1e9);
             }
@@ -91,10 +91,5 @@ public record HostSpeed(double forwardFlopsPerSecond, double trainFlopsPerSecond
         } else {
             learner.trainStep(batch, null, null, null);
         }
-    }
-
-    /** One block's counted FLOPs on {@code b}, as the devices and shards count them. */
-    static double blockFlops(TransformerModel model, TokenBatch b) {
-        return (double) b.batch() * b.seqLen() * model.config().blockFlopsPerToken(b.seqLen());
     }
 }

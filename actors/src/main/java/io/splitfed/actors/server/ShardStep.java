@@ -47,6 +47,6 @@ final class ShardStep {
     private static double flops(ShardState state, int splitPoint, TokenBatch batch) {
         var c = state.settings.model().config();
         int blocks = c.numLayers() - splitPoint;
-        return 2.0 * batch.batch() * batch.seqLen() * blocks * c.blockFlopsPerToken(batch.seqLen());
+        return 2.0 * blocks * c.blockFlops(batch.batch(), batch.seqLen());
     }
 }

@@ -95,6 +95,11 @@ public record ModelConfig(
         return embed + numLayers * perBlock + 2L * hiddenSize + head;
     }
 
+    /** One block's forward on {@code rows} sequences padded to {@code seqLen} tokens: the FLOPs every step counts. */
+    public double blockFlops(int rows, int seqLen) {
+        return (double) rows * seqLen * blockFlopsPerToken(seqLen);
+    }
+
     /** Multiply-accumulates times two for one block on one token with a context of {@code context} tokens. */
     public double blockFlopsPerToken(int context) {
         double d = hiddenSize;

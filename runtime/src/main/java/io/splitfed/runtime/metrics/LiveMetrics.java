@@ -53,19 +53,14 @@ public final class LiveMetrics implements Consumer<JobEvent> {
     private final Gauge devicesIn = labelled("splitfed_devices", "Devices of the last closed round by state", "state");
     private final Gauge finished = gauge("splitfed_job_finished", "1 once the job ended (2 if it failed)");
 
-    /** Per device in the running round: steps, answered, bytes reported so far, last answer time. */
+    /** Per device in the running round: steps, answered, bytes reported so far, last answer time, micro-batches in flight. */
     private final Map<Integer, long[]> roundDevices = new HashMap<>();
-    private final Map<Integer, Long> shardStepsSeen = new HashMap<>();
-    /** For the live page: per device, bytes up and down in the whole job; per shard, queued and steps; every closed round. */
-    private final Map<Integer, long[]> deviceTotals = new TreeMap<>();
+    /** Per shard, its last report: queued and steps (a restarted shard counts from 0 again). */
     private final Map<Integer, long[]> shards = new TreeMap<>();
-    private final Map<Integer, Integer> inFlightNow = new HashMap<>();
+    /** For the live page: per device, bytes up and down in the whole job; every closed round. */
+    private final Map<Integer, long[]> deviceTotals = new TreeMap<>();
     private final List<RoundSummary> closedRounds = new ArrayList<>();
     private long version;
-    private long samplesTotal;
-    private long bytesUpTotal;
-    private long bytesDownTotal;
-    private int roundsTotal;
     private String state = "waiting";
     private final ArrayDeque<long[]> sampleTimes = new ArrayDeque<>();
     private long samplesSoFar;
@@ -96,11 +91,11 @@ public final class LiveMetrics implements Consumer<JobEvent> {
             progress(p, now);
         } else if (e instanceof JobEvent.ShardLoad l) {
             shardQueue.labelValues(id(l.shard())).set(l.queued());
-            long before = shardStepsSeen.getOrDefault(l.shard(), 0L);
+            long[] seen = shards.get(l.shard());
+            long before = seen == null ? 0 : seen[1];
             if (l.steps() > before) {
                 shardSteps.labelValues(id(l.shard())).inc(l.steps() - before);
             }
-            shardStepsSeen.put(l.shard(), l.steps()); // a restarted shard counts from 0 again
             shards.put(l.shard(), new long[] {l.queued(), l.steps()});
             if (!Float.isNaN(l.loss())) {
                 trainLoss.set(l.loss());
@@ -120,7 +115,6 @@ public final class LiveMetrics implements Consumer<JobEvent> {
 
     private void started(JobEvent.RoundStarted s, long now) {
         currentRound = s.round();
-        roundsTotal = s.rounds();
         state = "running";
         samplesSoFar = 0; // the events count the round's samples
         round.set(s.round() + 1);
@@ -130,9 +124,8 @@ public final class LiveMetrics implements Consumer<JobEvent> {
         deviceProgress.clear();
         deviceLag.clear();
         deviceInFlight.clear();
-        inFlightNow.clear();
         for (int d : s.sampled()) {
-            roundDevices.put(d, new long[] {0, 0, 0, 0, now});
+            roundDevices.put(d, new long[] {0, 0, 0, 0, now, 0});
             deviceProgress.labelValues(id(d)).set(0);
             deviceLag.labelValues(id(d)).set(0);
             deviceInFlight.labelValues(id(d)).set(0);
@@ -143,12 +136,11 @@ public final class LiveMetrics implements Consumer<JobEvent> {
         if (p.round() != currentRound) {
             return;
         }
-        long[] d = roundDevices.computeIfAbsent(p.device(), k -> new long[] {0, 0, 0, 0, now});
+        long[] d = roundDevices.computeIfAbsent(p.device(), k -> new long[] {0, 0, 0, 0, now, 0});
         long newSamples = Math.max(0, p.samples() - samplesSoFar);
         long newMicroBatches = Math.max(0, p.deviceAnswered() - d[1]);
         samplesSoFar = p.samples();
         samples.inc(newSamples);
-        samplesTotal += newSamples;
         microBatches.inc(newMicroBatches);
         sampleTimes.addLast(new long[] {now, newSamples});
         trimRate(now);
@@ -161,27 +153,22 @@ public final class LiveMetrics implements Consumer<JobEvent> {
         long[] total = deviceTotals.computeIfAbsent(p.device(), k -> new long[2]);
         total[0] += up;
         total[1] += down;
-        bytesUpTotal += up;
-        bytesDownTotal += down;
         d[0] = p.deviceSteps();
         d[1] = p.deviceAnswered();
         d[2] = p.bytesUp();
         d[3] = p.bytesDown();
         d[4] = now;
+        d[5] = p.inFlight();
         deviceInFlight.labelValues(id(p.device())).set(p.inFlight());
-        inFlightNow.put(p.device(), p.inFlight());
         roundProgress.set(p.microBatches() == 0 ? 0 : (double) p.answered() / p.microBatches());
         if (!Float.isNaN(p.loss())) {
             trainLoss.set(p.loss());
         }
-        double lead = 0;
-        for (long[] x : roundDevices.values()) {
-            lead = Math.max(lead, ratio(x));
-        }
+        double lead = lead();
         for (var entry : roundDevices.entrySet()) {
             long[] x = entry.getValue();
             deviceProgress.labelValues(id(entry.getKey())).set(ratio(x));
-            deviceLag.labelValues(id(entry.getKey())).set(Math.max(0, lead * x[0] - x[1]));
+            deviceLag.labelValues(id(entry.getKey())).set(lag(x, lead));
         }
     }
 
@@ -202,33 +189,46 @@ public final class LiveMetrics implements Consumer<JobEvent> {
     public synchronized LiveView view() {
         long now = System.nanoTime();
         Map<Integer, Double> since = sinceAnswer(now);
-        double lead = 0;
-        for (long[] x : roundDevices.values()) {
-            lead = Math.max(lead, ratio(x));
-        }
+        double lead = lead();
         List<LiveView.DeviceRow> devices = new ArrayList<>();
         for (var entry : new TreeMap<>(roundDevices).entrySet()) {
             long[] x = entry.getValue();
             long[] total = deviceTotals.getOrDefault(entry.getKey(), new long[2]);
-            devices.add(new LiveView.DeviceRow(entry.getKey(), ratio(x), Math.max(0, lead * x[0] - x[1]), inFlight(entry.getKey()),
-                    since.getOrDefault(entry.getKey(), 0.0), total[0], total[1]));
+            devices.add(new LiveView.DeviceRow(entry.getKey(), ratio(x), lag(x, lead), (int) x[5], since.getOrDefault(entry.getKey(), 0.0), total[0],
+                    total[1]));
+        }
+        long up = 0;
+        long down = 0;
+        for (long[] t : deviceTotals.values()) {
+            up += t[0];
+            down += t[1];
         }
         List<LiveView.ShardRow> shardRows = new ArrayList<>();
         shards.forEach((id, x) -> shardRows.add(new LiveView.ShardRow(id, (int) x[0], x[1])));
         List<LiveView.RoundPoint> history = closedRounds.stream().map(r -> new LiveView.RoundPoint(r.round() + 1, r.accuracy(), r.evalLoss(),
                 r.trainLoss(), r.sampled().size(), r.done().size(), r.closedByDeadline())).toList();
         RoundSummary last = closedRounds.isEmpty() ? null : closedRounds.get(closedRounds.size() - 1);
-        return new LiveView(version, state, currentRound + 1, roundsTotal, roundProgress.get(), samplesPerSecond(now), samplesTotal, bytesUpTotal,
-                bytesDownTotal, history, devices, shardRows, last == null ? List.of() : last.late(),
+        return new LiveView(version, state, currentRound + 1, (int) roundsPlanned.get(), roundProgress.get(), samplesPerSecond(now),
+                (long) samples.get(), up, down, history, devices, shardRows, last == null ? List.of() : last.late(),
                 last == null ? List.of() : last.gone(), last == null ? List.of() : last.benched());
-    }
-
-    private int inFlight(int device) {
-        return inFlightNow.getOrDefault(device, 0);
     }
 
     private static double ratio(long[] d) {
         return d[0] == 0 ? 0 : (double) d[1] / d[0];
+    }
+
+    /** The running round's fastest device's share of its micro-batches answered. */
+    private double lead() {
+        double lead = 0;
+        for (long[] x : roundDevices.values()) {
+            lead = Math.max(lead, ratio(x));
+        }
+        return lead;
+    }
+
+    /** Micro-batches a device is behind the round's fastest, at its own pace. */
+    private static double lag(long[] d, double lead) {
+        return Math.max(0, lead * d[0] - d[1]);
     }
 
     private void trimRate(long now) {

@@ -230,10 +230,7 @@ public final class SplitfedNodeSystem implements AutoCloseable {
         if (metrics != null) {
             metrics.close();
         }
-        system.terminate();
-        try {
-            system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
+        if (!stopped(system)) {
             throw new TimeoutException("the node's actor system did not stop within 60 s of close()");
         }
     }
@@ -245,11 +242,19 @@ public final class SplitfedNodeSystem implements AutoCloseable {
      * command exits right after, which ends what is left.
      */
     private static void terminate(ActorSystem<Void> system) throws InterruptedException, ExecutionException {
+        if (!stopped(system)) {
+            system.log().info("this node's actor system is still stopping after 60 s; the reason it stops follows");
+        }
+    }
+
+    /** Terminates {@code system}; whether it stopped within 60 s. */
+    private static boolean stopped(ActorSystem<Void> system) throws InterruptedException, ExecutionException {
         system.terminate();
         try {
             system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
-        } catch (TimeoutException slowLeave) {
-            system.log().info("this node's actor system is still stopping after 60 s; the reason it stops follows");
+            return true;
+        } catch (TimeoutException slow) {
+            return false;
         }
     }
 }
