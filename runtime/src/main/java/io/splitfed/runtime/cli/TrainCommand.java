@@ -44,6 +44,11 @@ public final class TrainCommand implements Callable<Integer> {
             + "modelled from its FLOPs at that speed beside what it measured (the summary's cost-model line; metrics.json's emulated.calibration)")
     boolean calibrate;
 
+    @Option(names = "--fleet", paramLabel = "NAME|FILE", description = "Report the job in a fleet's time: host (this machine, measured), phones "
+            + "(mid-range phones on LTE, an A100-class server), trace (phones drawn from FLASH's trace) or a fleet file; adds emulated time per round, "
+            + "time to accuracy and device energy to the summary and metrics.json (docs/fleets.md)")
+    String fleet;
+
     @Option(names = "--metrics-host", defaultValue = "127.0.0.1", description = "Address the metrics endpoint listens on (default: ${DEFAULT-VALUE})")
     String metricsHost;
 
@@ -52,6 +57,9 @@ public final class TrainCommand implements Callable<Integer> {
         var config = job.config();
         if (calibrate) {
             config = config.withValue("splitfed.job.cost-model.calibrate", ConfigValueFactory.fromAnyRef(true));
+        }
+        if (fleet != null) {
+            config = config.withValue("splitfed.job.fleet", ConfigValueFactory.fromAnyRef(fleet));
         }
         String mode = config.getString("splitfed.job.mode");
         Path dir = out != null ? out : Path.of("runs", mode + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -67,8 +75,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             o = JobRunner.run(config, metrics, adapter, !noProgress, live);
         }
-        String calibration = o.calibration() == null ? "" : o.calibration().line();
-        System.out.print(Summary.render(o.spec(), o.metrics(), calibration + "validation " + o.evalDescription() + "\nmetrics " + metrics
+        System.out.print(Summary.render(o.spec(), o.metrics(), o.costLines() + "validation " + o.evalDescription() + "\nmetrics " + metrics
                 + "\nadapter " + adapter + " (PEFT layout)\n"));
         return 0;
     }

@@ -2,6 +2,9 @@ package io.splitfed.runtime.job;
 
 import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.fleet.EmulatedTime;
+import io.splitfed.actors.fleet.Fleet;
+import io.splitfed.actors.fleet.Fleets;
 import io.splitfed.actors.job.HostSpeed;
 import io.splitfed.actors.job.JobPlan;
 import io.splitfed.actors.job.JobPreparation;
@@ -35,9 +38,16 @@ public final class JobRunner {
      * A finished job and where its outputs went; {@code scores} are what an {@link AfterJob} added.
      *
      * @param calibration the cost model against this host, when {@code splitfed.job.cost-model.calibrate} is on; else null
+     * @param emulated the job's rounds in its fleet's time, when {@code splitfed.job.fleet} names one; else null
      */
     public record Outcome(JobSpec spec, JobResult result, JobMetrics metrics, Path metricsFile, Path adapterDir, Map<String, Double> scores,
-            String evalDescription, Calibration calibration) {}
+            String evalDescription, Calibration calibration, EmulatedTime emulated) {
+
+        /** The summary's lines on the cost model and emulated time; empty when there is neither. */
+        public String costLines() {
+            return (calibration == null ? "" : calibration.line()) + (emulated == null ? "" : emulated.lines());
+        }
+    }
 
     /** Scores a finished job while its model is still loaded (say, exact match by generation). */
     @FunctionalInterface
@@ -56,12 +66,22 @@ public final class JobRunner {
         io.splitfed.runtime.data.DataRoot.requireJobData(config); // a missing data set names the command that fetches it
         io.splitfed.model.tensor.TensorExecutor.shared().place(config.getString("splitfed.engine.device")); // before the model loads
         io.splitfed.model.tensor.TensorExecutor.shared().holdBaseIn(config.getString("splitfed.engine.base-precision"));
-        PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
+        JobSpec requested = JobSpec.fromConfig(config);
+        String fleetName = config.getString("splitfed.job.fleet");
+        // a fleet that cannot be built stops the job before its model loads; the host's is measured on the loaded model
+        Fleet fleet = fleetName.isEmpty() || Fleets.HOST.equals(fleetName) ? null
+                : Fleets.resolve(config, fleetName, requested.federation().devices(), requested.seed(), () -> {
+                    throw new IllegalStateException("only the host fleet measures the host");
+                });
+        PreparedJob job = JobPreparation.prepare(requested);
         JobSpec spec = job.spec(); // with what "auto" settings came to
         // the host's speed on this model, measured before the job so that nothing else runs on the tensor thread
-        HostSpeed host = config.getBoolean("splitfed.job.cost-model.calibrate")
+        HostSpeed host = config.getBoolean("splitfed.job.cost-model.calibrate") || Fleets.HOST.equals(fleetName)
                 ? HostSpeed.measure(new JobPlan(job), config.getDuration("splitfed.job.cost-model.probe").toNanos() / 1e9)
                 : null;
+        if (Fleets.HOST.equals(fleetName)) {
+            fleet = Fleets.resolve(config, fleetName, job.devices(), spec.seed(), () -> host);
+        }
         long total = 0;
         for (int d = 0; d < job.devices(); d++) {
             total += (long) job.stepsPerRound(d) * spec.federation().rounds();
@@ -101,18 +121,23 @@ public final class JobRunner {
             io.splitfed.model.tensor.TensorExecutor.shared().run(job.model()::close);
         }
         Calibration calibration = host == null ? null : Calibration.of(spec.mode(), host, JobMetrics.of(result).totals());
-        JobMetrics metrics = writeOutputs(config, job, result, metricsOut, adapterOut, calibration);
-        return new Outcome(spec, result, metrics, metricsOut, adapterOut, scores, job.evalDescription(), calibration);
+        EmulatedTime emulated = fleet == null ? null : EmulatedTime.of(fleet, result, spec.pipeline().window(), config.getDoubleList("splitfed.job.accuracy-targets"));
+        JobMetrics metrics = writeOutputs(config, job, result, metricsOut, adapterOut, calibration, emulated);
+        return new Outcome(spec, result, metrics, metricsOut, adapterOut, scores, job.evalDescription(), calibration, emulated);
     }
 
     /** Writes a finished job's metrics JSON and its adapter (PEFT layout); either path may be null. */
     public static JobMetrics writeOutputs(Config config, PreparedJob job, JobResult result, Path metricsOut, Path adapterOut) throws Exception {
-        return writeOutputs(config, job, result, metricsOut, adapterOut, null);
+        return writeOutputs(config, job, result, metricsOut, adapterOut, null, null);
     }
 
-    /** As above, with the cost model's calibration under {@code emulated.calibration} when there is one. */
-    public static JobMetrics writeOutputs(Config config, PreparedJob job, JobResult result, Path metricsOut, Path adapterOut, Calibration calibration)
-            throws Exception {
+    /**
+     * As above, with {@code emulated}: the fleet's time ({@code emulated.seconds},
+     * {@code emulated.time_to_accuracy}...) and the cost model's calibration
+     * ({@code emulated.calibration}), each when there is one.
+     */
+    public static JobMetrics writeOutputs(Config config, PreparedJob job, JobResult result, Path metricsOut, Path adapterOut, Calibration calibration,
+            EmulatedTime emulated) throws Exception {
         JobSpec spec = job.spec();
         JobMetrics metrics = JobMetrics.of(result);
         if (metricsOut != null) {
@@ -131,8 +156,12 @@ public final class JobRunner {
             ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
             Map<String, Object> out = metrics.toJson(cfg);
             out.put("validation", job.evalDescription());
-            if (calibration != null) {
-                out.put("emulated", Map.of("calibration", calibration.toJson()));
+            if (calibration != null || emulated != null) {
+                Map<String, Object> e = emulated == null ? new java.util.LinkedHashMap<>() : emulated.toJson();
+                if (calibration != null) {
+                    e.put("calibration", calibration.toJson());
+                }
+                out.put("emulated", e);
             }
             AtomicFiles.writeString(metricsOut, json.writeValueAsString(out));
         }

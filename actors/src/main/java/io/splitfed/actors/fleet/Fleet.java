@@ -1,0 +1,29 @@
+package io.splitfed.actors.fleet;
+
+import java.util.List;
+
+/**
+ * The hardware a job is emulated on: one profile per device (device {@code d} is
+ * {@code devices.get(d)}) and the server's. Built by {@link Fleets} from a named fleet, a fleet
+ * file, or this host's measured speed.
+ *
+ * @param name the fleet's name or file, as given
+ * @param source where its figures come from, one line, for reports
+ */
+public record Fleet(String name, String source, List<FleetDevice> devices, FleetDevice server) {
+
+    public Fleet {
+        if (devices.isEmpty()) {
+            throw new IllegalArgumentException("fleet " + name + ": no devices");
+        }
+        devices = List.copyOf(devices);
+    }
+
+    /** Device {@code d}'s profile. */
+    public FleetDevice device(int d) {
+        if (d < 0 || d >= devices.size()) {
+            throw new IllegalArgumentException("fleet " + name + " has " + devices.size() + " devices; there is no device " + d);
+        }
+        return devices.get(d);
+    }
+}

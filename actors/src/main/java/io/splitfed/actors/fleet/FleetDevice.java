@@ -1,0 +1,24 @@
+package io.splitfed.actors.fleet;
+
+/**
+ * One emulated device: how fast it computes, its link, and what its work costs in energy (the
+ * SFLAM model the optimizer uses: joules per FLOP of compute, plus transmit power while sending).
+ *
+ * @param tier the hardware tier or trace entry it was drawn from, for reports
+ * @param forwardGflops effective speed of inference (frozen blocks), GFLOP/s
+ * @param trainGflops effective speed of training steps (forward and backward), GFLOP/s
+ * @param joulesPerGflop compute energy
+ * @param radioWatts transmit power while the uplink carries data
+ */
+public record FleetDevice(String tier, double forwardGflops, double trainGflops, LinkProfile link, double joulesPerGflop, double radioWatts) {
+
+    /** Seconds for {@code forwardFlops} of inference and {@code trainFlops} of training. */
+    public double computeSeconds(double forwardFlops, double trainFlops) {
+        return forwardFlops / (forwardGflops * 1e9) + trainFlops / (trainGflops * 1e9);
+    }
+
+    /** Joules for {@code flops} of compute and {@code transmitSeconds} on the uplink. */
+    public double joules(double flops, double transmitSeconds) {
+        return flops / 1e9 * joulesPerGflop + transmitSeconds * radioWatts;
+    }
+}
