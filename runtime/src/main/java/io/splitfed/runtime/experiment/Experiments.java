@@ -12,7 +12,7 @@ public final class Experiments {
     public static Map<String, Experiment> all() {
         Map<String, Experiment> m = new LinkedHashMap<>();
         for (Experiment e : List.<Experiment>of(new PaperExperiment(), new Sst2AccuracyExperiment(), new QuantizationExperiment(), new AllocationExperiment(), new ConvergenceExperiment(),
-                new PrivacyExperiment())) {
+                new PrivacyExperiment(), new TimeToAccuracyExperiment())) {
             m.put(e.name(), e);
         }
         return m;

@@ -1,0 +1,178 @@
+package io.splitfed.runtime.experiment;
+
+import io.splitfed.actors.fleet.EmulatedTime;
+import io.splitfed.actors.fleet.Fleet;
+import io.splitfed.actors.fleet.Fleets;
+import io.splitfed.runtime.job.JobRunner.AfterJob;
+import io.splitfed.runtime.report.plot.Charts;
+
+import com.typesafe.config.Config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The papers' question, "which method reaches the target first on this fleet, and when": the
+ * four methods on SST-2, each job priced on each fleet of
+ * {@code splitfed.experiments.time-to-accuracy.fleets} (emulated time per round, as
+ * {@code train --fleet} reports it). One training serves every fleet: the fleet prices the work
+ * the job counted; it does not change which devices finished a round (the actors ran on this host's
+ * clock). Run with {@code --seeds} for error bars.
+ */
+public final class TimeToAccuracyExperiment implements Experiment {
+
+    static final List<String> METHODS = List.of("splitfrozen", "sfl", "fedlora", "centralized");
+
+    @Override
+    public String name() {
+        return "time-to-accuracy";
+    }
+
+    @Override
+    public String description() {
+        return "SST-2: SplitFrozen, SFL, FedLoRA and centralized LoRA, each priced on the phones and trace fleets: emulated time to target accuracy, "
+                + "device energy and bytes";
+    }
+
+    @Override
+    public List<Cell> cells(boolean quick) {
+        List<Cell> cells = new ArrayList<>();
+        for (String method : METHODS) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("mode", method);
+            o.put("data.train-limit", quick ? 2000 : 8000);
+            o.put("data.eval-limit", 1000);
+            o.put("federation.rounds", quick ? 3 : 6);
+            o.put("federation.epochs", quick ? 1 : 2);
+            cells.add(new Cell("tta-" + method + (quick ? "-quick" : ""), o, Map.of("method", method)));
+        }
+        return cells;
+    }
+
+    @Override
+    public AfterJob afterJob(Cell cell, boolean quick, Config settings) {
+        return (job, result) -> {
+            Map<String, Double> out = new LinkedHashMap<>();
+            for (String name : fleets(settings)) {
+                Fleet fleet = Fleets.resolve(settings, name, job.devices(), job.spec().seed(), () -> {
+                    throw new IllegalArgumentException("the time-to-accuracy experiment prices jobs on named fleets, not on the host");
+                });
+                EmulatedTime t = EmulatedTime.of(fleet, result, job.spec().pipeline().window(), List.of());
+                out.put(name + ".seconds", t.seconds());
+                out.put(name + ".joules", t.deviceJoules());
+                for (EmulatedTime.Round r : t.rounds()) {
+                    out.put(name + ".end." + r.round(), r.endSeconds());
+                }
+            }
+            return out;
+        };
+    }
+
+    static List<String> fleets(Config settings) {
+        return settings.getStringList("splitfed.experiments.time-to-accuracy.fleets");
+    }
+
+    static List<Double> targets(Config settings) {
+        return settings.getDoubleList("splitfed.experiments.time-to-accuracy.targets");
+    }
+
+    /** The emulated clock at the end of each round of {@code r} on {@code fleet}. */
+    static List<Double> ends(CellResult r, String fleet) {
+        List<Double> ends = new ArrayList<>();
+        for (int i = 0; !Double.isNaN(r.extra(fleet + ".end." + i)); i++) {
+            ends.add(r.extra(fleet + ".end." + i));
+        }
+        return ends;
+    }
+
+    static double timeTo(CellResult r, String fleet, double target) {
+        List<Double> ends = ends(r, fleet);
+        for (int i = 0; i < Math.min(ends.size(), r.roundAccuracy().size()); i++) {
+            if (r.roundAccuracy().get(i) >= target) {
+                return ends.get(i);
+            }
+        }
+        return Double.NaN;
+    }
+
+    @Override
+    public String report(List<CellResult> results, Path outDir, boolean quick) throws Exception {
+        List<Double> targets = targets(com.typesafe.config.ConfigFactory.load());
+        // the fleets the jobs were priced on, as their scores name them
+        List<String> fleets = results.stream().flatMap(r -> r.extra().keySet().stream()).filter(k -> k.endsWith(".seconds"))
+                .map(k -> k.substring(0, k.length() - ".seconds".length())).distinct().toList();
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "Each job trained once per seed on this host; its rounds priced on each fleet (docs/fleets.md). "
+                + "Mean ± sd over the seeds each method ran (%d jobs in all). Time to a target is the emulated clock at the end of the first round "
+                + "whose held-out accuracy reaches it; '-' where a seed never reached it (then the mean is over the seeds that did, and says how many).%n%n",
+                results.size()));
+        for (String fleet : fleets) {
+            sb.append("**").append(fleet).append("**\n\n| method | final accuracy |");
+            for (double t : targets) {
+                sb.append(String.format(Locale.ROOT, " time to %.0f%% |", 100 * t));
+            }
+            sb.append(" emulated total | device energy | bytes up |\n|---|---:|");
+            sb.append(" ---:|".repeat(targets.size())).append(" ---:| ---:| ---:|\n");
+            for (String method : METHODS) {
+                List<CellResult> runs = results.stream().filter(r -> r.label("method").equals(method)).toList();
+                if (runs.isEmpty()) {
+                    continue;
+                }
+                sb.append("| ").append(method).append(" | ").append(Stats.of(runs.stream().map(r -> 100 * r.accuracy()).toList()).text("%.1f")).append(" |");
+                for (double t : targets) {
+                    List<Double> times = runs.stream().map(r -> timeTo(r, fleet, t)).toList();
+                    sb.append(' ').append(Stats.reached(times)).append(" |");
+                }
+                sb.append(' ').append(Stats.of(runs.stream().map(r -> r.extra(fleet + ".seconds") / 60).toList()).text("%.1f min")).append(" |");
+                sb.append(' ').append(Stats.of(runs.stream().map(r -> r.extra(fleet + ".joules")).toList()).text("%.0f J")).append(" |");
+                sb.append(String.format(Locale.ROOT, " %.0f MiB |%n", runs.stream().mapToDouble(CellResult::bytesUp).average().orElse(0) / (1 << 20)));
+            }
+            sb.append('\n');
+            Map<String, List<double[]>> curves = new LinkedHashMap<>();
+            for (CellResult r : results) {
+                List<Double> ends = ends(r, fleet);
+                List<double[]> points = new ArrayList<>();
+                for (int i = 0; i < Math.min(ends.size(), r.roundAccuracy().size()); i++) {
+                    points.add(new double[] {ends.get(i) / 60, 100 * r.roundAccuracy().get(i)});
+                }
+                curves.put(r.label("method") + (r.label("seed").isEmpty() ? "" : " seed " + r.label("seed")), points);
+            }
+            Path png = Charts.png(Charts.curves("Held-out accuracy against emulated time: " + fleet + " fleet", "emulated minutes", "accuracy %", curves),
+                    outDir.resolve("time-to-accuracy-" + fleet + ".png"));
+            sb.append("![").append(fleet).append("](").append(png.getFileName()).append(")\n\n");
+        }
+        return sb.toString();
+    }
+
+    /** Mean ± sd of a few runs' figures. */
+    record Stats(double mean, double sd, int n) {
+
+        static Stats of(List<Double> xs) {
+            List<Double> v = xs.stream().filter(Double::isFinite).toList();
+            double m = v.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+            double var = v.size() < 2 ? 0 : v.stream().mapToDouble(x -> (x - m) * (x - m)).sum() / (v.size() - 1);
+            return new Stats(m, Math.sqrt(var), v.size());
+        }
+
+        String text(String format) {
+            if (n == 0) {
+                return "-";
+            }
+            String m = String.format(Locale.ROOT, format, mean);
+            return n < 2 ? m : m + String.format(Locale.ROOT, " ± " + format.replaceAll("[^%.0-9f]", ""), sd);
+        }
+
+        /** Minutes to a target over the seeds that reached it. */
+        static String reached(List<Double> seconds) {
+            Stats s = of(seconds.stream().map(x -> x / 60).toList());
+            if (s.n == 0) {
+                return "-";
+            }
+            return s.text("%.1f min") + (s.n < seconds.size() ? " (" + s.n + " of " + seconds.size() + ")" : "");
+        }
+    }
+}
