@@ -22,6 +22,11 @@ public record JobResult(
         LoraAdapter serverAdapter,
         double wallSeconds) implements WireMessage {
 
+    /** The same result, timed at {@code seconds}: the host's wall time of a job whose clock was a fleet's. */
+    public JobResult withWallSeconds(double seconds) {
+        return new JobResult(spec, rounds, deviceStats, shardReports, deviceAdapter, serverAdapter, seconds);
+    }
+
     public RoundSummary last() {
         return rounds.get(rounds.size() - 1);
     }

@@ -54,7 +54,7 @@ final class RoundCycle extends AbstractBehavior<Command> {
         this.timers = timers;
         var config = context.getSystem().settings().config();
         this.course = new JobCourse(RoundRules.of(settings, config.getDuration("splitfed.coordinator.close-timeout")), profiles,
-                System::nanoTime, context.getLog());
+                io.splitfed.actors.time.JobTime.get(context.getSystem())::nanos, context.getLog()); // a fleet's emulated time, where the job runs on one
         this.members = new Membership(settings);
         var resume = settings.resume();
         this.scorer = context.spawn(RoundScorer.create(settings.aggregator(), settings.evaluator(),

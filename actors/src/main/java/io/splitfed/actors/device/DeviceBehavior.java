@@ -13,7 +13,10 @@ import io.splitfed.actors.device.DeviceActor.RoundDone;
 import io.splitfed.actors.device.DeviceActor.StartRound;
 import io.splitfed.actors.device.DeviceActor.TakeCheckpoint;
 import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.fleet.FleetDevice;
+import io.splitfed.actors.link.LinkShaper;
 import io.splitfed.actors.metrics.JobClock;
+import io.splitfed.actors.time.JobTime;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.plan.DeviceProfile;
 import io.splitfed.actors.link.Links;
@@ -60,13 +63,22 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
     /** What crosses the device's link leaves through them: the Outbox itself, or simulated links where the job asks for them. */
     final Links links;
 
+    /** The job's clock: the host's, or a fleet's emulated time. */
+    final JobTime time;
+
     DeviceBehavior(ActorContext<Command> context, TimerScheduler<Command> timers, DeviceState state) {
         super(context);
         this.outbox = Outbox.get(context.getSystem());
         this.state = state;
         this.timers = timers;
+        this.time = JobTime.get(context.getSystem());
         if (state.links == null) { // kept in the state, so a restarted device's messages stay behind those still on its link
-            state.links = state.settings.spec().links().enabled() || state.faults
+            FleetDevice profile = time.device(state.settings.device());
+            if (profile != null) {
+                state.uplink = profile.link().uplinkMbps() <= 0 ? null
+                        : new LinkShaper(profile.link().uplinkMbps(), Duration.ofNanos((long) (profile.link().latencySeconds() * 1e9)));
+            }
+            state.links = state.settings.spec().links().enabled() || state.faults || time.emulated()
                     ? SimulatedLinks.device(context.getSystem(), outbox, () -> state.uplink, state.conditions)
                     : Links.direct(outbox);
         }
@@ -131,8 +143,25 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         return state.settings.model().config().blockFlops(b.batch(), b.seqLen());
     }
 
+    /**
+     * How long a compute result is held back before it counts as done: on a fleet's time, what the
+     * compute ({@code forwardFlops} of inference, {@code trainFlops} of training) takes on the
+     * device's profile, times any slowdown; otherwise the extra time a slowed device's hardware would
+     * take over the {@code seconds} it took here.
+     */
+    final Duration heldFor(double seconds, double forwardFlops, double trainFlops) {
+        if (time.fleet() != null) {
+            Duration d = state.settings.mode() == io.splitfed.actors.job.TrainingMode.CENTRALIZED
+                    ? time.serverCompute(forwardFlops + trainFlops) // centralized training runs on the server
+                    : time.deviceCompute(state.settings.device(), forwardFlops, trainFlops);
+            double slow = state.conditions.slowdown();
+            return slow > 1.0 ? Duration.ofNanos((long) (d.toNanos() * slow)) : d;
+        }
+        return extraDelay(seconds);
+    }
+
     /** A slowed device holds each result back for the extra time its slower hardware would take. */
-    final Duration extraDelay(double seconds) {
+    private Duration extraDelay(double seconds) {
         return state.conditions.slowdown() > 1.0 ? Duration.ofNanos((long) ((state.conditions.slowdown() - 1.0) * seconds * 1e9)) : Duration.ZERO;
     }
 

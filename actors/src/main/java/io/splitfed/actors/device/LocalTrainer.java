@@ -66,7 +66,7 @@ final class LocalTrainer extends DeviceBehavior {
     }
 
     private Behavior<Command> onLocalStep(LocalStep s) {
-        Duration extra = extraDelay(s.seconds());
+        Duration extra = heldFor(s.seconds(), 0, s.flops());
         if (!extra.isZero()) {
             outbox.sendLater(extra, getContext().getSelf(), new Release(s));
             return this;

@@ -129,8 +129,8 @@ final class SplitDevice extends DeviceBehavior {
     }
 
     private Behavior<Command> onComputed(Computed c) {
-        long now = System.nanoTime();
-        long due = now + extraDelay(c.seconds()).toNanos();
+        long now = time.nanos();
+        long due = now + heldFor(c.seconds(), c.flops(), 0).toNanos();
         if (due <= now && state.held.isEmpty()) {
             return release(c);
         }
@@ -144,12 +144,12 @@ final class SplitDevice extends DeviceBehavior {
     /** One timer for the head of the held results (none while there is none). */
     private void armHeld() {
         if (!state.held.isEmpty()) {
-            timers.startSingleTimer(HeldDue.INSTANCE, Duration.ofNanos(Math.max(0, state.held.nextDueNanos() - System.nanoTime())));
+            timers.startSingleTimer(HeldDue.INSTANCE, Duration.ofNanos(Math.max(0, state.held.nextDueNanos() - time.nanos())));
         }
     }
 
     private Behavior<Command> onHeldDue() {
-        state.held.takeDue(System.nanoTime(), this::release);
+        state.held.takeDue(time.nanos(), this::release);
         armHeld();
         return this;
     }
@@ -222,7 +222,7 @@ final class SplitDevice extends DeviceBehavior {
     }
 
     private Behavior<Command> onCredit(ServerShard.Credit m) {
-        DevicePipeline.Pending p = state.pipeline.answered(m.round() == state.round, m.seq(), System.nanoTime());
+        DevicePipeline.Pending p = state.pipeline.answered(m.round() == state.round, m.seq(), time.nanos());
         if (p == null) {
             return this; // an answer to a resend, or to a round already over
         }
@@ -231,7 +231,7 @@ final class SplitDevice extends DeviceBehavior {
     }
 
     private Behavior<Command> onCutGradient(ServerShard.CutGradient m) {
-        DevicePipeline.Pending p = state.pipeline.answered(m.round() == state.round, m.seq(), System.nanoTime());
+        DevicePipeline.Pending p = state.pipeline.answered(m.round() == state.round, m.seq(), time.nanos());
         if (p == null) {
             return this;
         }
@@ -255,7 +255,7 @@ final class SplitDevice extends DeviceBehavior {
     }
 
     private Behavior<Command> onBackpropagated(Backpropagated b) {
-        Duration extra = extraDelay(b.seconds());
+        Duration extra = heldFor(b.seconds(), 0, b.flops());
         if (!extra.isZero()) {
             outbox.sendLater(extra, getContext().getSelf(), new Release(b));
             return this;
@@ -293,7 +293,7 @@ final class SplitDevice extends DeviceBehavior {
         if (!state.active) {
             return this;
         }
-        state.pipeline.expired(System.nanoTime()).forEach(this::resend);
+        state.pipeline.expired(time.nanos()).forEach(this::resend);
         return this;
     }
 }

@@ -14,9 +14,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A finished job's rounds in a fleet's time: each round's work, as the job counted it (every
- * device's FLOPs, micro-batches and bytes each way, every shard's FLOPs), priced at the fleet's
- * speeds and links. A device's round is a pipeline of its micro-batches through four stages
+ * A finished job's rounds in a fleet's time. A job that ran on the fleet's emulated clock
+ * ({@link #clocked}) measured them; beside them, and for a job that ran on the host's clock
+ * ({@link #priced}), the pipeline model prices each round's work as the job counted it (every
+ * device's FLOPs, micro-batches and bytes each way, every shard's FLOPs) at the fleet's speeds and
+ * links. A device's round is a pipeline of its micro-batches through four stages
  * (its compute, its uplink, its share of the server, its downlink): one micro-batch through all
  * of them, plus one interval per further micro-batch, the slowest stage's or, when the window of
  * micro-batches in flight is what limits, a round trip over the window. The server is shared:
@@ -24,30 +26,52 @@ import java.util.Map;
  * FedLoRA devices also fetch the global adapter and send theirs. Centralized training runs on
  * the server.
  *
- * <p>This prices what the host ran; it does not run the actors on the fleet's clock. Deadlines,
- * resends and which devices were late followed the host's clock, and a round's devices are the
- * ones that finished it there.
+ * <p>The devices' energy is the fleet's price of their counted compute and transmitting, either way.
  */
 public final class EmulatedTime {
 
-    /** One round: its emulated seconds, the job's emulated clock at its end, and the devices' energy. */
-    public record Round(int round, double accuracy, double seconds, double endSeconds, double wallEndSeconds, double deviceJoules, String bound) {}
+    /**
+     * One round: its emulated seconds, the job's emulated clock at its end, the pipeline model's
+     * price of its work (which bound it: the devices or the shared server), and the devices' energy.
+     */
+    public record Round(int round, double accuracy, double seconds, double endSeconds, double wallEndSeconds, double modelledSeconds, double deviceJoules,
+            String bound) {}
 
     private final Fleet fleet;
     private final List<Round> rounds;
     private final List<Double> targets;
+    private final boolean clocked;
 
-    private EmulatedTime(Fleet fleet, List<Round> rounds, List<Double> targets) {
+    private EmulatedTime(Fleet fleet, List<Round> rounds, List<Double> targets, boolean clocked) {
         this.fleet = fleet;
         this.rounds = List.copyOf(rounds);
         this.targets = List.copyOf(targets);
+        this.clocked = clocked;
+    }
+
+    /**
+     * A job that ran on {@code fleet}'s emulated clock: each round's seconds as the clock measured
+     * them; {@code wallRoundEnds} are the host's seconds at each round's end, from the job's start.
+     */
+    public static EmulatedTime clocked(Fleet fleet, JobResult result, int window, List<Double> targets, List<Double> wallRoundEnds) {
+        EmulatedTime model = priced(fleet, result, window, targets);
+        List<Round> out = new ArrayList<>();
+        double clock = 0;
+        for (int i = 0; i < model.rounds.size(); i++) {
+            Round m = model.rounds.get(i);
+            double seconds = result.rounds().get(i).seconds();
+            clock += seconds;
+            double wall = i < wallRoundEnds.size() ? wallRoundEnds.get(i) : Double.NaN;
+            out.add(new Round(m.round(), m.accuracy(), seconds, clock, wall, m.modelledSeconds(), m.deviceJoules(), m.bound()));
+        }
+        return new EmulatedTime(fleet, out, targets, true);
     }
 
     /**
      * Prices {@code result}'s rounds on {@code fleet}; {@code window} is the job's micro-batches in
      * flight per device; {@code targets} are the accuracies whose time the reports give.
      */
-    public static EmulatedTime of(Fleet fleet, JobResult result, int window, List<Double> targets) {
+    public static EmulatedTime priced(Fleet fleet, JobResult result, int window, List<Double> targets) {
         TrainingMode mode = result.spec().mode();
         double adapterBytes = switch (mode) {
             case SFL -> result.deviceAdapter() == null ? 0 : 4.0 * result.deviceAdapter().parameterCount();
@@ -71,9 +95,9 @@ public final class EmulatedTime {
             Round r = round(fleet, mode, summary, devices, shardsByRound.getOrDefault(summary.round(), List.of()), adapterBytes, Math.max(1, window));
             clock += r.seconds();
             wall += summary.seconds();
-            out.add(new Round(r.round(), r.accuracy(), r.seconds(), clock, wall, r.deviceJoules(), r.bound()));
+            out.add(new Round(r.round(), r.accuracy(), r.seconds(), clock, wall, r.seconds(), r.deviceJoules(), r.bound()));
         }
-        return new EmulatedTime(fleet, out, targets);
+        return new EmulatedTime(fleet, out, targets, false);
     }
 
     private static Round round(Fleet fleet, TrainingMode mode, RoundSummary summary, List<DeviceRoundStats> devices, List<ShardRoundReport> shards,
@@ -125,7 +149,7 @@ public final class EmulatedTime {
             seconds = firstArrival + serverSeconds + firstReply;
             bound = "server";
         }
-        return new Round(summary.round(), summary.accuracy(), seconds, 0, 0, joules, bound);
+        return new Round(summary.round(), summary.accuracy(), seconds, 0, 0, seconds, joules, bound);
     }
 
     public Fleet fleet() {
@@ -139,6 +163,16 @@ public final class EmulatedTime {
     /** The emulated seconds of the whole job. */
     public double seconds() {
         return rounds.isEmpty() ? 0 : rounds.get(rounds.size() - 1).endSeconds();
+    }
+
+    /** The pipeline model's price of the whole job's work. */
+    public double modelledSeconds() {
+        return rounds.stream().mapToDouble(Round::modelledSeconds).sum();
+    }
+
+    /** Whether the job ran on the fleet's emulated clock (else its rounds were priced by the model alone). */
+    public boolean isClocked() {
+        return clocked;
     }
 
     public double deviceJoules() {
@@ -160,8 +194,9 @@ public final class EmulatedTime {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("fleet", fleet.name());
         out.put("source", fleet.source());
-        out.put("model", "each round's counted work priced at the fleet's speeds and links; the actors ran on this host's clock");
+        out.put("clock", clocked ? "emulated: the job's actors ran on the fleet's clock" : "host: each round's counted work priced by the pipeline model");
         out.put("seconds", seconds());
+        out.put("modelled_seconds", modelledSeconds());
         out.put("device_joules", deviceJoules());
         Map<String, Object> tta = new LinkedHashMap<>();
         for (double t : targets) {
@@ -176,7 +211,8 @@ public final class EmulatedTime {
             m.put("accuracy", Double.isNaN(r.accuracy()) ? null : r.accuracy());
             m.put("seconds", r.seconds());
             m.put("end_seconds", r.endSeconds());
-            m.put("wall_end_seconds", r.wallEndSeconds());
+            m.put("wall_end_seconds", Double.isNaN(r.wallEndSeconds()) ? null : r.wallEndSeconds());
+            m.put("modelled_seconds", r.modelledSeconds());
             m.put("device_joules", r.deviceJoules());
             m.put("bound", r.bound());
             list.add(m);
@@ -195,7 +231,9 @@ public final class EmulatedTime {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "emulated on %s (%s): %s in all, device energy %.1f J%n", fleet.name(), fleet.source(), duration(seconds()),
                 deviceJoules()));
-        b.append("  (each round's counted work priced at the fleet's speeds and links; the actors ran on this host's clock)\n");
+        b.append(clocked
+                ? String.format(Locale.ROOT, "  (the job ran on the fleet's clock; the pipeline model prices the same work at %s)%n", duration(modelledSeconds()))
+                : "  (each round's counted work priced by the pipeline model; the actors ran on this host's clock)\n");
         StringBuilder tta = new StringBuilder("  time to accuracy:");
         for (double t : targets) {
             double s = timeTo(t);

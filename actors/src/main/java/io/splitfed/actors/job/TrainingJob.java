@@ -9,13 +9,17 @@ import io.splitfed.actors.coordinator.JobEvent;
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.coordinator.RoundCoordinator;
 import io.splitfed.actors.device.DeviceActor;
+import io.splitfed.actors.fleet.Fleet;
 import io.splitfed.actors.checkpoint.Checkpoints;
 import io.splitfed.actors.checkpoint.JobCheckpoint;
 import io.splitfed.actors.device.DeviceState;
 import io.splitfed.actors.server.ShardState;
 import io.splitfed.actors.plan.RoundPlanner;
 import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.time.EmulatedClock;
+import io.splitfed.actors.time.JobTime;
 import io.splitfed.actors.wire.Outbox;
+import io.splitfed.model.tensor.TensorExecutor;
 
 import com.typesafe.config.Config;
 
@@ -220,10 +224,40 @@ public final class TrainingJob {
         return run(job, config, events, null, true);
     }
 
+    /**
+     * As {@link #run(PreparedJob, Config, Consumer)}, on {@code fleet}'s emulated time: every compute
+     * step takes its device's or the server's time on the fleet, every message its link's, and every
+     * timer fires at its emulated instant ({@link JobTime}); the round summaries' seconds are
+     * emulated. The host still computes every tensor; the clock moves on only when nothing is at work.
+     */
+    public static RunningJob run(PreparedJob job, Config config, Consumer<JobEvent> events, Fleet fleet) {
+        return run(job, config, events, null, false, fleet);
+    }
+
     private static RunningJob run(PreparedJob job, Config config, Consumer<JobEvent> events, RoundPlanner planner, boolean faults) {
+        return run(job, config, events, planner, faults, null);
+    }
+
+    private static RunningJob run(PreparedJob job, Config config, Consumer<JobEvent> events, RoundPlanner planner, boolean faults, Fleet fleet) {
         CompletableFuture<JobResult> result = new CompletableFuture<>();
         CompletableFuture<ActorRef<JobControl>> control = new CompletableFuture<>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
+            if (fleet != null) {
+                JobTime time = JobTime.get(ctx.getSystem());
+                time.install(fleet);
+                EmulatedClock clock = time.clock();
+                TensorExecutor.shared().observe(new TensorExecutor.Observer() {
+                    @Override
+                    public void queued() {
+                        clock.enter();
+                    }
+
+                    @Override
+                    public void ran() {
+                        clock.exit();
+                    }
+                });
+            }
             ActorRef<JobResult> reply = ctx.spawn(Callbacks.<JobResult>to(result::complete), "result");
             ActorRef<JobEvent> listener = events == null ? null : ctx.spawn(Callbacks.<JobEvent>to(events::accept), "events");
             JobCheckpoint resume;
@@ -235,12 +269,18 @@ public final class TrainingJob {
                 return Behaviors.stopped();
             }
             ActorRef<JobControl> guardian = ctx.spawn(behavior(job, reply, listener, planner, system -> resume, faults), "job");
+            if (fleet != null) {
+                JobTime.get(ctx.getSystem()).clock().start(); // from here on, the job's work is what holds the clock
+            }
             control.complete(guardian);
             ctx.watch(guardian);
             return Behaviors.receive(Void.class).onSignal(Terminated.class, t -> Behaviors.stopped()).build();
         });
-        ActorSystem<Void> system = ActorSystem.create(root, "splitfed", config);
+        ActorSystem<Void> system = ActorSystem.create(root, "splitfed", fleet == null ? config : JobTime.emulatedSystem(config));
         system.getWhenTerminated().whenComplete((done, err) -> {
+            if (fleet != null) {
+                TensorExecutor.shared().observe(null);
+            }
             if (!result.isDone()) {
                 result.completeExceptionally(new IllegalStateException("the job's actor system stopped before the job finished", err));
             }

@@ -1,5 +1,7 @@
 package io.splitfed.actors.link;
 
+import io.splitfed.actors.time.EmulatedClock;
+import io.splitfed.actors.time.JobTime;
 import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.lora.LoraAdapter;
 
@@ -24,10 +26,10 @@ import java.util.function.Supplier;
  */
 public final class SimulatedLinks implements Links {
 
-    /** Runs a task after a delay: the job's scheduler. */
+    /** Runs a task after a delay: the job's scheduler. {@code key} orders tasks due at the same instant on an emulated clock. */
     @FunctionalInterface
     public interface Timer {
-        void after(Duration delay, Runnable task);
+        void after(Duration delay, long key, Runnable task);
     }
 
     private final Outbox outbox;
@@ -38,6 +40,8 @@ public final class SimulatedLinks implements Links {
     private final IntFunction<DeviceConditions> conditions;
     private final Map<Integer, DelayLine<Runnable>> up = new HashMap<>();
     private final Map<Integer, DelayLine<Runnable>> down = new HashMap<>();
+    /** False on an emulated clock: even a message due now waits for the clock, so that arrivals follow emulated time. */
+    private final boolean inline;
 
     /**
      * Each function gives a device's current uplink, downlink and fault conditions, or null where
@@ -45,6 +49,12 @@ public final class SimulatedLinks implements Links {
      */
     public SimulatedLinks(Outbox outbox, Timer timer, LongSupplier clock, IntFunction<LinkShaper> uplink, IntFunction<LinkShaper> downlink,
             IntFunction<DeviceConditions> conditions) {
+        this(outbox, timer, clock, uplink, downlink, conditions, true);
+    }
+
+    private SimulatedLinks(Outbox outbox, Timer timer, LongSupplier clock, IntFunction<LinkShaper> uplink, IntFunction<LinkShaper> downlink,
+            IntFunction<DeviceConditions> conditions, boolean inline) {
+        this.inline = inline;
         this.outbox = outbox;
         this.timer = timer;
         this.clock = clock;
@@ -53,18 +63,25 @@ public final class SimulatedLinks implements Links {
         this.conditions = conditions;
     }
 
-    /** A device's end, on {@code system}'s scheduler and the host's clock: its uplink as it is now, and what faults impose on it. */
+    /** A device's end, on {@code system}'s scheduler and the job's clock: its uplink as it is now, and what faults impose on it. */
     public static SimulatedLinks device(ActorSystem<?> system, Outbox outbox, Supplier<LinkShaper> uplink, DeviceConditions conditions) {
-        return new SimulatedLinks(outbox, timer(system), System::nanoTime, d -> uplink.get(), d -> null, d -> conditions);
+        JobTime time = JobTime.get(system);
+        return new SimulatedLinks(outbox, timer(system, time), time::nanos, d -> uplink.get(), d -> null, d -> conditions, !time.emulated());
     }
 
-    /** A shard's end, on {@code system}'s scheduler and the host's clock: each device's downlink. */
+    /** A shard's end, on {@code system}'s scheduler and the job's clock: each device's downlink. */
     public static SimulatedLinks shard(ActorSystem<?> system, Outbox outbox, IntFunction<LinkShaper> downlink) {
-        return new SimulatedLinks(outbox, timer(system), System::nanoTime, d -> null, downlink, d -> null);
+        JobTime time = JobTime.get(system);
+        return new SimulatedLinks(outbox, timer(system, time), time::nanos, d -> null, downlink, d -> null, !time.emulated());
     }
 
-    private static Timer timer(ActorSystem<?> system) {
-        return (delay, task) -> system.scheduler().scheduleOnce(delay, task, system.executionContext());
+    /** The system's scheduler; on an emulated clock, its events keyed by link so that equal arrival times fall in the same order every run. */
+    private static Timer timer(ActorSystem<?> system, JobTime time) {
+        if (time.emulated()) {
+            EmulatedClock clock = time.clock();
+            return (delay, key, task) -> clock.at(clock.nanos() + delay.toNanos(), key, task);
+        }
+        return (delay, key, task) -> system.scheduler().scheduleOnce(delay, task, system.executionContext());
     }
 
     @Override
@@ -75,14 +92,14 @@ public final class SimulatedLinks implements Links {
             return now; // the link is down: lost, and sent again after the resend timeout
         }
         long delay = delay(uplink.apply(device), bytes, now) + (c == null ? 0 : c.extraLatencyNanos());
-        deliver(line(up, device), now, now + delay, to, message);
+        deliver(line(up, device), 2L * device, now, now + delay, to, message);
         return now + delay;
     }
 
     @Override
     public <T> void down(int device, ActorRef<T> to, T message, long bytes) {
         long now = clock.getAsLong();
-        deliver(line(down, device), now, now + delay(downlink.apply(device), bytes, now), to, message);
+        deliver(line(down, device), 2L * device + 1, now, now + delay(downlink.apply(device), bytes, now), to, message);
     }
 
     @Override
@@ -105,26 +122,26 @@ public final class SimulatedLinks implements Links {
     }
 
     /** At once when nothing waits on the line and it is due; otherwise behind what waits, in order. */
-    private <T> void deliver(DelayLine<Runnable> line, long now, long due, ActorRef<T> to, T message) {
+    private <T> void deliver(DelayLine<Runnable> line, long key, long now, long due, ActorRef<T> to, T message) {
         synchronized (line) {
-            if (due <= now && line.isEmpty()) {
+            if (inline && due <= now && line.isEmpty()) {
                 outbox.send(to, message);
             } else if (line.add(due, () -> outbox.send(to, message))) {
-                arm(line, now);
+                arm(line, key, now);
             }
         }
     }
 
-    private void arm(DelayLine<Runnable> line, long now) {
-        timer.after(Duration.ofNanos(Math.max(0, line.nextDueNanos() - now)), () -> drain(line));
+    private void arm(DelayLine<Runnable> line, long key, long now) {
+        timer.after(Duration.ofNanos(Math.max(0, line.nextDueNanos() - now)), key, () -> drain(line, key));
     }
 
-    private void drain(DelayLine<Runnable> line) {
+    private void drain(DelayLine<Runnable> line, long key) {
         synchronized (line) {
             long now = clock.getAsLong();
             line.takeDue(now, Runnable::run);
             if (!line.isEmpty()) {
-                arm(line, now);
+                arm(line, key, now);
             }
         }
     }

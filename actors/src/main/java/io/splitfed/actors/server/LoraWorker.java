@@ -15,6 +15,7 @@ import io.splitfed.actors.server.ServerShard.Step;
 import io.splitfed.actors.server.ServerShard.Stored;
 import io.splitfed.actors.server.ServerShard.TakeCheckpoint;
 import io.splitfed.actors.link.SimulatedLinks;
+import io.splitfed.actors.time.JobTime;
 import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
@@ -43,6 +44,9 @@ final class LoraWorker extends AbstractBehavior<Command> {
 
     private record Trained(Step step, ShardStep.Result result) implements ServerShard.Internal {}
 
+    /** On a fleet's time: a trained step once the server's time for it has passed (its SFL cut gradient goes then too). */
+    private record StepDue(Trained trained, Runnable heldGradient) implements ServerShard.Internal {}
+
     private record TrainFailed(Step step, Throwable error) implements ServerShard.Internal {}
 
     /** For what happens off the actor's thread (its own log is the actor's alone). */
@@ -51,13 +55,21 @@ final class LoraWorker extends AbstractBehavior<Command> {
     private final ShardState state;
     private final Outbox outbox;
     private final ShardReplies replies;
+    private final JobTime time;
+    /** On a fleet's time: when the step in progress started, and its SFL cut gradient until the step's time has passed. */
+    private long stepStarted;
+    private volatile Runnable heldGradient;
 
     LoraWorker(ActorContext<Command> context, ShardState state) {
         super(context);
         this.outbox = Outbox.get(context.getSystem());
         this.state = state;
+        this.time = JobTime.get(context.getSystem());
         if (state.links == null) { // kept in the state, so a restarted worker's answers stay behind those still on their links
-            state.links = state.settings.spec().links().enabled()
+            if (time.emulated()) {
+                state.fleetDownlinks(time.fleet());
+            }
+            state.links = state.settings.spec().links().enabled() || time.emulated()
                     ? SimulatedLinks.shard(context.getSystem(), outbox, state::downlink)
                     : io.splitfed.actors.link.Links.direct(outbox);
         }
@@ -77,6 +89,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
                 .onMessage(CloseRound.class, this::onCloseRound)
                 .onMessage(LoadAdapter.class, this::onLoadAdapter)
                 .onMessage(Trained.class, this::onTrained)
+                .onMessage(StepDue.class, this::onStepDue)
                 .onMessage(TrainFailed.class, this::onTrainFailed)
                 .onMessage(ServerShard.Reset.class, m -> {
                     state.resetTo = m.snapshot();
@@ -174,10 +187,33 @@ final class LoraWorker extends AbstractBehavior<Command> {
         state.inProgress = step;
         Forward f = step.first().forward;
         Consumer<TensorPayload> onGradient = state.settings.sendsCutGradients() ? replies.gradients(f) : null;
+        if (onGradient != null && time.fleet() != null) {
+            Consumer<TensorPayload> send = onGradient;
+            onGradient = g -> heldGradient = () -> send.accept(g); // leaves when the step's time on the fleet has passed
+        }
+        stepStarted = time.nanos();
         getContext().pipeToSelf(ShardStep.submit(state, chosen, f, onGradient), (ok, err) -> err == null ? new Trained(step, ok) : new TrainFailed(step, err));
     }
 
     private Behavior<Command> onTrained(Trained t) {
+        if (time.fleet() != null) {
+            Runnable gradient = heldGradient;
+            heldGradient = null;
+            long due = stepStarted + time.serverCompute(t.result().flops()).toNanos();
+            outbox.sendLater(java.time.Duration.ofNanos(Math.max(0, due - time.nanos())), getContext().getSelf(), new StepDue(t, gradient));
+            return this;
+        }
+        return trained(t);
+    }
+
+    private Behavior<Command> onStepDue(StepDue d) {
+        if (d.heldGradient() != null) {
+            d.heldGradient().run();
+        }
+        return trained(d.trained());
+    }
+
+    private Behavior<Command> trained(Trained t) {
         state.inProgress = null;
         if (state.resetTo != null) {
             applyReset(); // the step's work is dropped with the rest

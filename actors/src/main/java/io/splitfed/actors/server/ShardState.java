@@ -269,8 +269,21 @@ public final class ShardState {
         return (trainedSamples.getOrDefault(q.forward.device(), 0) + extraRows) / planned;
     }
 
+    /** On a fleet's time, the devices' downlinks are the fleet's. */
+    private volatile io.splitfed.actors.fleet.Fleet fleet;
+
+    void fleetDownlinks(io.splitfed.actors.fleet.Fleet f) {
+        this.fleet = f;
+    }
+
     /** {@code device}'s simulated downlink; null without simulated links. Any thread (the links send from the tensor thread's hand-off). */
     LinkShaper downlink(int device) {
+        var f = fleet;
+        if (f != null) {
+            var link = f.device(device).link();
+            return link.downlinkMbps() <= 0 ? null
+                    : downlinks.computeIfAbsent(device, d -> new LinkShaper(link.downlinkMbps(), java.time.Duration.ofNanos((long) (link.latencySeconds() * 1e9))));
+        }
         var l = settings.spec().links();
         return l.enabled() ? downlinks.computeIfAbsent(device, d -> new LinkShaper(l.downlinkMbps(), l.latency())) : null;
     }

@@ -36,7 +36,7 @@ class EmulatedTimeTest {
     void oneMicroBatchPassesThroughEveryStageOnce() {
         // 1 s of compute, 2 s up, 1 s of server, 0.5 s down, and a round trip of 0.1 s
         JobResult r = result("splitfrozen", List.of(round(0, 0.7, 0)), List.of(stats(0, 0, 1, 10e9, 2e6, 0.5e6)), List.of(shard(0, 100e9, Map.of(0, 32))), null);
-        EmulatedTime t = EmulatedTime.of(new Fleet("f", "test", List.of(PHONE), SERVER), r, 4, List.of(0.5));
+        EmulatedTime t = EmulatedTime.priced(new Fleet("f", "test", List.of(PHONE), SERVER), r, 4, List.of(0.5));
         assertThat(t.rounds().get(0).seconds()).isCloseTo(1 + 2 + 1 + 0.5 + 0.1, within(1e-9));
         // 10 GFLOP at 0.02 J each, and 2 s of transmitting at 0.2 W
         assertThat(t.deviceJoules()).isCloseTo(10 * 0.02 + 2 * 0.2, within(1e-9));
@@ -48,9 +48,9 @@ class EmulatedTimeTest {
         DeviceRoundStats s = stats(0, 0, 10, 10e9, 4e6, 0.5e6);
         Fleet fleet = new Fleet("f", "test", List.of(PHONE), SERVER);
         List<ShardRoundReport> shard = List.of(shard(0, 100e9, Map.of(0, 320)));
-        double wide = EmulatedTime.of(fleet, result("splitfrozen", List.of(round(0, 0.7, 0)), List.of(s), shard, null), 4, List.of()).seconds();
+        double wide = EmulatedTime.priced(fleet, result("splitfrozen", List.of(round(0, 0.7, 0)), List.of(s), shard, null), 4, List.of()).seconds();
         assertThat(wide).as("the uplink is the slowest stage").isCloseTo(0.75 + 9 * 0.4, within(1e-9));
-        double narrow = EmulatedTime.of(fleet, result("splitfrozen", List.of(round(0, 0.7, 0)), List.of(s), shard, null), 1, List.of()).seconds();
+        double narrow = EmulatedTime.priced(fleet, result("splitfrozen", List.of(round(0, 0.7, 0)), List.of(s), shard, null), 1, List.of()).seconds();
         assertThat(narrow).as("one micro-batch in flight: each waits for the one before").isCloseTo(10 * 0.75, within(1e-9));
     }
 
@@ -59,7 +59,7 @@ class EmulatedTimeTest {
         // two devices, each 1 s compute and 1 s up in one micro-batch, 5 s of server work each: 10 s on one server
         List<DeviceRoundStats> ds = List.of(stats(0, 0, 1, 10e9, 1e6, 0), stats(1, 0, 1, 10e9, 1e6, 0));
         JobResult r = result("splitfrozen", List.of(round(0, 0.7, 0, 1)), ds, List.of(shard(0, 1000e9, Map.of(0, 10, 1, 10))), null);
-        EmulatedTime t = EmulatedTime.of(new Fleet("f", "test", List.of(PHONE, PHONE), SERVER), r, 4, List.of());
+        EmulatedTime t = EmulatedTime.priced(new Fleet("f", "test", List.of(PHONE, PHONE), SERVER), r, 4, List.of());
         // the first micro-batch arrives after 1 + 1 + 0.05 s, the server works 10 s, the reply takes 0.05 s
         assertThat(t.rounds().get(0).seconds()).isCloseTo(2.05 + 10 + 0.05, within(1e-9));
         assertThat(t.rounds().get(0).bound()).isEqualTo("server");
@@ -72,7 +72,7 @@ class EmulatedTimeTest {
         DeviceRoundStats done = stats(0, 0, 1, 10e9, 1e6, 1e6);
         DeviceRoundStats late = stats(1, 0, 1, 1000e9, 100e6, 0);
         JobResult r = result("sfl", List.of(round(0, 0.7, 0)), List.of(done, late), List.of(shard(0, 0, Map.of(0, 10))), adapter);
-        EmulatedTime t = EmulatedTime.of(new Fleet("f", "test", List.of(PHONE, PHONE), SERVER), r, 4, List.of());
+        EmulatedTime t = EmulatedTime.priced(new Fleet("f", "test", List.of(PHONE, PHONE), SERVER), r, 4, List.of());
         // half of 10 GFLOP forward and half training, both at 10 GFLOP/s; 1 s up, 1 s down; then the adapter
         assertThat(t.seconds()).isCloseTo(1 + 1 + 1 + 0.1 + (1 + 1 + 0.1), within(1e-9));
     }
@@ -82,7 +82,7 @@ class EmulatedTimeTest {
         List<RoundSummary> rounds = List.of(round(0, 0.70, 0), round(1, 0.86, 0), round(2, 0.84, 0), round(3, 0.91, 0));
         List<DeviceRoundStats> ds = List.of(stats(0, 0, 1, 10e9, 0, 0), stats(0, 1, 1, 20e9, 0, 0), stats(0, 2, 1, 10e9, 0, 0), stats(0, 3, 1, 10e9, 0, 0));
         FleetDevice noLink = new FleetDevice("phone", 10, 10, LinkProfile.NONE, 0.02, 0.2);
-        EmulatedTime t = EmulatedTime.of(new Fleet("f", "test", List.of(noLink), SERVER), result("splitfrozen", rounds, ds, List.of(), null), 4,
+        EmulatedTime t = EmulatedTime.priced(new Fleet("f", "test", List.of(noLink), SERVER), result("splitfrozen", rounds, ds, List.of(), null), 4,
                 List.of(0.85, 0.95));
         assertThat(t.rounds()).extracting(EmulatedTime.Round::endSeconds).containsExactly(1.0, 3.0, 4.0, 5.0);
         assertThat(t.timeTo(0.85)).isEqualTo(3.0);
@@ -95,7 +95,7 @@ class EmulatedTimeTest {
     @Test
     void centralizedTrainingRunsOnTheServer() {
         JobResult r = result("centralized", List.of(round(0, 0.7, 0)), List.of(stats(0, 0, 5, 300e9, 0, 0)), List.of(), null);
-        assertThat(EmulatedTime.of(new Fleet("f", "test", List.of(PHONE), SERVER), r, 4, List.of()).seconds()).isCloseTo(3.0, within(1e-9));
+        assertThat(EmulatedTime.priced(new Fleet("f", "test", List.of(PHONE), SERVER), r, 4, List.of()).seconds()).isCloseTo(3.0, within(1e-9));
     }
 
     private static JobResult result(String mode, List<RoundSummary> rounds, List<DeviceRoundStats> stats, List<ShardRoundReport> shards, LoraAdapter deviceAdapter) {

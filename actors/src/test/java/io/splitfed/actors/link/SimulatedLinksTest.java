@@ -46,7 +46,7 @@ class SimulatedLinksTest {
     }
 
     private SimulatedLinks links(LinkShaper up, LinkShaper down, DeviceConditions conditions) {
-        return new SimulatedLinks(Outbox.get(KIT.system()), (delay, task) -> timers.add(task), () -> now, d -> up, d -> down, d -> conditions);
+        return new SimulatedLinks(Outbox.get(KIT.system()), (delay, key, task) -> timers.add(task), () -> now, d -> up, d -> down, d -> conditions);
     }
 
     @Test

@@ -64,9 +64,40 @@ public final class TensorExecutor implements Executor {
         return SHARED;
     }
 
+    /** Told of every task when it is queued and when it has run: an emulated clock counts tensor work as the job's. */
+    public interface Observer {
+        void queued();
+
+        void ran();
+    }
+
+    private volatile Observer observer;
+
+    /** Tells {@code o} of every task from now on (null: no one). */
+    public void observe(Observer o) {
+        observer = o;
+    }
+
     @Override
     public void execute(Runnable command) {
-        thread.execute(guarded(command));
+        Observer o = observer;
+        if (o == null) {
+            thread.execute(guarded(command));
+            return;
+        }
+        o.queued();
+        try {
+            thread.execute(guarded(() -> {
+                try {
+                    command.run();
+                } finally {
+                    o.ran();
+                }
+            }));
+        } catch (RuntimeException e) {
+            o.ran();
+            throw e;
+        }
     }
 
     /** Each task holds {@link #step} while it runs, so that {@link #stop} can wait for the one running and keep the rest from starting. */

@@ -1,6 +1,7 @@
 package io.splitfed.runtime.bench;
 
 import io.splitfed.actors.coordinator.JobEvent;
+import io.splitfed.actors.fleet.Fleet;
 import io.splitfed.actors.job.JobConfig;
 import io.splitfed.actors.job.JobPreparation;
 import io.splitfed.actors.job.JobSpec;
@@ -13,11 +14,13 @@ import com.typesafe.config.Config;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * Many devices in one JVM: the same SST-2 samples dealt to 1,000 simulated devices and to 8. The
@@ -42,8 +45,13 @@ public final class ScaleSuite implements BenchSuite {
         return MANY + " simulated devices in one JVM vs " + FEW + ": heap per device and samples/s (SFL and SplitFrozen)";
     }
 
-    /** What one run measured. */
-    record Run(int devices, long heapBytes, double samplesPerSecond, long samples) {}
+    /**
+     * What one run measured.
+     *
+     * @param wallSecondsPerRound the host's seconds per round (from a round's start to the next's)
+     * @param roundSeconds the rounds' own seconds: emulated on a fleet, else the host's
+     */
+    record Run(int devices, long heapBytes, double samplesPerSecond, long samples, double wallSecondsPerRound, double roundSeconds) {}
 
     @Override
     public List<Comparison> run(boolean quick) throws Exception {
@@ -68,7 +76,7 @@ public final class ScaleSuite implements BenchSuite {
         return out;
     }
 
-    private static Config config(String mode, int devices, int samples) {
+    static Config config(String mode, int devices, int samples) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("mode", mode);
         o.put("federation.devices", devices);
@@ -84,24 +92,38 @@ public final class ScaleSuite implements BenchSuite {
     }
 
     static Run measure(String mode, int devices, int samples) throws Exception {
-        Config config = config(mode, devices, samples);
+        return measure(config(mode, devices, samples), null);
+    }
+
+    /** The run of {@code config}, on {@code fleet}'s emulated clock when there is one. */
+    static Run measure(Config config, Fleet fleet) throws Exception {
         PreparedJob job = JobPreparation.prepare(JobSpec.fromConfig(config));
+        int devices = job.devices();
         AtomicLong heap = new AtomicLong();
+        List<Long> roundStarts = Collections.synchronizedList(new ArrayList<>());
         try {
-            var running = TrainingJob.run(job, config, e -> {
+            Consumer<JobEvent> events = e -> {
+                if (e instanceof JobEvent.RoundStarted) {
+                    roundStarts.add(System.nanoTime());
+                }
                 if (e instanceof JobEvent.RoundClosed c && c.summary().round() == 0) {
                     heap.set(heapAfterGc()); // between rounds, every device alive with its state
                 }
-            });
+            };
+            var running = fleet == null ? TrainingJob.run(job, config, events) : TrainingJob.run(job, config, events, fleet);
             var result = running.result().get(60, TimeUnit.MINUTES);
             running.terminated().toCompletableFuture().get(1, TimeUnit.MINUTES); // nothing of this run is left for the next one's measure
             double train = 0;
+            double rounds = 0;
             long n = 0;
             for (RoundSummary r : result.rounds()) {
                 train += r.trainSeconds();
+                rounds += r.seconds();
                 n += r.samples();
             }
-            return new Run(devices, heap.get(), n / train, n);
+            // the first round's host seconds, start to start: its compute, and with a fleet the clock's work
+            double wall = roundStarts.size() >= 2 ? (roundStarts.get(1) - roundStarts.get(0)) / 1e9 : Double.NaN;
+            return new Run(devices, heap.get(), n / train, n, wall, rounds / result.rounds().size());
         } finally {
             TensorExecutor.shared().run(job.model()::close);
         }

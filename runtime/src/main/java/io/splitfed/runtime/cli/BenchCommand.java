@@ -4,6 +4,7 @@ import io.splitfed.runtime.bench.BenchReport;
 import io.splitfed.runtime.bench.BenchSuite;
 import io.splitfed.runtime.bench.ChurnSuite;
 import io.splitfed.runtime.bench.Comparison;
+import io.splitfed.runtime.bench.FleetSuite;
 import io.splitfed.runtime.bench.ModelSuite;
 import io.splitfed.runtime.bench.OptimizerSuite;
 import io.splitfed.runtime.bench.PipelineSuite;
@@ -29,7 +30,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     static Map<String, BenchSuite> suites() {
         Map<String, BenchSuite> all = new LinkedHashMap<>();
-        for (BenchSuite s : List.<BenchSuite>of(new ModelSuite(), new PipelineSuite(), new WireSuite(), new OptimizerSuite(), new ScaleSuite(), new ChurnSuite())) {
+        for (BenchSuite s : List.<BenchSuite>of(new ModelSuite(), new PipelineSuite(), new WireSuite(), new OptimizerSuite(), new ScaleSuite(), new FleetSuite(), new ChurnSuite())) {
             all.put(s.name(), s);
         }
         return all;

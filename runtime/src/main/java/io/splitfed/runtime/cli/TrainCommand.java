@@ -44,9 +44,10 @@ public final class TrainCommand implements Callable<Integer> {
             + "modelled from its FLOPs at that speed beside what it measured (the summary's cost-model line; metrics.json's emulated.calibration)")
     boolean calibrate;
 
-    @Option(names = "--fleet", paramLabel = "NAME|FILE", description = "Report the job in a fleet's time: host (this machine, measured), phones "
-            + "(mid-range phones on LTE, an A100-class server), trace (phones drawn from FLASH's trace) or a fleet file; adds emulated time per round, "
-            + "time to accuracy and device energy to the summary and metrics.json (docs/fleets.md)")
+    @Option(names = "--fleet", paramLabel = "NAME|FILE", description = "Run the job on a fleet's emulated clock: host (this machine, measured), phones "
+            + "(mid-range phones on LTE, an A100-class server), trace (phones drawn from FLASH's trace) or a fleet file. Every compute step, message "
+            + "and timer takes its time on the fleet; the summary and metrics.json add emulated time per round, time to accuracy and device "
+            + "energy (docs/fleets.md)")
     String fleet;
 
     @Option(names = "--metrics-host", defaultValue = "127.0.0.1", description = "Address the metrics endpoint listens on (default: ${DEFAULT-VALUE})")

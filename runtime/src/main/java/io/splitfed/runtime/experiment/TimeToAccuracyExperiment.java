@@ -17,11 +17,9 @@ import java.util.Map;
 
 /**
  * The papers' question, "which method reaches the target first on this fleet, and when": the
- * four methods on SST-2, each job priced on each fleet of
- * {@code splitfed.experiments.time-to-accuracy.fleets} (emulated time per round, as
- * {@code train --fleet} reports it). One training serves every fleet: the fleet prices the work
- * the job counted; it does not change which devices finished a round (the actors ran on this host's
- * clock). Run with {@code --seeds} for error bars.
+ * four methods on SST-2, each run on the emulated clock of each fleet of
+ * {@code splitfed.experiments.time-to-accuracy.fleets}, as {@code train --fleet} runs it. Run with
+ * {@code --seeds} for error bars.
  */
 public final class TimeToAccuracyExperiment implements Experiment {
 
@@ -41,32 +39,35 @@ public final class TimeToAccuracyExperiment implements Experiment {
     @Override
     public List<Cell> cells(boolean quick) {
         List<Cell> cells = new ArrayList<>();
-        for (String method : METHODS) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("mode", method);
-            o.put("data.train-limit", quick ? 2000 : 8000);
-            o.put("data.eval-limit", 1000);
-            o.put("federation.rounds", quick ? 3 : 6);
-            o.put("federation.epochs", quick ? 1 : 2);
-            cells.add(new Cell("tta-" + method + (quick ? "-quick" : ""), o, Map.of("method", method)));
+        for (String fleet : fleets(com.typesafe.config.ConfigFactory.load())) {
+            for (String method : METHODS) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("mode", method);
+                o.put("fleet", fleet);
+                o.put("data.train-limit", quick ? 2000 : 4000);
+                o.put("data.eval-limit", 1000);
+                o.put("federation.rounds", quick ? 3 : 6);
+                o.put("federation.epochs", quick ? 1 : 2);
+                cells.add(new Cell("tta-" + fleet + "-" + method + (quick ? "-quick" : ""), o, Map.of("method", method, "fleet", fleet)));
+            }
         }
         return cells;
     }
 
+    /** What the cell's run measured on its fleet's clock, and the devices' energy there. */
     @Override
     public AfterJob afterJob(Cell cell, boolean quick, Config settings) {
         return (job, result) -> {
+            Fleet fleet = Fleets.resolve(settings, settings.getString("splitfed.job.fleet"), job.devices(), job.spec().seed(), () -> {
+                throw new IllegalArgumentException("the time-to-accuracy experiment runs on named fleets, not on the host");
+            });
+            EmulatedTime t = EmulatedTime.clocked(fleet, result, job.spec().pipeline().window(), List.of(), List.of());
             Map<String, Double> out = new LinkedHashMap<>();
-            for (String name : fleets(settings)) {
-                Fleet fleet = Fleets.resolve(settings, name, job.devices(), job.spec().seed(), () -> {
-                    throw new IllegalArgumentException("the time-to-accuracy experiment prices jobs on named fleets, not on the host");
-                });
-                EmulatedTime t = EmulatedTime.of(fleet, result, job.spec().pipeline().window(), List.of());
-                out.put(name + ".seconds", t.seconds());
-                out.put(name + ".joules", t.deviceJoules());
-                for (EmulatedTime.Round r : t.rounds()) {
-                    out.put(name + ".end." + r.round(), r.endSeconds());
-                }
+            out.put("emulated.seconds", t.seconds());
+            out.put("emulated.modelled", t.modelledSeconds());
+            out.put("emulated.joules", t.deviceJoules());
+            for (EmulatedTime.Round r : t.rounds()) {
+                out.put("emulated.end." + r.round(), r.endSeconds());
             }
             return out;
         };
@@ -80,17 +81,17 @@ public final class TimeToAccuracyExperiment implements Experiment {
         return settings.getDoubleList("splitfed.experiments.time-to-accuracy.targets");
     }
 
-    /** The emulated clock at the end of each round of {@code r} on {@code fleet}. */
-    static List<Double> ends(CellResult r, String fleet) {
+    /** The emulated clock at the end of each round of {@code r}. */
+    static List<Double> ends(CellResult r) {
         List<Double> ends = new ArrayList<>();
-        for (int i = 0; !Double.isNaN(r.extra(fleet + ".end." + i)); i++) {
-            ends.add(r.extra(fleet + ".end." + i));
+        for (int i = 0; !Double.isNaN(r.extra("emulated.end." + i)); i++) {
+            ends.add(r.extra("emulated.end." + i));
         }
         return ends;
     }
 
-    static double timeTo(CellResult r, String fleet, double target) {
-        List<Double> ends = ends(r, fleet);
+    static double timeTo(CellResult r, double target) {
+        List<Double> ends = ends(r);
         for (int i = 0; i < Math.min(ends.size(), r.roundAccuracy().size()); i++) {
             if (r.roundAccuracy().get(i) >= target) {
                 return ends.get(i);
@@ -102,11 +103,9 @@ public final class TimeToAccuracyExperiment implements Experiment {
     @Override
     public String report(List<CellResult> results, Path outDir, boolean quick) throws Exception {
         List<Double> targets = targets(com.typesafe.config.ConfigFactory.load());
-        // the fleets the jobs were priced on, as their scores name them
-        List<String> fleets = results.stream().flatMap(r -> r.extra().keySet().stream()).filter(k -> k.endsWith(".seconds"))
-                .map(k -> k.substring(0, k.length() - ".seconds".length())).distinct().toList();
+        List<String> fleets = results.stream().map(r -> r.label("fleet")).distinct().toList();
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "Each job trained once per seed on this host; its rounds priced on each fleet (docs/fleets.md). "
+        sb.append(String.format(Locale.ROOT, "Each job ran on its fleet's emulated clock (docs/fleets.md). "
                 + "Mean ± sd over the seeds each method ran (%d jobs in all). Time to a target is the emulated clock at the end of the first round "
                 + "whose held-out accuracy reaches it; '-' where a seed never reached it (then the mean is over the seeds that did, and says how many).%n%n",
                 results.size()));
@@ -115,26 +114,27 @@ public final class TimeToAccuracyExperiment implements Experiment {
             for (double t : targets) {
                 sb.append(String.format(Locale.ROOT, " time to %.0f%% |", 100 * t));
             }
-            sb.append(" emulated total | device energy | bytes up |\n|---|---:|");
-            sb.append(" ---:|".repeat(targets.size())).append(" ---:| ---:| ---:|\n");
+            sb.append(" emulated total | pipeline model's price | device energy | bytes up |\n|---|---:|");
+            sb.append(" ---:|".repeat(targets.size())).append(" ---:| ---:| ---:| ---:|\n");
             for (String method : METHODS) {
-                List<CellResult> runs = results.stream().filter(r -> r.label("method").equals(method)).toList();
+                List<CellResult> runs = results.stream().filter(r -> r.label("fleet").equals(fleet) && r.label("method").equals(method)).toList();
                 if (runs.isEmpty()) {
                     continue;
                 }
                 sb.append("| ").append(method).append(" | ").append(Stats.of(runs.stream().map(r -> 100 * r.accuracy()).toList()).text("%.1f")).append(" |");
                 for (double t : targets) {
-                    List<Double> times = runs.stream().map(r -> timeTo(r, fleet, t)).toList();
+                    List<Double> times = runs.stream().map(r -> timeTo(r, t)).toList();
                     sb.append(' ').append(Stats.reached(times)).append(" |");
                 }
-                sb.append(' ').append(Stats.of(runs.stream().map(r -> r.extra(fleet + ".seconds") / 60).toList()).text("%.1f min")).append(" |");
-                sb.append(' ').append(Stats.of(runs.stream().map(r -> r.extra(fleet + ".joules")).toList()).text("%.0f J")).append(" |");
+                sb.append(' ').append(Stats.of(runs.stream().map(r -> r.extra("emulated.seconds") / 60).toList()).text("%.1f min")).append(" |");
+                sb.append(' ').append(Stats.of(runs.stream().map(r -> r.extra("emulated.modelled") / 60).toList()).text("%.1f min")).append(" |");
+                sb.append(' ').append(Stats.of(runs.stream().map(r -> r.extra("emulated.joules")).toList()).text("%.0f J")).append(" |");
                 sb.append(String.format(Locale.ROOT, " %.0f MiB |%n", runs.stream().mapToDouble(CellResult::bytesUp).average().orElse(0) / (1 << 20)));
             }
             sb.append('\n');
             Map<String, List<double[]>> curves = new LinkedHashMap<>();
-            for (CellResult r : results) {
-                List<Double> ends = ends(r, fleet);
+            for (CellResult r : results.stream().filter(r -> r.label("fleet").equals(fleet)).toList()) {
+                List<Double> ends = ends(r);
                 List<double[]> points = new ArrayList<>();
                 for (int i = 0; i < Math.min(ends.size(), r.roundAccuracy().size()); i++) {
                     points.add(new double[] {ends.get(i) / 60, 100 * r.roundAccuracy().get(i)});

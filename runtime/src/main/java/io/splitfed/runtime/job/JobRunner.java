@@ -22,6 +22,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -89,7 +91,12 @@ public final class JobRunner {
         ProgressBar bar = progress ? new ProgressBarBuilder().setTaskName(spec.mode().id()).setInitialMax(total).setUnit(" mb", 1)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).showSpeed().build() : null;
         long[] before = {0};
+        long wallStart = System.nanoTime();
+        List<Double> wallRoundEnds = java.util.Collections.synchronizedList(new ArrayList<>());
         Consumer<JobEvent> events = e -> {
+            if (e instanceof JobEvent.RoundClosed) {
+                wallRoundEnds.add((System.nanoTime() - wallStart) / 1e9);
+            }
             if (bar != null) {
                 if (e instanceof JobEvent.RoundStarted s) {
                     before[0] = bar.getCurrent();
@@ -105,10 +112,13 @@ public final class JobRunner {
             }
         };
         JobResult result;
+        double wallSeconds;
         Map<String, Double> scores = Map.of();
         try {
-            TrainingJob.RunningJob running = TrainingJob.run(job, config, events);
+            // on a fleet, the job runs on its emulated clock
+            TrainingJob.RunningJob running = fleet == null ? TrainingJob.run(job, config, events) : TrainingJob.run(job, config, events, fleet);
             result = running.result().get(spec.federation().roundDeadline().toMillis() * spec.federation().rounds() + 600_000, TimeUnit.MILLISECONDS);
+            wallSeconds = (System.nanoTime() - wallStart) / 1e9;
             // the job's actors are gone before the next job (an experiment's next cell) starts
             running.terminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
             if (after != null) {
@@ -121,7 +131,11 @@ public final class JobRunner {
             io.splitfed.model.tensor.TensorExecutor.shared().run(job.model()::close);
         }
         Calibration calibration = host == null ? null : Calibration.of(spec.mode(), host, JobMetrics.of(result).totals());
-        EmulatedTime emulated = fleet == null ? null : EmulatedTime.of(fleet, result, spec.pipeline().window(), config.getDoubleList("splitfed.job.accuracy-targets"));
+        EmulatedTime emulated = null;
+        if (fleet != null) {
+            emulated = EmulatedTime.clocked(fleet, result, spec.pipeline().window(), config.getDoubleList("splitfed.job.accuracy-targets"), List.copyOf(wallRoundEnds));
+            result = result.withWallSeconds(wallSeconds); // the reports' wall time is the host's
+        }
         JobMetrics metrics = writeOutputs(config, job, result, metricsOut, adapterOut, calibration, emulated);
         return new Outcome(spec, result, metrics, metricsOut, adapterOut, scores, job.evalDescription(), calibration, emulated);
     }

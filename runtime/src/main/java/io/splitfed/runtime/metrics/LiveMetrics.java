@@ -52,6 +52,11 @@ public final class LiveMetrics implements Consumer<JobEvent> {
     private final Counter shardSteps = Counter.builder().name("splitfed_shard_steps").help("Training steps a server shard ran").labelNames("shard").register(registry);
     private final Gauge devicesIn = labelled("splitfed_devices", "Devices of the last closed round by state", "state");
     private final Gauge finished = gauge("splitfed_job_finished", "1 once the job ended (2 if it failed)");
+    private final Gauge elapsed = labelled("splitfed_elapsed_seconds",
+            "Seconds from the first round's start to the last closed round's end: clock=job on the job's own clock (a fleet's emulated time, "
+                    + "under --fleet), clock=wall on the host's", "clock");
+    private long firstStartNanos = -1;
+    private double jobClockSeconds;
 
     /** Per device in the running round: steps, answered, bytes reported so far, last answer time, micro-batches in flight. */
     private final Map<Integer, long[]> roundDevices = new HashMap<>();
@@ -102,6 +107,9 @@ public final class LiveMetrics implements Consumer<JobEvent> {
             }
         } else if (e instanceof JobEvent.RoundClosed c) {
             closed(c.summary());
+            jobClockSeconds += c.summary().seconds();
+            elapsed.labelValues("job").set(jobClockSeconds);
+            elapsed.labelValues("wall").set(firstStartNanos < 0 ? 0 : (now - firstStartNanos) / 1e9);
         } else if (e instanceof JobEvent.Finished) {
             finished.set(1);
             state = "finished";
@@ -114,6 +122,9 @@ public final class LiveMetrics implements Consumer<JobEvent> {
     }
 
     private void started(JobEvent.RoundStarted s, long now) {
+        if (firstStartNanos < 0) {
+            firstStartNanos = now;
+        }
         currentRound = s.round();
         state = "running";
         samplesSoFar = 0; // the events count the round's samples

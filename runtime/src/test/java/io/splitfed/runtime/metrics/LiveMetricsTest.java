@@ -104,6 +104,30 @@ class LiveMetricsTest {
         assertThat(during).anyMatch(s -> s.containsKey("splitfed_shard_queue_depth{shard=\"0\"}"));
     }
 
+    @Test
+    void onAFleetTheJobsClockIsEmulatedBesideTheWallClock() throws Exception {
+        Map<String, Object> job = new LinkedHashMap<>();
+        job.put("federation.devices", 2);
+        job.put("federation.rounds", 2);
+        job.put("federation.epochs", 1);
+        job.put("data.train-limit", 128);
+        job.put("data.eval-limit", 32);
+        job.put("data.max-length", 32);
+        job.put("fleet", "phones");
+        Config config = JobConfig.load(JobConfig.jobSettings(job)
+                .withFallback(ConfigFactory.parseString("splitfed.data-root = \"" + SharedData.root() + "\"")));
+        LiveMetrics live = new LiveMetrics();
+        try (MetricsEndpoint endpoint = MetricsEndpoint.start(live, "127.0.0.1", 0)) {
+            JobRunner.Outcome outcome = JobRunner.run(config, null, null, false, live);
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(endpoint.url())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            Map<String, Double> m = parse(r.body());
+            assertThat(m.get("splitfed_elapsed_seconds{clock=\"job\"}")).as("the phones' emulated time").isCloseTo(outcome.emulated().seconds(),
+                    org.assertj.core.data.Offset.offset(1e-6));
+            assertThat(m.get("splitfed_elapsed_seconds{clock=\"wall\"}")).as("the host's").isPositive();
+        }
+    }
+
     private static List<Double> series(List<Map<String, Double>> scrapes, String key) {
         return scrapes.stream().filter(s -> s.containsKey(key)).map(s -> s.get(key)).toList();
     }

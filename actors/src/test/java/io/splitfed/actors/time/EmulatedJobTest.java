@@ -1,0 +1,63 @@
+package io.splitfed.actors.time;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.splitfed.actors.coordinator.JobResult;
+import io.splitfed.actors.fleet.Fleet;
+import io.splitfed.actors.fleet.Fleets;
+import io.splitfed.actors.job.PreparedJob;
+import io.splitfed.actors.job.TrainingJob;
+import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.metrics.RoundSummary;
+import io.splitfed.actors.testing.TestJobs;
+
+import com.typesafe.config.Config;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A job on a fleet's emulated time: SplitFrozen with rows of eight devices mixed in every server
+ * step, on mid-range phones over LTE. Run twice with the same seed, it trains bit-identical
+ * adapters and its rounds end at the same emulated instants: events follow the emulated clock,
+ * not the host's threads. Its rounds last at least what the phones' uplinks need for the bytes
+ * they sent.
+ */
+class EmulatedJobTest {
+
+    @Test
+    void theSameSeedAndFleetTrainTheSameAdapterInTheSameEmulatedTime() throws Exception {
+        // eight devices of 16 micro-batches a round, every server step mixing rows of all eight: on the
+        // host's clock, three runs of this job trained three different adapters
+        Config config = TestJobs.config(Map.of("federation.devices", 8, "federation.rounds", 2, "server.mix-devices", 8, "training.micro-batch", 4,
+                "data.train-limit", 512));
+        JobResult a = run(config);
+        JobResult b = run(config);
+        assertThat(a.serverAdapter().sha256()).as("server adapter").isEqualTo(b.serverAdapter().sha256());
+        assertThat(a.rounds()).extracting(RoundSummary::seconds).isEqualTo(b.rounds().stream().map(RoundSummary::seconds).toList());
+        assertThat(a.rounds()).extracting(RoundSummary::accuracy).isEqualTo(b.rounds().stream().map(RoundSummary::accuracy).toList());
+
+        Fleet fleet = fleet(config);
+        for (RoundSummary r : a.rounds()) {
+            for (DeviceRoundStats s : a.deviceStats()) {
+                if (s.round() == r.round()) {
+                    double uplink = s.bytesUp() * 8 / (fleet.device(s.device()).link().uplinkMbps() * 1e6);
+                    assertThat(r.trainSeconds()).as("round %d, device %d's %d bytes up", r.round(), s.device(), s.bytesUp()).isGreaterThanOrEqualTo(uplink);
+                }
+            }
+        }
+    }
+
+    private static Fleet fleet(Config config) {
+        return Fleets.resolve(config, "phones", 8, 42, () -> {
+            throw new AssertionError("no host");
+        });
+    }
+
+    private static JobResult run(Config config) throws Exception {
+        PreparedJob job = TestJobs.prepare(config);
+        return TrainingJob.run(job, config, null, fleet(config)).result().get(5, TimeUnit.MINUTES);
+    }
+}
