@@ -98,6 +98,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
     ReceiveBuilder<Command> commonReceive() {
         return newReceiveBuilder()
                 .onMessage(StartRound.class, this::onStartRound)
+                .onMessage(AdapterFetched.class, m -> startRound(m.start()))
                 .onMessage(Profile.class, this::onProfile)
                 .onMessage(ProfileTaken.class, this::onProfiled)
                 .onMessage(TakeCheckpoint.class, this::onTakeCheckpoint)
@@ -118,7 +119,24 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
                 .onMessage(Release.class, r -> release(r.delayed()));
     }
 
+    /** On a fleet's time: the round's global adapter has come down the device's link. */
+    private record AdapterFetched(StartRound start) implements DeviceActor.Internal {}
+
     final Behavior<Command> onStartRound(StartRound m) {
+        if (m.round() <= state.round && state.active) {
+            return this;
+        }
+        FleetDevice profile = time.device(state.settings.device());
+        if (profile != null && m.global() != null && state.learner != null && profile.link().downlinkMbps() > 0) {
+            // the global adapter takes its time down the device's link before the round can start there
+            double seconds = profile.link().downSeconds(4.0 * m.global().parameterCount()) + profile.link().latencySeconds();
+            outbox.sendLater(Duration.ofNanos((long) (seconds * 1e9)), getContext().getSelf(), new AdapterFetched(m));
+            return this;
+        }
+        return startRound(m);
+    }
+
+    private Behavior<Command> startRound(StartRound m) {
         if (m.round() <= state.round && state.active) {
             return this;
         }
@@ -190,8 +208,12 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
                 state.computeSeconds, state.flops, state.bytesUp + (update == null ? 0 : 4 * update.parameterCount()), state.bytesDown,
                 state.resent, state.localLosses, state.timeline, upcomingTokens(state.steps));
         // every step of the round has completed on the tensor thread, so the adapter is settled
-        outbox.send(state.coordinator, new RoundDone(state.settings.device(), state.round, stats, update == null ? null : update.copy(),
-                getContext().getSelf()));
+        RoundDone done = new RoundDone(state.settings.device(), state.round, stats, update == null ? null : update.copy(), getContext().getSelf());
+        if (time.fleet() != null && update != null) {
+            links.up(state.settings.device(), state.coordinator, done, 4 * update.parameterCount()); // on a fleet's time, the update takes its uplink's
+        } else {
+            outbox.send(state.coordinator, done);
+        }
     }
 
     final Behavior<Command> onTakeCheckpoint(TakeCheckpoint m) {

@@ -241,12 +241,13 @@ public final class TrainingJob {
     private static RunningJob run(PreparedJob job, Config config, Consumer<JobEvent> events, RoundPlanner planner, boolean faults, Fleet fleet) {
         CompletableFuture<JobResult> result = new CompletableFuture<>();
         CompletableFuture<ActorRef<JobControl>> control = new CompletableFuture<>();
+        CompletableFuture<TensorExecutor.Observer> tensorWork = new CompletableFuture<>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
             if (fleet != null) {
                 JobTime time = JobTime.get(ctx.getSystem());
                 time.install(fleet);
                 EmulatedClock clock = time.clock();
-                TensorExecutor.shared().observe(new TensorExecutor.Observer() {
+                TensorExecutor.Observer counted = new TensorExecutor.Observer() {
                     @Override
                     public void queued() {
                         clock.enter();
@@ -256,7 +257,9 @@ public final class TrainingJob {
                     public void ran() {
                         clock.exit();
                     }
-                });
+                };
+                TensorExecutor.shared().observe(counted); // the tensor thread's work holds the clock too
+                tensorWork.complete(counted);
             }
             ActorRef<JobResult> reply = ctx.spawn(Callbacks.<JobResult>to(result::complete), "result");
             ActorRef<JobEvent> listener = events == null ? null : ctx.spawn(Callbacks.<JobEvent>to(events::accept), "events");
@@ -278,9 +281,7 @@ public final class TrainingJob {
         });
         ActorSystem<Void> system = ActorSystem.create(root, "splitfed", fleet == null ? config : JobTime.emulatedSystem(config));
         system.getWhenTerminated().whenComplete((done, err) -> {
-            if (fleet != null) {
-                TensorExecutor.shared().observe(null);
-            }
+            tensorWork.thenAccept(TensorExecutor.shared()::unobserve);
             if (!result.isDone()) {
                 result.completeExceptionally(new IllegalStateException("the job's actor system stopped before the job finished", err));
             }

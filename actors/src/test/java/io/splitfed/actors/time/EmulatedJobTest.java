@@ -50,6 +50,25 @@ class EmulatedJobTest {
         }
     }
 
+    @Test
+    void aFedLoraRoundFetchesTheGlobalAdapterComputesAndSendsItsOwnOnThePhones() throws Exception {
+        Config config = TestJobs.config(Map.of("mode", "fedlora", "federation.devices", 2, "federation.rounds", 2));
+        JobResult r = run(config);
+        Fleet fleet = fleet(config);
+        double adapterBytes = 4.0 * r.deviceAdapter().parameterCount();
+        for (RoundSummary round : r.rounds()) {
+            for (DeviceRoundStats s : r.deviceStats()) {
+                if (s.round() == round.round()) {
+                    var p = fleet.device(s.device());
+                    double least = p.link().downSeconds(adapterBytes) + p.computeSeconds(0, s.flops()) + p.link().upSeconds(adapterBytes)
+                            + 2 * p.link().latencySeconds();
+                    // the clock counts whole nanoseconds: a microsecond's slack for its rounding
+                    assertThat(round.trainSeconds()).as("round %d, device %d", round.round(), s.device()).isGreaterThanOrEqualTo(least - 1e-6);
+                }
+            }
+        }
+    }
+
     private static Fleet fleet(Config config) {
         return Fleets.resolve(config, "phones", 8, 42, () -> {
             throw new AssertionError("no host");

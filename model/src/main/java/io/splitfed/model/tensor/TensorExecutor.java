@@ -73,9 +73,16 @@ public final class TensorExecutor implements Executor {
 
     private volatile Observer observer;
 
-    /** Tells {@code o} of every task from now on (null: no one). */
-    public void observe(Observer o) {
+    /** Tells {@code o} of every task from now on, in place of any other. */
+    public synchronized void observe(Observer o) {
         observer = o;
+    }
+
+    /** Stops telling {@code o}, if it is still the one told (a later job's observer stays). */
+    public synchronized void unobserve(Observer o) {
+        if (observer == o) {
+            observer = null;
+        }
     }
 
     @Override
