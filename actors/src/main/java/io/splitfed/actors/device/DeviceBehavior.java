@@ -12,15 +12,15 @@ import io.splitfed.actors.device.DeviceActor.Resume;
 import io.splitfed.actors.device.DeviceActor.RoundDone;
 import io.splitfed.actors.device.DeviceActor.StartRound;
 import io.splitfed.actors.device.DeviceActor.TakeCheckpoint;
-import io.splitfed.actors.metrics.DeviceRoundStats;
 import io.splitfed.actors.fleet.FleetDevice;
-import io.splitfed.actors.link.LinkShaper;
-import io.splitfed.actors.metrics.JobClock;
-import io.splitfed.actors.time.JobTime;
-import io.splitfed.actors.metrics.TimelineEvent;
-import io.splitfed.actors.plan.DeviceProfile;
+import io.splitfed.actors.job.TrainingMode;
 import io.splitfed.actors.link.Links;
 import io.splitfed.actors.link.SimulatedLinks;
+import io.splitfed.actors.metrics.DeviceRoundStats;
+import io.splitfed.actors.metrics.JobClock;
+import io.splitfed.actors.metrics.TimelineEvent;
+import io.splitfed.actors.plan.DeviceProfile;
+import io.splitfed.actors.time.JobTime;
 import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
@@ -75,8 +75,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         if (state.links == null) { // kept in the state, so a restarted device's messages stay behind those still on its link
             FleetDevice profile = time.device(state.settings.device());
             if (profile != null) {
-                state.uplink = profile.link().uplinkMbps() <= 0 ? null
-                        : new LinkShaper(profile.link().uplinkMbps(), Duration.ofNanos((long) (profile.link().latencySeconds() * 1e9)));
+                state.uplink = profile.link().uplinkShaper();
             }
             state.links = state.settings.spec().links().enabled() || state.faults || time.emulated()
                     ? SimulatedLinks.device(context.getSystem(), outbox, () -> state.uplink, state.conditions)
@@ -126,7 +125,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         if (m.round() <= state.round && state.active) {
             return this;
         }
-        FleetDevice profile = time.device(state.settings.device());
+        FleetDevice profile = state.settings.mode() == TrainingMode.CENTRALIZED ? null : time.device(state.settings.device()); // no link: the data is at the server
         if (profile != null && m.global() != null && state.learner != null && profile.link().downlinkMbps() > 0) {
             // the global adapter takes its time down the device's link before the round can start there
             double seconds = profile.link().downSeconds(4.0 * m.global().parameterCount()) + profile.link().latencySeconds();
@@ -169,7 +168,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
      */
     final Duration heldFor(double seconds, double forwardFlops, double trainFlops) {
         if (time.fleet() != null) {
-            Duration d = state.settings.mode() == io.splitfed.actors.job.TrainingMode.CENTRALIZED
+            Duration d = state.settings.mode() == TrainingMode.CENTRALIZED
                     ? time.serverCompute(forwardFlops + trainFlops) // centralized training runs on the server
                     : time.deviceCompute(state.settings.device(), forwardFlops, trainFlops);
             double slow = state.conditions.slowdown();
@@ -209,7 +208,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
                 state.resent, state.localLosses, state.timeline, upcomingTokens(state.steps));
         // every step of the round has completed on the tensor thread, so the adapter is settled
         RoundDone done = new RoundDone(state.settings.device(), state.round, stats, update == null ? null : update.copy(), getContext().getSelf());
-        if (time.fleet() != null && update != null) {
+        if (time.fleet() != null && update != null && state.settings.mode() != TrainingMode.CENTRALIZED) {
             links.up(state.settings.device(), state.coordinator, done, 4 * update.parameterCount()); // on a fleet's time, the update takes its uplink's
         } else {
             outbox.send(state.coordinator, done);

@@ -21,7 +21,8 @@ import java.util.Map;
  * links. A device's round is a pipeline of its micro-batches through four stages
  * (its compute, its uplink, its share of the server, its downlink): one micro-batch through all
  * of them, plus one interval per further micro-batch, the slowest stage's or, when the window of
- * micro-batches in flight is what limits, a round trip over the window. The server is shared:
+ * micro-batches in flight is what limits, a round trip over the window. Devices run side by side,
+ * except SplitLoRA's (SFL with one shared server adapter), which take turns: their paths add up. The server is shared:
  * the round lasts at least all its work, from the first arrival to the last reply. SFL and
  * FedLoRA devices also fetch the global adapter and send theirs. Centralized training runs on
  * the server.
@@ -73,6 +74,8 @@ public final class EmulatedTime {
      */
     public static EmulatedTime priced(Fleet fleet, JobResult result, int window, List<Double> targets) {
         TrainingMode mode = result.spec().mode();
+        // SplitLoRA: the devices train against the one server adapter one after another
+        boolean inTurns = mode == TrainingMode.SFL && !result.spec().server().perDeviceReplicas();
         double adapterBytes = switch (mode) {
             case SFL -> result.deviceAdapter() == null ? 0 : 4.0 * result.deviceAdapter().parameterCount();
             case FEDLORA -> 4.0 * result.wholeAdapter().parameterCount();
@@ -92,7 +95,7 @@ public final class EmulatedTime {
         for (RoundSummary summary : result.rounds()) {
             List<DeviceRoundStats> devices = byRound.getOrDefault(summary.round(), List.of()).stream()
                     .filter(s -> summary.done().contains(s.device())).toList();
-            Round r = round(fleet, mode, summary, devices, shardsByRound.getOrDefault(summary.round(), List.of()), adapterBytes, Math.max(1, window));
+            Round r = round(fleet, mode, inTurns, summary, devices, shardsByRound.getOrDefault(summary.round(), List.of()), adapterBytes, Math.max(1, window));
             clock += r.seconds();
             wall += summary.seconds();
             out.add(new Round(r.round(), r.accuracy(), r.seconds(), clock, wall, r.seconds(), r.deviceJoules(), r.bound()));
@@ -100,8 +103,8 @@ public final class EmulatedTime {
         return new EmulatedTime(fleet, out, targets, false);
     }
 
-    private static Round round(Fleet fleet, TrainingMode mode, RoundSummary summary, List<DeviceRoundStats> devices, List<ShardRoundReport> shards,
-            double adapterBytes, int window) {
+    private static Round round(Fleet fleet, TrainingMode mode, boolean inTurns, RoundSummary summary, List<DeviceRoundStats> devices,
+            List<ShardRoundReport> shards, double adapterBytes, int window) {
         double serverFlops = 0;
         Map<Integer, Integer> trained = new HashMap<>();
         for (ShardRoundReport s : shards) {
@@ -138,7 +141,7 @@ public final class EmulatedTime {
             double interval = Math.max(Math.max(c, u) / steps, Math.max(Math.max(v, w) / steps, cycle / window));
             double adapter = adapterBytes == 0 ? 0 : p.link().downSeconds(adapterBytes) + p.link().upSeconds(adapterBytes) + 2 * latency;
             double path = cycle + (steps - 1) * interval + adapter;
-            longest = Math.max(longest, path);
+            longest = inTurns ? longest + path : Math.max(longest, path);
             serverSeconds += v;
             firstArrival = Math.min(firstArrival, (c + u) / steps + latency + (adapterBytes == 0 ? 0 : p.link().downSeconds(adapterBytes) + latency));
             firstReply = Math.min(firstReply, w / steps + latency);

@@ -1,5 +1,9 @@
 package io.splitfed.actors.fleet;
 
+import io.splitfed.actors.link.LinkShaper;
+
+import java.time.Duration;
+
 /**
  * A device's wireless link: rates in megabits per second each way and a one-way latency. A rate of
  * zero or less means no link to model (the {@code host} fleet: everything in one JVM).
@@ -21,5 +25,19 @@ public record LinkProfile(double uplinkMbps, double downlinkMbps, double latency
 
     public double latencySeconds() {
         return latencyMs / 1000;
+    }
+
+    /** A shaper for the uplink, as the job's simulated links take it; null where there is no link. */
+    public LinkShaper uplinkShaper() {
+        return uplinkMbps <= 0 ? null : new LinkShaper(uplinkMbps, latency());
+    }
+
+    /** A shaper for the downlink; null where there is no link. */
+    public LinkShaper downlinkShaper() {
+        return downlinkMbps <= 0 ? null : new LinkShaper(downlinkMbps, latency());
+    }
+
+    private Duration latency() {
+        return Duration.ofNanos((long) (latencyMs * 1e6));
     }
 }

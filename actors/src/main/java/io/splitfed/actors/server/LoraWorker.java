@@ -27,6 +27,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -200,7 +201,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
             Runnable gradient = heldGradient;
             heldGradient = null;
             long due = stepStarted + time.serverCompute(t.result().flops()).toNanos();
-            outbox.sendLater(java.time.Duration.ofNanos(Math.max(0, due - time.nanos())), getContext().getSelf(), new StepDue(t, gradient));
+            outbox.sendLater(Duration.ofNanos(Math.max(0, due - time.nanos())), getContext().getSelf(), new StepDue(t, gradient));
             return this;
         }
         return trained(t);

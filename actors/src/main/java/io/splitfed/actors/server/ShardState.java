@@ -1,5 +1,7 @@
 package io.splitfed.actors.server;
 
+import io.splitfed.actors.fleet.Fleet;
+import io.splitfed.actors.fleet.LinkProfile;
 import io.splitfed.actors.link.LinkShaper;
 import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.actors.metrics.StepLoss;
@@ -46,6 +48,8 @@ public final class ShardState {
     }
     final Map<Integer, Map<Long, TensorPayload>> recentGradients = new HashMap<>();
     final Map<Integer, LinkShaper> downlinks = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The fleet whose links the devices' downlinks are, on a fleet's time; else null. */
+    private volatile Fleet fleet;
     /** What goes down the devices' links leaves through them; set by the worker's first behaviour. */
     io.splitfed.actors.link.Links links;
     /** The micro-batches waiting for a step, and those held for the next round, with their rules. */
@@ -270,19 +274,16 @@ public final class ShardState {
     }
 
     /** On a fleet's time, the devices' downlinks are the fleet's. */
-    private volatile io.splitfed.actors.fleet.Fleet fleet;
-
-    void fleetDownlinks(io.splitfed.actors.fleet.Fleet f) {
+    void fleetDownlinks(Fleet f) {
         this.fleet = f;
     }
 
     /** {@code device}'s simulated downlink; null without simulated links. Any thread (the links send from the tensor thread's hand-off). */
     LinkShaper downlink(int device) {
-        var f = fleet;
+        Fleet f = fleet;
         if (f != null) {
-            var link = f.device(device).link();
-            return link.downlinkMbps() <= 0 ? null
-                    : downlinks.computeIfAbsent(device, d -> new LinkShaper(link.downlinkMbps(), java.time.Duration.ofNanos((long) (link.latencySeconds() * 1e9))));
+            LinkProfile link = f.device(device).link();
+            return link.downlinkMbps() <= 0 ? null : downlinks.computeIfAbsent(device, d -> link.downlinkShaper());
         }
         var l = settings.spec().links();
         return l.enabled() ? downlinks.computeIfAbsent(device, d -> new LinkShaper(l.downlinkMbps(), l.latency())) : null;

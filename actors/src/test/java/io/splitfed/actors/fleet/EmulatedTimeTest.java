@@ -78,6 +78,19 @@ class EmulatedTimeTest {
     }
 
     @Test
+    void splitLoraDevicesTakeTurnsAgainstTheSharedServerAdapterSoTheirPathsAddUp() {
+        // each device: 1 s compute (half forward, half training), 1 s up, 1 s down, one micro-batch, a 0.1 s round trip
+        List<DeviceRoundStats> ds = List.of(stats(0, 0, 1, 10e9, 1e6, 1e6), stats(1, 0, 1, 10e9, 1e6, 1e6));
+        Fleet fleet = new Fleet("f", "test", List.of(PHONE, PHONE), SERVER);
+        JobResult shared = result("sfl", List.of(round(0, 0.7, 0, 1)), ds, List.of(), null);
+        assertThat(EmulatedTime.priced(fleet, shared, 4, List.of()).seconds()).isCloseTo(2 * 3.1, within(1e-9));
+        JobSpec spec = JobSpec.fromConfig(ConfigFactory.parseString("splitfed.job.mode = sfl, splitfed.job.server.sfl-server-model = per-device")
+                .withFallback(ConfigFactory.load()));
+        JobResult perDevice = new JobResult(spec, List.of(round(0, 0.7, 0, 1)), ds, List.of(), null, null, 1);
+        assertThat(EmulatedTime.priced(fleet, perDevice, 4, List.of()).seconds()).as("SFL-V1: side by side").isCloseTo(3.1, within(1e-9));
+    }
+
+    @Test
     void timeToAccuracyIsTheEndOfTheFirstRoundThatReachesIt() {
         List<RoundSummary> rounds = List.of(round(0, 0.70, 0), round(1, 0.86, 0), round(2, 0.84, 0), round(3, 0.91, 0));
         List<DeviceRoundStats> ds = List.of(stats(0, 0, 1, 10e9, 0, 0), stats(0, 1, 1, 20e9, 0, 0), stats(0, 2, 1, 10e9, 0, 0), stats(0, 3, 1, 10e9, 0, 0));

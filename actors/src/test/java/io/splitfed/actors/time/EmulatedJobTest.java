@@ -69,6 +69,19 @@ class EmulatedJobTest {
         }
     }
 
+    @Test
+    void centralizedTrainingTakesTheServersTimeAndNoLink() throws Exception {
+        Config config = TestJobs.config(Map.of("mode", "centralized", "federation.devices", 1, "federation.rounds", 2));
+        JobResult r = run(config);
+        Fleet fleet = fleet(config);
+        for (RoundSummary round : r.rounds()) {
+            DeviceRoundStats s = r.deviceStats().stream().filter(d -> d.round() == round.round()).findFirst().orElseThrow();
+            // the steps one after another on the A100-class server, each rounded to whole nanoseconds
+            assertThat(round.trainSeconds()).as("round %d", round.round())
+                    .isCloseTo(fleet.server().computeSeconds(0, s.flops()), org.assertj.core.data.Offset.offset(1e-9 * (s.microBatches() + 1)));
+        }
+    }
+
     private static Fleet fleet(Config config) {
         return Fleets.resolve(config, "phones", 8, 42, () -> {
             throw new AssertionError("no host");

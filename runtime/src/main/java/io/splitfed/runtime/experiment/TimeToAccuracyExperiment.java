@@ -51,8 +51,23 @@ public final class TimeToAccuracyExperiment implements Experiment {
                 cells.add(new Cell("tta-" + fleet + "-" + method + (quick ? "-quick" : ""), o, Map.of("method", method, "fleet", fleet)));
             }
         }
+        // synchronous rounds with a deadline against late updates applied (FedBuff-style), where phones differ: on the trace
+        for (String late : List.of("drop", "apply")) {
+            Map<String, Object> o = new LinkedHashMap<>(cells.stream().filter(c -> c.label("fleet").equals("trace") && c.label("method").equals("splitfrozen"))
+                    .findFirst().map(Cell::overrides).orElse(Map.of()));
+            if (o.isEmpty()) {
+                break; // no trace fleet in this grid
+            }
+            o.put("federation.round-deadline", DEADLINE);
+            o.put("robustness.late-updates", late);
+            String method = "splitfrozen, " + DEADLINE + " deadline, late " + (late.equals("drop") ? "dropped" : "applied");
+            cells.add(new Cell("tta-trace-splitfrozen-deadline-" + late + (quick ? "-quick" : ""), o, Map.of("method", method, "fleet", "trace")));
+        }
         return cells;
     }
+
+    /** The round deadline of the late-update comparison: about twice the median phone's round on the trace (docs/results.md). */
+    static final String DEADLINE = "30s";
 
     /** What the cell's run measured on its fleet's clock, and the devices' energy there. */
     @Override
@@ -116,7 +131,7 @@ public final class TimeToAccuracyExperiment implements Experiment {
             }
             sb.append(" emulated total | pipeline model's price | device energy | bytes up |\n|---|---:|");
             sb.append(" ---:|".repeat(targets.size())).append(" ---:| ---:| ---:| ---:|\n");
-            for (String method : METHODS) {
+            for (String method : results.stream().filter(r -> r.label("fleet").equals(fleet)).map(r -> r.label("method")).distinct().toList()) {
                 List<CellResult> runs = results.stream().filter(r -> r.label("fleet").equals(fleet) && r.label("method").equals(method)).toList();
                 if (runs.isEmpty()) {
                     continue;

@@ -22,7 +22,7 @@ import java.util.List;
  * counted FLOPs over the measured speeds (forward for a SplitFrozen device's steps, half forward and
  * half training for an SFL device's, training for a shard's), and the measured ones the job's own
  * compute seconds: both are recomputed here from the rest of {@code metrics.json}. How close the
- * two come is measured, not asserted (no test asserts wall-clock time); docs/emulation.md has it.
+ * two come is measured, not asserted (no test asserts wall-clock time); docs/cost-model.md has it.
  */
 class CalibrateCommandTest {
 
