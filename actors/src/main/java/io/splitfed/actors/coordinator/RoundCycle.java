@@ -15,6 +15,7 @@ import io.splitfed.actors.coordinator.RoundCoordinator.WaitOver;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.plan.DeviceProfile;
 import io.splitfed.actors.server.ServerShard;
+import io.splitfed.actors.time.JobTime;
 import io.splitfed.actors.wire.Outbox;
 
 import org.apache.pekko.actor.typed.ActorRef;
@@ -53,8 +54,9 @@ final class RoundCycle extends AbstractBehavior<Command> {
         this.settings = settings;
         this.timers = timers;
         var config = context.getSystem().settings().config();
-        this.course = new JobCourse(RoundRules.of(settings, config.getDuration("splitfed.coordinator.close-timeout")), profiles,
-                io.splitfed.actors.time.JobTime.get(context.getSystem())::nanos, context.getLog()); // a fleet's emulated time, where the job runs on one
+        JobTime time = JobTime.get(context.getSystem()); // a fleet's emulated time, where the job runs on one
+        this.course = new JobCourse(RoundRules.of(settings, config.getDuration("splitfed.coordinator.close-timeout"), time.fleet()), profiles,
+                time::nanos, context.getLog());
         this.members = new Membership(settings);
         var resume = settings.resume();
         this.scorer = context.spawn(RoundScorer.create(settings.aggregator(), settings.evaluator(),

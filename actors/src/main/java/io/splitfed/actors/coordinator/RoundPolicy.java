@@ -63,7 +63,7 @@ final class RoundPolicy {
         return gone.contains(device);
     }
 
-    /** Devices free to take part in round {@code r}: here, not still at work on an earlier round, and not benched. */
+    /** Devices free to take part in round {@code r}: here (on a fleet, not away this round), not still at work on an earlier round, and not benched. */
     int available(int r) {
         return (int) rules.devices().stream().filter(d -> canSample(d, r)).count();
     }
@@ -108,7 +108,7 @@ final class RoundPolicy {
     }
 
     private boolean canSample(int d, int r) {
-        return !gone.contains(d) && !late.busy(d) && !quarantine.sitsOut(d, r);
+        return !gone.contains(d) && !late.busy(d) && !quarantine.sitsOut(d, r) && (rules.fleet() == null || rules.fleet().present(d, r, rules.spec().seed()));
     }
 
     // ---- while it runs

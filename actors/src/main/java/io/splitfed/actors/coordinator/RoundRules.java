@@ -1,6 +1,7 @@
 package io.splitfed.actors.coordinator;
 
 import io.splitfed.actors.checkpoint.JobCheckpoint;
+import io.splitfed.actors.fleet.Fleet;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.plan.RoundPlanner;
 import io.splitfed.model.lora.LoraAdapter;
@@ -21,6 +22,7 @@ import java.util.Set;
  * @param planner plans each round; null runs the job's settings every round
  * @param resume the checkpoint to go on from; null starts at round 0
  * @param closeTimeout how long a closing round waits for the shards' reports
+ * @param fleet on a fleet's time, the fleet, whose devices may be away for a round; else null
  */
 record RoundRules(
         JobSpec spec,
@@ -33,13 +35,14 @@ record RoundRules(
         int layers,
         RoundPlanner planner,
         JobCheckpoint resume,
-        Duration closeTimeout) {
+        Duration closeTimeout,
+        Fleet fleet) {
 
     /** The rules of the job {@code settings} describes. */
-    static RoundRules of(CoordinatorSettings settings, Duration closeTimeout) {
+    static RoundRules of(CoordinatorSettings settings, Duration closeTimeout, Fleet fleet) {
         return new RoundRules(settings.spec(), java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(settings.devices().keySet())), settings.shardOf(), settings.shards().size(),
                 settings.stepsPerRound(), settings.initialDeviceAdapter(), settings.initialServerAdapter(), settings.layers(), settings.planner(),
-                settings.resume(), closeTimeout);
+                settings.resume(), closeTimeout, fleet);
     }
 
     int rounds() {

@@ -9,8 +9,15 @@ package io.splitfed.actors.fleet;
  * @param trainGflops effective speed of training steps (forward and backward), GFLOP/s
  * @param joulesPerGflop compute energy
  * @param radioWatts transmit power while the uplink carries data
+ * @param availability the chance that the device is there for a round (1: always)
  */
-public record FleetDevice(String tier, double forwardGflops, double trainGflops, LinkProfile link, double joulesPerGflop, double radioWatts) {
+public record FleetDevice(String tier, double forwardGflops, double trainGflops, LinkProfile link, double joulesPerGflop, double radioWatts,
+        double availability) {
+
+    /** A device that is always there. */
+    public FleetDevice(String tier, double forwardGflops, double trainGflops, LinkProfile link, double joulesPerGflop, double radioWatts) {
+        this(tier, forwardGflops, trainGflops, link, joulesPerGflop, radioWatts, 1.0);
+    }
 
     /** Seconds for {@code forwardFlops} of inference and {@code trainFlops} of training. */
     public double computeSeconds(double forwardFlops, double trainFlops) {

@@ -51,7 +51,7 @@ class JobCourseTest {
             shardOf.put(d, shards == 0 ? 0 : d % shards);
             steps.put(d, 3);
         }
-        RoundRules rules = new RoundRules(spec, ids, shardOf, shards, steps, initialDevice, null, 4, null, null, Duration.ofSeconds(30));
+        RoundRules rules = new RoundRules(spec, ids, shardOf, shards, steps, initialDevice, null, 4, null, null, Duration.ofSeconds(30), null);
         return new JobCourse(rules, Map.of(), () -> now, LoggerFactory.getLogger(JobCourseTest.class));
     }
 

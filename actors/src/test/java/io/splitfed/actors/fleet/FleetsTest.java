@@ -62,7 +62,7 @@ class FleetsTest {
         Files.writeString(file, """
                 devices = [
                   { tier = phone-high, link = wifi, share = 1 }
-                  { tier = { name = old-phone, gflops = 2 }, link = { uplink-mbps = 1, downlink-mbps = 2, latency-ms = 80 }, share = 3 }
+                  { tier = { name = old-phone, gflops = 2 }, link = { uplink-mbps = 1, downlink-mbps = 2, latency-ms = 80 }, share = 3, availability = 0.5 }
                 ]
                 server = h100
                 """);
@@ -71,6 +71,12 @@ class FleetsTest {
                 "old-phone", "old-phone", "old-phone", "old-phone", "old-phone", "old-phone", "old-phone");
         assertThat(f.device(9).link()).isEqualTo(new LinkProfile(1, 2, 80));
         assertThat(f.server().tier()).isEqualTo("h100");
+        // the old phones are there for about half the rounds, the same half on every run; the others always
+        long present = java.util.stream.IntStream.range(0, 1000).filter(r -> f.present(9, r, 42)).count();
+        assertThat(present).isBetween(450L, 550L);
+        assertThat(java.util.stream.IntStream.range(0, 1000).filter(r -> f.present(9, r, 42)).boxed().toList())
+                .isEqualTo(java.util.stream.IntStream.range(0, 1000).filter(r -> f.present(9, r, 42)).boxed().toList());
+        assertThat(java.util.stream.IntStream.range(0, 1000).allMatch(r -> f.present(0, r, 42))).isTrue();
     }
 
     @Test
@@ -99,6 +105,9 @@ class FleetsTest {
         Files.writeString(file, "devices = [{ tier = phone-mid, link = { uplink-mbps = 0, downlink-mbps = 1, latency-ms = 1 } }]\nserver = a100\n");
         assertThatThrownBy(() -> Fleets.resolve(config, file.toString(), 2, 1, FleetsTest::noProbe))
                 .hasMessageContaining(file.toString()).hasMessageContaining("expected positive rates");
+        Files.writeString(file, "devices = [{ tier = phone-mid, link = lte, availability = 1.5 }]\nserver = a100\n");
+        assertThatThrownBy(() -> Fleets.resolve(config, file.toString(), 2, 1, FleetsTest::noProbe))
+                .hasMessageContaining(file.toString()).hasMessageContaining("availability").hasMessageContaining("at most 1");
         Files.writeString(file, "devices = phones\nserver = a100\n");
         assertThatThrownBy(() -> Fleets.resolve(config, file.toString(), 2, 1, FleetsTest::noProbe))
                 .hasMessageContaining("'phones': expected \"trace\"");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.fleet.Fleet;
+import io.splitfed.actors.fleet.FleetDevice;
 import io.splitfed.actors.fleet.Fleets;
 import io.splitfed.actors.job.PreparedJob;
 import io.splitfed.actors.job.TrainingJob;
@@ -15,6 +16,7 @@ import com.typesafe.config.Config;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -80,6 +82,21 @@ class EmulatedJobTest {
             assertThat(round.trainSeconds()).as("round %d", round.round())
                     .isCloseTo(fleet.server().computeSeconds(0, s.flops()), org.assertj.core.data.Offset.offset(1e-9 * (s.microBatches() + 1)));
         }
+    }
+
+    @Test
+    void aDeviceAwayForARoundIsNotSampledInIt() throws Exception {
+        Config config = TestJobs.config(Map.of("federation.devices", 8, "federation.rounds", 3));
+        FleetDevice phone = fleet(config).device(0);
+        FleetDevice sometimes = new FleetDevice(phone.tier(), phone.forwardGflops(), phone.trainGflops(), phone.link(), phone.joulesPerGflop(),
+                phone.radioWatts(), 0.5);
+        Fleet fleet = new Fleet("half-there", "test", java.util.Collections.nCopies(8, sometimes), fleet(config).server());
+        JobResult r = TrainingJob.run(TestJobs.prepare(config), config, null, fleet).result().get(5, TimeUnit.MINUTES);
+        for (RoundSummary round : r.rounds()) {
+            List<Integer> there = java.util.stream.IntStream.range(0, 8).filter(d -> fleet.present(d, round.round(), 42)).boxed().toList();
+            assertThat(round.sampled()).as("round %d", round.round()).isEqualTo(there);
+        }
+        assertThat(r.rounds().stream().mapToInt(x -> x.sampled().size()).sum()).as("about half of 24").isBetween(6, 18);
     }
 
     private static Fleet fleet(Config config) {

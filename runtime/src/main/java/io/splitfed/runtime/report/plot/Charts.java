@@ -33,11 +33,16 @@ public final class Charts {
 
     /** One line per series, each a list of {x, y} points. */
     public static JFreeChart curves(String title, String xLabel, String yLabel, Map<String, List<double[]>> series) {
+        return curves(title, xLabel, yLabel, series, false);
+    }
+
+    /** As above; {@code logX}: a logarithmic x axis, for series whose x spans orders of magnitude (points at x &lt;= 0 are left out). */
+    public static JFreeChart curves(String title, String xLabel, String yLabel, Map<String, List<double[]>> series, boolean logX) {
         XYSeriesCollection data = new XYSeriesCollection();
         series.forEach((name, points) -> {
             XYSeries s = new XYSeries(name, false, true);
             for (double[] p : points) {
-                if (Double.isFinite(p[1])) {
+                if (Double.isFinite(p[1]) && (!logX || p[0] > 0)) {
                     s.add(p[0], p[1]);
                 }
             }
@@ -49,6 +54,9 @@ public final class Charts {
             plot.getRenderer().setSeriesStroke(i, new BasicStroke(2f));
         }
         ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        if (logX) {
+            plot.setDomainAxis(new org.jfree.chart.axis.LogAxis(xLabel));
+        }
         return chart;
     }
 
