@@ -18,14 +18,14 @@ import java.util.Map;
  * ({@link #clocked}) measured them; beside them, and for a job that ran on the host's clock
  * ({@link #priced}), the pipeline model prices each round's work as the job counted it (every
  * device's FLOPs, micro-batches and bytes each way, every shard's FLOPs) at the fleet's speeds and
- * links. A device's round is a pipeline of its micro-batches through four stages
- * (its compute, its uplink, its share of the server, its downlink): one micro-batch through all
- * of them, plus one interval per further micro-batch, the slowest stage's or, when the window of
- * micro-batches in flight is what limits, a round trip over the window. Devices run side by side,
- * except SplitLoRA's (SFL with one shared server adapter), which take turns: their paths add up. The server is shared:
- * the round lasts at least all its work, from the first arrival to the last reply. SFL and
- * FedLoRA devices also fetch the global adapter and send theirs. Centralized training runs on
- * the server.
+ * links. A device's round is a pipeline of its micro-batches through four stages (its compute,
+ * its uplink, its share of the server, its downlink): one micro-batch through all of them, plus
+ * one interval per further micro-batch, the slowest stage's or, when the window of micro-batches
+ * in flight is what limits, a round trip over the window. Devices run side by side, except
+ * SplitLoRA's (SFL with one shared server adapter), which take turns: their paths add up. The
+ * server is shared: the round lasts at least all its work, from the first arrival to the first
+ * reply. SFL and FedLoRA devices also fetch the global adapter and send theirs. Centralized
+ * training runs on the server.
  *
  * <p>The devices' energy is the fleet's price of their counted compute and transmitting, either way.
  */

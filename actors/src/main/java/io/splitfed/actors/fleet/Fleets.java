@@ -1,6 +1,7 @@
 package io.splitfed.actors.fleet;
 
 import io.splitfed.actors.job.HostSpeed;
+import io.splitfed.model.data.partition.Shards;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -89,34 +90,20 @@ public final class Fleets {
         if (entries.isEmpty()) {
             throw new ConfigException.BadValue("devices", "an empty list: expected at least one {tier, link, share}");
         }
+        double[] shares = new double[entries.size()];
         double total = 0;
-        for (Config e : entries) {
-            double s = e.hasPath("share") ? e.getDouble("share") : 1;
-            if (!(s > 0)) {
-                throw new ConfigException.BadValue(e.origin(), "share", s + ": expected a positive share");
+        for (int i = 0; i < shares.length; i++) {
+            Config e = entries.get(i);
+            shares[i] = e.hasPath("share") ? e.getDouble("share") : 1;
+            if (!(shares[i] > 0)) {
+                throw new ConfigException.BadValue(e.origin(), "share", shares[i] + ": expected a positive share");
             }
-            total += s;
+            total += shares[i];
         }
-        int[] counts = new int[entries.size()];
-        double[] rest = new double[entries.size()];
-        int given = 0;
-        for (int i = 0; i < counts.length; i++) {
-            double exact = devices * (entries.get(i).hasPath("share") ? entries.get(i).getDouble("share") : 1) / total;
-            counts[i] = (int) Math.floor(exact);
-            rest[i] = exact - counts[i];
-            given += counts[i];
+        for (int i = 0; i < shares.length; i++) {
+            shares[i] /= total;
         }
-        while (given < devices) {
-            int best = 0;
-            for (int i = 1; i < rest.length; i++) {
-                if (rest[i] > rest[best]) {
-                    best = i;
-                }
-            }
-            counts[best]++;
-            rest[best] = -1;
-            given++;
-        }
+        int[] counts = Shards.apportion(devices, shares);
         List<FleetDevice> out = new ArrayList<>(devices);
         for (int i = 0; i < counts.length; i++) {
             FleetDevice d = device(fleets, energy, entries.get(i), "tier", entries.get(i));
