@@ -173,10 +173,6 @@ public final class EmulatedTime {
         return rounds.stream().mapToDouble(Round::modelledSeconds).sum();
     }
 
-    /** Whether the job ran on the fleet's emulated clock (else its rounds were priced by the model alone). */
-    public boolean isClocked() {
-        return clocked;
-    }
 
     public double deviceJoules() {
         return rounds.stream().mapToDouble(Round::deviceJoules).sum();

@@ -62,7 +62,6 @@ public final class EmulatedClock implements AutoCloseable {
     private final PriorityQueue<Event> queue = new PriorityQueue<>();
     private final AtomicLong active = new AtomicLong();
     private final AtomicLong entries = new AtomicLong();
-    private final AtomicLong events = new AtomicLong();
     private long nextSeq;
     private volatile long now;
     private volatile boolean closed;
@@ -91,11 +90,6 @@ public final class EmulatedClock implements AutoCloseable {
     /** Emulated nanoseconds since the clock started. */
     public long nanos() {
         return now;
-    }
-
-    /** Events run so far. */
-    public long events() {
-        return events.get();
     }
 
     /** Runs {@code task} on the clock's thread at emulated time {@code due} (now, when that has passed), ordered among equals by {@code key}. */
@@ -149,7 +143,6 @@ public final class EmulatedClock implements AutoCloseable {
                 continue;
             }
             now = Math.max(now, next.due);
-            events.incrementAndGet();
             enter();
             try {
                 next.task.run();
