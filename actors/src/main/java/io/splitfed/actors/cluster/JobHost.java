@@ -102,7 +102,7 @@ public final class JobHost {
                             ctx.getLog().info("all {} devices registered; starting the job", devices.size());
                             coordinator.add(ctx.spawn(RoundCoordinator.create(plan.coordinatorSettings(devices, shards, aggregator, listener,
                                     ctx.messageAdapter(JobResult.class, ClusterProtocol.JobDone::new),
-                                    plan.planner(false), resume)), "coordinator"));
+                                    plan.planner(false, null), resume)), "coordinator"));
                             // a shard whose node died starts again from its round's start: the coordinator rewinds its devices
                             Outbox.get(ctx.getSystem()).send(store, new ShardStore.Watch(RoundCoordinator.LOST_SHARDS.replyTo(coordinator.get(0))));
                             Outbox.get(ctx.getSystem()).send(coordinator.get(0), RoundCoordinator.Start.INSTANCE);

@@ -140,7 +140,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
             return this;
         }
         dropInFlight();
-        state.apply(m.plan(), getContext().getLog());
+        state.apply(m.plan(), time.device(state.settings.device()), getContext().getLog());
         state.roundStart = state.data.cursor();
         state.roundFirstSeq = state.nextSeq;
         state.resetRound(m.round(), m.steps());
@@ -205,7 +205,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         LoraAdapter update = links.outgoing(state.settings.device(), state.learner == null ? null : state.learner.adapter());
         DeviceRoundStats stats = new DeviceRoundStats(state.settings.device(), state.round, state.samples, state.answered, state.cachedMicroBatches,
                 state.computeSeconds, state.flops, state.bytesUp + (update == null ? 0 : 4 * update.parameterCount()), state.bytesDown,
-                state.resent, state.localLosses, state.timeline, upcomingTokens(state.steps));
+                state.resent, state.localLosses, state.timeline, upcomingTokens(state.steps), state.plan.uplinkMbps(), state.plan.uplinkWatts());
         // every step of the round has completed on the tensor thread, so the adapter is settled
         RoundDone done = new RoundDone(state.settings.device(), state.round, stats, update == null ? null : update.copy(), getContext().getSelf());
         if (time.fleet() != null && update != null && state.settings.mode() != TrainingMode.CENTRALIZED) {

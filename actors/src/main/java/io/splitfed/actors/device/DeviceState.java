@@ -1,5 +1,6 @@
 package io.splitfed.actors.device;
 
+import io.splitfed.actors.fleet.FleetDevice;
 import io.splitfed.actors.link.DeviceConditions;
 import io.splitfed.actors.link.DelayLine;
 import io.splitfed.actors.link.LinkShaper;
@@ -136,8 +137,10 @@ public final class DeviceState {
     /**
      * Takes up a round's plan: SplitFrozen moves its cut (the cached activations belong to the old
      * one), and every mode takes the micro-batch size, the bits on the wire and the link rate.
+     * {@code profile} is the device's on a fleet's time (null otherwise): its link then runs at the
+     * planned rate.
      */
-    void apply(DevicePlan next, org.slf4j.Logger log) {
+    void apply(DevicePlan next, FleetDevice profile, org.slf4j.Logger log) {
         if (next == null || next.equals(plan)) {
             return;
         }
@@ -158,11 +161,13 @@ public final class DeviceState {
         if (next.uplinkBits() != uplinkEncoding.bits()) {
             uplinkEncoding = TensorPayload.Encoding.forBits(next.uplinkBits());
         }
-        if (settings.spec().links().enabled()) {
+        if (profile != null) { // on a fleet's time: the planned rate at the profile's latency
+            uplink = (next.uplinkMbps() > 0 ? profile.withUplink(next.uplinkMbps(), next.uplinkWatts()) : profile).link().uplinkShaper();
+        } else if (settings.spec().links().enabled()) {
             double mbps = next.uplinkMbps() > 0 ? next.uplinkMbps() : settings.spec().links().uplinkMbps();
             uplink = new LinkShaper(mbps, settings.spec().links().latency());
         }
-        plan = new DevicePlan(k, next.microBatch(), uplinkEncoding.bits(), next.uplinkMbps());
+        plan = new DevicePlan(k, next.microBatch(), uplinkEncoding.bits(), next.uplinkMbps(), next.uplinkWatts());
     }
 
     int splitPoint() {

@@ -28,6 +28,7 @@ import java.util.Map;
  * training runs on the server.
  *
  * <p>The devices' energy is the fleet's price of their counted compute and transmitting, either way.
+ * Where a planner allocated a device's uplink, the round's rate and power are the plan's.
  */
 public final class EmulatedTime {
 
@@ -125,7 +126,7 @@ public final class EmulatedTime {
                 bound = "server";
                 continue;
             }
-            FleetDevice p = fleet.device(s.device());
+            FleetDevice p = s.uplinkMbps() > 0 ? fleet.device(s.device()).withUplink(s.uplinkMbps(), s.uplinkWatts()) : fleet.device(s.device());
             double forward = switch (mode) {
                 case SPLITFROZEN -> s.flops();
                 case SFL -> s.flops() / 2;

@@ -24,6 +24,15 @@ public record FleetDevice(String tier, double forwardGflops, double trainGflops,
         return forwardFlops / (forwardGflops * 1e9) + trainFlops / (trainGflops * 1e9);
     }
 
+    /**
+     * The same device with its uplink at {@code mbps}, sent at {@code watts} (0: its own power), as
+     * a planner allocates the cell's subchannels and power.
+     */
+    public FleetDevice withUplink(double mbps, double watts) {
+        return new FleetDevice(tier, forwardGflops, trainGflops, new LinkProfile(mbps, link.downlinkMbps(), link.latencyMs()), joulesPerGflop,
+                watts > 0 ? watts : radioWatts, availability);
+    }
+
     /** Joules for {@code flops} of compute and {@code transmitSeconds} on the uplink. */
     public double joules(double flops, double transmitSeconds) {
         return flops / 1e9 * joulesPerGflop + transmitSeconds * radioWatts;

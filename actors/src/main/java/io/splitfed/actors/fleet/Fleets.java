@@ -136,6 +136,9 @@ public final class Fleets {
         LinkProfile link = entry == null ? LinkProfile.NONE : link(fleets, entry);
         double joules = tier.hasPath("joules-per-gflop") ? tier.getDouble("joules-per-gflop") : energy.getDouble("joules-per-gflop");
         double watts = tier.hasPath("radio-watts") ? tier.getDouble("radio-watts") : energy.getDouble("radio-watts");
+        if (!(watts > 0)) {
+            throw new ConfigException.BadValue(tier.origin(), "radio-watts", watts + ": expected a positive transmit power");
+        }
         double availability = entry != null && entry.hasPath("availability") ? entry.getDouble("availability") : 1.0;
         if (!(availability > 0 && availability <= 1)) {
             throw new ConfigException.BadValue(entry.origin(), "availability", availability + ": expected the chance a device is there for a round, above 0 and at most 1");

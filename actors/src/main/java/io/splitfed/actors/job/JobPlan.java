@@ -8,6 +8,7 @@ import io.splitfed.actors.coordinator.JobResult;
 import io.splitfed.actors.device.DeviceActor;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.actors.device.DeviceSettings;
+import io.splitfed.actors.fleet.Fleet;
 import io.splitfed.actors.plan.AllocationPlanner;
 import io.splitfed.actors.plan.RoundPlanner;
 import io.splitfed.actors.device.DeviceState;
@@ -118,9 +119,10 @@ public final class JobPlan {
     /**
      * The job's round planner: null (the job's settings each round) for {@code static}, otherwise
      * the optimiser with this job's model, head and samples per round. {@code inOneJvm}: devices
-     * and server share this JVM's tensor thread, which the prediction accounts for.
+     * and server share this JVM's tensor thread, which the prediction accounts for. On {@code fleet}'s
+     * emulated time (null: the host's), the planner sees the fleet's speeds and links.
      */
-    public RoundPlanner planner(boolean inOneJvm) {
+    public RoundPlanner planner(boolean inOneJvm, Fleet fleet) {
         JobSpec spec = spec();
         if (spec.planning().policy().equals("static")) {
             return null;
@@ -128,7 +130,7 @@ public final class JobPlan {
         int labels = job.head() instanceof ClassificationHead c ? c.numLabels() : job.model().config().vocabSize();
         Map<Integer, Integer> samples = new LinkedHashMap<>();
         steps.forEach((d, n) -> samples.put(d, n * spec.training().microBatch()));
-        return new AllocationPlanner(spec, job.model().config(), labels, samples, inOneJvm);
+        return new AllocationPlanner(spec, job.model().config(), labels, samples, inOneJvm, fleet);
     }
 
     public int layers() {

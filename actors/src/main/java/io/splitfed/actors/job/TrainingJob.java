@@ -119,7 +119,7 @@ public final class TrainingJob {
                 deviceRefs.put(d, ctx.spawn(DeviceActor.create(state, deviceFaults.apply(state)), "device-" + d));
             }
             ActorRef<RoundCoordinator.Command> coordinator = ctx.spawn(RoundCoordinator.create(plan.coordinatorSettings(deviceRefs, shards, aggregator, listener, replyTo,
-                    planner != null ? planner : plan.planner(true), resume)), "coordinator");
+                    planner != null ? planner : plan.planner(true, JobTime.get(ctx.getSystem()).fleet()), resume)), "coordinator");
             ctx.watch(coordinator);
             outbox.send(coordinator, RoundCoordinator.Start.INSTANCE);
             int[] restarts = new int[devices];

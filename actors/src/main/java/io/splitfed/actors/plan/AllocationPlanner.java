@@ -1,5 +1,7 @@
 package io.splitfed.actors.plan;
 
+import io.splitfed.actors.fleet.Fleet;
+import io.splitfed.actors.fleet.FleetDevice;
 import io.splitfed.actors.job.JobSpec;
 import io.splitfed.actors.job.TrainingMode;
 import io.splitfed.actors.metrics.DeviceRoundStats;
@@ -39,6 +41,14 @@ import java.util.stream.IntStream;
  * the server stage, after the devices' first micro-batches have queued behind each other, and the
  * round can be no shorter than the first micro-batch's arrival plus all the round's tensor work,
  * done one piece after another.
+ *
+ * <p>On a fleet's emulated time the fleet is what the planner sees: each device computes at its
+ * profile's speed (inference for SplitFrozen's frozen blocks, training for SFL's), the server at
+ * the server's, and energy is the profile's. The fleet's uplink rate is what a device gets at its
+ * own transmit power on an even share of the cell ({@code subchannels-per-device} subchannels):
+ * its channel gain is set so, without fading. The planner may then hand a slow link more
+ * subchannels, or (SFLAM) send fewer bits at lower power; each device's link runs at the rate it
+ * is given, and its energy is priced at the power.
  */
 public final class AllocationPlanner implements RoundPlanner {
 
@@ -56,6 +66,8 @@ public final class AllocationPlanner implements RoundPlanner {
     private final Map<Integer, DeviceProfile> measured = new LinkedHashMap<>();
     private double serverFlops;
     private final boolean sharedExecutor;
+    /** The fleet the job runs on, whose profiles replace the measured speeds and the radio's distances; null on the host's clock. */
+    private final Fleet fleet;
     private ModelCost cost;
 
     /**
@@ -63,13 +75,19 @@ public final class AllocationPlanner implements RoundPlanner {
      * @param labels outputs of the task head (the server's last matrix)
      */
     public AllocationPlanner(JobSpec spec, ModelConfig model, int labels, Map<Integer, Integer> samplesPerRound, boolean sharedExecutor) {
+        this(spec, model, labels, samplesPerRound, sharedExecutor, null);
+    }
+
+    /** A planner for a job on {@code fleet}'s emulated time (null: the host's), where devices and server compute apart. */
+    public AllocationPlanner(JobSpec spec, ModelConfig model, int labels, Map<Integer, Integer> samplesPerRound, boolean sharedExecutor, Fleet fleet) {
         this.spec = spec;
-        this.sharedExecutor = sharedExecutor;
+        this.fleet = fleet;
+        this.sharedExecutor = sharedExecutor && fleet == null;
+        this.serverFlops = fleet != null ? fleet.server().trainGflops() * 1e9 : spec.planning().serverFlops();
         this.model = model;
         this.labels = labels;
         this.samplesPerRound = Map.copyOf(samplesPerRound);
         this.fallback = new StaticPlanner(spec, model.numLayers());
-        this.serverFlops = spec.planning().serverFlops();
         int[] configured = spec.planning().splitPoints();
         if (spec.mode() != TrainingMode.SPLITFROZEN) {
             splitCandidates = new int[] {spec.federation().splitPoint(0)};
@@ -105,11 +123,12 @@ public final class AllocationPlanner implements RoundPlanner {
                 continue;
             }
             double rate = scenario.channel().rate(a.subchannels()[i], a.power()[i], scenario.devices().get(i).gain());
-            out.put(d, new DevicePlan(a.splitPoints()[i], spec.training().microBatch(), a.bits(), rate / 1e6));
+            out.put(d, new DevicePlan(a.splitPoints()[i], spec.training().microBatch(), a.bits(), rate / 1e6, a.power()[i]));
         }
         lastPlans.clear();
         lastPlans.putAll(out);
-        double latency = spec.links().enabled() ? spec.links().latency().toNanos() / 1e9 : 0;
+        double latency = fleet != null ? planned.stream().mapToDouble(d -> fleet.device(d).link().latencySeconds()).max().orElse(0)
+                : spec.links().enabled() ? spec.links().latency().toNanos() / 1e9 : 0;
         double predicted = sharedExecutor ? onSharedExecutor(scenario, a) + latency : a.roundSeconds() + latency;
         return new RoundPlan(out, predicted, a.energyJoules(), spec.planning().policy());
     }
@@ -148,24 +167,51 @@ public final class AllocationPlanner implements RoundPlanner {
         double fastest = 0;
         for (int d : devices) {
             DeviceProfile prof = measured.get(d);
+            // the cost model has one sequence length: a device's next round counts as its padded tokens over that length
+            int samples = (int) Math.max(1, Math.round((double) prof.nextRoundTokens() / tokens));
+            lastTokens.put(d, prof.nextRoundTokens());
+            if (fleet != null) {
+                ds.add(onFleet(fleet.device(d), samples));
+                continue;
+            }
             // speed in the cost model's FLOPs, at the length the profile ran
             ModelCost atProfile = new ModelCost(model.numLayers(), model.hiddenSize(), model.intermediateSize(), labels, prof.tokensPerSample());
             double flops = atProfile.blockForward(0) / prof.secondsPerSampleBlock();
             fastest = Math.max(fastest, flops);
-            // the cost model has one sequence length: a device's next round counts as its padded tokens over that length
-            int samples = (int) Math.max(1, Math.round((double) prof.nextRoundTokens() / tokens));
-            lastTokens.put(d, prof.nextRoundTokens());
             ds.add(new Device(flops, p.devicePowerWatts(), gain(round, d), samples, p.joulesPerFlop()));
         }
         if (serverFlops <= 0) {
             serverFlops = fastest; // a first guess: the server is this machine, as fast as the fastest device
         }
         double server = serverFlops;
-        Channel channel = new Channel(p.subchannelsPerDevice() * devices.size(), p.subchannelHz(), p.noiseWattsPerHz(),
-                p.totalPowerWattsPerDevice() * devices.size(), p.downlinkMbps() * 1e6);
+        Channel channel = fleet != null ? fleetChannel(devices, ds)
+                : new Channel(p.subchannelsPerDevice() * devices.size(), p.subchannelHz(), p.noiseWattsPerHz(), p.totalPowerWattsPerDevice() * devices.size(),
+                        p.downlinkMbps() * 1e6);
         int[] bits = p.policy().equals("sflam") ? p.bits() : new int[] {spec.pipeline().uplink().bits()};
         return new Scenario(ds, channel, cost, spec.mode() == TrainingMode.SFL, server, splitCandidates,
                 new int[] {spec.training().lora().rank()}, bits, ConvergenceModel.defaults(), spec.training().microBatch());
+    }
+
+    /**
+     * A fleet device as the optimiser sees it: its profile's speed and energy, at full power on its
+     * transmitter, over the gain at which an even share of the cell carries its link's rate.
+     */
+    private Device onFleet(FleetDevice f, int samples) {
+        var p = spec.planning();
+        double gflops = spec.mode() == TrainingMode.SFL ? f.trainGflops() : f.forwardGflops();
+        int n = p.subchannelsPerDevice();
+        double b = p.subchannelHz();
+        // n b log2(1 + P h / (n N0 b)) = rate, solved for h
+        double gain = (Math.pow(2, f.link().uplinkMbps() * 1e6 / (n * b)) - 1) * n * p.noiseWattsPerHz() * b / f.radioWatts();
+        return new Device(gflops * 1e9, f.radioWatts(), gain, samples, f.joulesPerGflop() / 1e9);
+    }
+
+    /** The cell of a fleet's devices: every device's subchannels and full power, and their slowest downlink. */
+    private Channel fleetChannel(List<Integer> devices, List<Device> ds) {
+        var p = spec.planning();
+        double power = ds.stream().mapToDouble(Device::maxPower).sum();
+        double down = devices.stream().mapToDouble(d -> fleet.device(d).link().downlinkMbps()).min().orElse(p.downlinkMbps());
+        return new Channel(p.subchannelsPerDevice() * devices.size(), p.subchannelHz(), p.noiseWattsPerHz(), power, down * 1e6);
     }
 
     /** Path loss at the device's seeded distance, times this round's Rayleigh fading. */
@@ -184,6 +230,12 @@ public final class AllocationPlanner implements RoundPlanner {
 
     @Override
     public void observe(int round, Collection<DeviceRoundStats> devices, Collection<ShardRoundReport> shards) {
+        if (fleet != null) {
+            for (DeviceRoundStats s : devices) { // the fleet's speeds are the truth; only the next round's length is news
+                measured.computeIfPresent(s.device(), (d, before) -> before.ahead(s.nextRoundTokens()));
+            }
+            return;
+        }
         double serverWork = 0;
         double serverSeconds = 0;
         int rank = spec.training().lora().rank();

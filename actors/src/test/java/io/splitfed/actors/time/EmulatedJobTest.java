@@ -99,6 +99,24 @@ class EmulatedJobTest {
         assertThat(r.rounds().stream().mapToInt(x -> x.sampled().size()).sum()).as("about half of 24").isBetween(6, 18);
     }
 
+    @Test
+    void aPlannedUplinkRunsAtTheRateTheCellGaveIt() throws Exception {
+        Config config = TestJobs.config(Map.of("planning.policy", "sflllm", "federation.split-points", "1", "planning.fading", false));
+        FleetDevice phone = fleet(config).device(0);
+        FleetDevice slow = phone.withUplink(1.0, 0);
+        FleetDevice fast = phone.withUplink(6.0, 0);
+        Fleet fleet = new Fleet("one-slow-link", "test", List.of(slow, fast), fleet(config).server());
+        JobResult r = TrainingJob.run(TestJobs.prepare(config), config, null, fleet).result().get(5, TimeUnit.MINUTES);
+        for (RoundSummary round : r.rounds()) {
+            DeviceRoundStats s = r.deviceStats().stream().filter(d -> d.round() == round.round() && d.device() == 0).findFirst().orElseThrow();
+            assertThat(s.uplinkMbps()).as("round %d: the slow link was given subchannels of the fast one", round.round()).isGreaterThan(1.2);
+            double planned = s.bytesUp() * 8 / (s.uplinkMbps() * 1e6);
+            double own = s.bytesUp() * 8 / 1.0e6;
+            assertThat(round.trainSeconds()).as("round %d: its bytes at the planned rate, not at its own", round.round())
+                    .isGreaterThanOrEqualTo(planned).isLessThan(own);
+        }
+    }
+
     private static Fleet fleet(Config config) {
         return Fleets.resolve(config, "phones", 8, 42, () -> {
             throw new AssertionError("no host");

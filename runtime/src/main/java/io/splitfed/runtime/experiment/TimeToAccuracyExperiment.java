@@ -18,8 +18,9 @@ import java.util.Map;
 /**
  * The papers' question, "which method reaches the target first on this fleet, and when": the
  * four methods on SST-2, each run on the emulated clock of each fleet of
- * {@code splitfed.experiments.time-to-accuracy.fleets}, as {@code train --fleet} runs it. Run with
- * {@code --seeds} for error bars.
+ * {@code splitfed.experiments.time-to-accuracy.fleets}, as {@code train --fleet} runs it;
+ * SplitFrozen also planned by {@code sflllm} and {@code sflam}, which see the fleet; and on the
+ * trace, SplitFrozen with a round deadline. Run with {@code --seeds} for error bars.
  */
 public final class TimeToAccuracyExperiment implements Experiment {
 
@@ -32,8 +33,8 @@ public final class TimeToAccuracyExperiment implements Experiment {
 
     @Override
     public String description() {
-        return "SST-2: SplitFrozen, SFL, FedLoRA and centralized LoRA, each run on the emulated clock of the phones and trace fleets, and SplitFrozen "
-                + "with a deadline, late work dropped or applied: emulated time to target accuracy, device energy and bytes";
+        return "SST-2: SplitFrozen, SFL, FedLoRA and centralized LoRA, each run on the emulated clock of the phones and trace fleets, SplitFrozen "
+                + "planned by sflllm and sflam, and with a deadline, late work dropped or applied: emulated time to target accuracy, device energy and bytes";
     }
 
     @Override
@@ -51,10 +52,18 @@ public final class TimeToAccuracyExperiment implements Experiment {
                 cells.add(new Cell("tta-" + fleet + "-" + method + (quick ? "-quick" : ""), o, Map.of("method", method, "fleet", fleet)));
             }
         }
+        // no planner against the planners, which see the fleet's speeds and links: SplitFrozen, the main job, on each fleet
+        for (String fleet : fleets(com.typesafe.config.ConfigFactory.load())) {
+            for (String policy : PLANNERS) {
+                Map<String, Object> o = new LinkedHashMap<>(splitFrozen(cells, fleet));
+                o.put("planning.policy", policy);
+                String method = "splitfrozen, " + policy + " planner";
+                cells.add(new Cell("tta-" + fleet + "-splitfrozen-" + policy + (quick ? "-quick" : ""), o, Map.of("method", method, "fleet", fleet)));
+            }
+        }
         // synchronous rounds with a deadline against late updates applied (FedBuff-style), where phones differ: on the trace
         for (String late : List.of("drop", "apply")) {
-            Map<String, Object> o = new LinkedHashMap<>(cells.stream().filter(c -> c.label("fleet").equals("trace") && c.label("method").equals("splitfrozen"))
-                    .findFirst().map(Cell::overrides).orElse(Map.of()));
+            Map<String, Object> o = new LinkedHashMap<>(splitFrozen(cells, "trace"));
             if (o.isEmpty()) {
                 break; // no trace fleet in this grid
             }
@@ -64,6 +73,15 @@ public final class TimeToAccuracyExperiment implements Experiment {
             cells.add(new Cell("tta-trace-splitfrozen-deadline-" + late + (quick ? "-quick" : ""), o, Map.of("method", method, "fleet", "trace")));
         }
         return cells;
+    }
+
+    /** The planners compared with none ({@code planning.policy}). */
+    static final List<String> PLANNERS = List.of("sflllm", "sflam");
+
+    /** The settings of the plain SplitFrozen cell on {@code fleet}; none when the grid has no such fleet. */
+    private static Map<String, Object> splitFrozen(List<Cell> cells, String fleet) {
+        return cells.stream().filter(c -> c.label("fleet").equals(fleet) && c.label("method").equals("splitfrozen"))
+                .findFirst().map(Cell::overrides).orElse(Map.of());
     }
 
     /**
