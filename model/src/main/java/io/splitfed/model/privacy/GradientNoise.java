@@ -14,11 +14,22 @@ import java.util.Random;
  * falls below {@code -1/tau} (16% of examples at tau 1, 31% at 2, 40% at 4). The draw is the same whenever the example is sent, so a
  * server cannot average it away over epochs. {@code tau} 0 is no defence.
  *
+ * <p>A gradient's norm says how confident the model is, which differs by label too (Li et al.'s
+ * norm attack). With {@code evenNorms}, every example's gradient is first scaled to its
+ * micro-batch's mean norm, so the norms the server sees are the batch's, whatever the label. That
+ * is biased: a confident example pushes the server as hard as a wrong one.
+ *
  * @param tau the scale's standard deviation
+ * @param evenNorms scale each example's gradient to the micro-batch's mean norm first
  */
-public record GradientNoise(double tau) {
+public record GradientNoise(double tau, boolean evenNorms) {
 
     public static final GradientNoise NONE = new GradientNoise(0);
+
+    /** Noise alone, the norms as they are. */
+    public GradientNoise(double tau) {
+        this(tau, false);
+    }
 
     public GradientNoise {
         if (!(tau >= 0) || Double.isInfinite(tau)) {
@@ -27,7 +38,7 @@ public record GradientNoise(double tau) {
     }
 
     public boolean active() {
-        return tau > 0;
+        return tau > 0 || evenNorms;
     }
 
     /** {@code gradient} ([rows, ...]) with row r scaled by its own draw, seeded by {@code rowSeeds[r]}, in the same encoding. */
@@ -41,8 +52,19 @@ public record GradientNoise(double tau) {
         }
         float[] values = WireCodec.toFloats(gradient);
         int perRow = values.length / shape[0];
+        double[] norms = new double[shape[0]];
+        double mean = 0;
         for (int r = 0; r < shape[0]; r++) {
-            float scale = (float) (1 + tau * new Random(rowSeeds[r]).nextGaussian());
+            double sq = 0;
+            for (int i = r * perRow; i < (r + 1) * perRow; i++) {
+                sq += (double) values[i] * values[i];
+            }
+            norms[r] = Math.sqrt(sq);
+            mean += norms[r] / shape[0];
+        }
+        for (int r = 0; r < shape[0]; r++) {
+            double even = evenNorms && norms[r] > 0 ? mean / norms[r] : 1;
+            float scale = (float) (even * (1 + tau * new Random(rowSeeds[r]).nextGaussian()));
             for (int i = r * perRow; i < (r + 1) * perRow; i++) {
                 values[i] *= scale;
             }
@@ -52,6 +74,10 @@ public record GradientNoise(double tau) {
 
     @Override
     public String toString() {
-        return active() ? String.format("label noise %.3g", tau) : "none";
+        if (!active()) {
+            return "none";
+        }
+        String noise = tau > 0 ? String.format(java.util.Locale.ROOT, "label noise %.3g", tau) : "";
+        return evenNorms ? (noise.isEmpty() ? "even norms" : noise + ", even norms") : noise;
     }
 }

@@ -41,4 +41,15 @@ class GradientNoiseTest {
         assertThat(GradientNoise.NONE.apply(clean, seeds)).isSameAs(clean);
         assertThatThrownBy(() -> new GradientNoise(-1)).hasMessageContaining("label noise");
     }
+
+    @Test
+    void evenNormsGiveEveryRowTheBatchsMeanNormAndKeepItsDirection() {
+        // three rows of norms 1, 2 and 6 (mean 3), one of them zero-free and pointing its own way
+        float[] g = {0.6f, 0.8f, 0, 2, -6, 0};
+        TensorPayload clean = WireCodec.encode(g, new int[] {3, 2}, TensorPayload.Encoding.F32, null);
+        float[] out = WireCodec.toFloats(new GradientNoise(0, true).apply(clean, new long[] {1, 2, 3}));
+        assertThat(out).containsExactly(new float[] {1.8f, 2.4f, 0, 3, -3, 0}, within(1e-5f));
+        assertThat(new GradientNoise(0, true).active()).isTrue();
+        assertThat(new GradientNoise(2, true)).hasToString("label noise 2.00, even norms");
+    }
 }

@@ -149,6 +149,14 @@ public final class PrivacyCommand implements Runnable {
                 description = "U-shape variants: each example's returned gradient scaled by 1 + tau z, z normal (default: ${DEFAULT-VALUE})")
         List<Double> taus;
 
+        @Option(names = "--even-norms", description = "Also run each U-shape variant with every example's returned gradient first scaled to its "
+                + "micro-batch's mean norm, against the norm attack")
+        boolean evenNorms;
+
+        @Option(names = "--tail", split = ",", defaultValue = "0",
+                description = "Blocks the device keeps after the server's, trained there with the head (default: ${DEFAULT-VALUE}); a list runs each")
+        List<Integer> tails;
+
         @Override
         public Integer call() throws Exception {
             if (samples < 1) {
@@ -158,6 +166,9 @@ public final class PrivacyCommand implements Runnable {
             for (double tau : taus) {
                 try {
                     noises.add(new GradientNoise(tau));
+                    if (evenNorms) {
+                        noises.add(new GradientNoise(tau, true));
+                    }
                 } catch (IllegalArgumentException e) {
                     throw new UserError("--label-noise " + tau + ": expected a finite number, 0 or more");
                 }
@@ -170,8 +181,17 @@ public final class PrivacyCommand implements Runnable {
             var batches = UShapeTrial.batches(prepared, samples);
             List<UShapeTrial.Outcome> outcomes = new ArrayList<>();
             outcomes.add(UShapeTrial.standard(prepared, batches));
-            for (GradientNoise noise : noises) {
-                outcomes.add(UShapeTrial.uShaped(prepared, batches, noise));
+            int cut = prepared.spec().federation().splitPoint(0);
+            for (int tail : tails) {
+                if (tail < 0 || prepared.model().numLayers() - tail <= cut) {
+                    throw new UserError("--tail " + tail + ": expected 0 to " + (prepared.model().numLayers() - cut - 1)
+                            + ", so that the server keeps a block after the cut at " + cut);
+                }
+            }
+            for (int tail : tails) {
+                for (GradientNoise noise : noises) {
+                    outcomes.add(UShapeTrial.uShaped(prepared, batches, noise, tail));
+                }
             }
             System.out.printf("cut after %d blocks, %d training examples each, %s%n", prepared.spec().federation().splitPoint(0), outcomes.get(0).samples(),
                     prepared.evalDescription());

@@ -16,7 +16,6 @@ import io.splitfed.model.train.AdamW;
 import io.splitfed.model.train.Evaluation;
 import io.splitfed.model.train.SegmentLearner;
 
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -68,22 +67,32 @@ public final class UShapeTrial {
         });
     }
 
-    /** The U-shape on {@code batches} under {@code noise}, with the server's label attacks on what it got back. */
-    public static Outcome uShaped(PreparedJob job, List<TokenBatch> batches, GradientNoise noise) {
+    /**
+     * The U-shape on {@code batches} under {@code noise}, with the server's label attacks on what it
+     * got back. The device's tail is the head, after the last {@code tail} blocks (0: the head alone),
+     * trained there with LoRA on the true labels.
+     */
+    public static Outcome uShaped(PreparedJob job, List<TokenBatch> batches, GradientNoise noise, int tail) {
         return TensorExecutor.shared().call(() -> {
             long t0 = System.nanoTime();
             int cut = cut(job);
             int blocks = job.model().numLayers();
+            int end = blocks - tail;
+            if (tail < 0 || end <= cut) {
+                throw new IllegalArgumentException("a tail of " + tail + " blocks leaves the server none of blocks " + cut + " to " + blocks);
+            }
             LoraAdapter whole = job.wholeAdapter();
-            LoraAdapter middleStart = new SplitPoint(cut).serverSide(whole).select(k -> SplitPoint.layerOf(k) >= 0).copy();
-            LoraAdapter headStart = whole.select(k -> SplitPoint.layerOf(k) < 0).copy();
-            long salt = new SecureRandom().nextLong();
+            LoraAdapter middleStart = new SplitPoint(cut).serverSide(whole).select(k -> SplitPoint.layerOf(k) >= 0 && SplitPoint.layerOf(k) < end).copy();
+            LoraAdapter headStart = whole.select(k -> SplitPoint.layerOf(k) < 0 || SplitPoint.layerOf(k) >= end).copy();
+            // the device's secret: drawn from the job's seed here, so that a trial can be rerun (a device draws its own, and the
+            // attacks below never read it)
+            long salt = new java.util.SplittableRandom(job.spec().seed() ^ 0x1AB3L).nextLong();
             List<LabelAttack.Observed> seen = new ArrayList<>();
             long flipped = 0;
             int samples = 0;
-            try (SegmentLearner middle = SegmentLearner.create(new ModelSegment(job.model(), false, cut, blocks, null), middleStart,
+            try (SegmentLearner middle = SegmentLearner.create(new ModelSegment(job.model(), false, cut, end, null), middleStart,
                     optimizer(job, batches.size()), SegmentLearner.Backward.FUSED, job.spec().seed());
-                    SegmentLearner head = SegmentLearner.create(new ModelSegment(job.model(), false, blocks, blocks, job.head()), headStart,
+                    SegmentLearner head = SegmentLearner.create(new ModelSegment(job.model(), false, end, blocks, job.head()), headStart,
                             optimizer(job, batches.size()), SegmentLearner.Backward.FUSED, job.spec().seed())) {
                 for (int step = 0; step < batches.size(); step++) {
                     TokenBatch b = batches.get(step);
@@ -111,7 +120,7 @@ public final class UShapeTrial {
                     samples += b.batch();
                 }
                 double accuracy = evaluate(job, LoraAdapter.union(new SplitPoint(cut).deviceSide(whole), LoraAdapter.union(middle.adapter(), head.adapter())));
-                return new Outcome("U-shaped", noise, accuracy, LabelAttack.run(seen), (double) flipped / Math.max(1, samples), samples,
+                return new Outcome(tail == 0 ? "U-shaped" : "U-shaped, " + tail + "-block tail", noise, accuracy, LabelAttack.run(seen), (double) flipped / Math.max(1, samples), samples,
                         (System.nanoTime() - t0) / 1e9);
             }
         });
