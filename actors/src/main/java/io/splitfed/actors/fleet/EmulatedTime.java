@@ -174,7 +174,6 @@ public final class EmulatedTime {
         return rounds.stream().mapToDouble(Round::modelledSeconds).sum();
     }
 
-
     public double deviceJoules() {
         return rounds.stream().mapToDouble(Round::deviceJoules).sum();
     }

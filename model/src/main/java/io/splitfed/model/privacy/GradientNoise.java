@@ -52,9 +52,9 @@ public record GradientNoise(double tau, boolean evenNorms) {
         }
         float[] values = WireCodec.toFloats(gradient);
         int perRow = values.length / shape[0];
-        double[] norms = new double[shape[0]];
+        double[] norms = evenNorms ? new double[shape[0]] : null;
         double mean = 0;
-        for (int r = 0; r < shape[0]; r++) {
+        for (int r = 0; evenNorms && r < shape[0]; r++) {
             double sq = 0;
             for (int i = r * perRow; i < (r + 1) * perRow; i++) {
                 sq += (double) values[i] * values[i];

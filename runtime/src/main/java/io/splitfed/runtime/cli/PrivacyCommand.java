@@ -193,7 +193,7 @@ public final class PrivacyCommand implements Runnable {
                     outcomes.add(UShapeTrial.uShaped(prepared, batches, noise, tail));
                 }
             }
-            System.out.printf("cut after %d blocks, %d training examples each, %s%n", prepared.spec().federation().splitPoint(0), outcomes.get(0).samples(),
+            System.out.printf("cut after %d blocks, %d training examples each, %s%n", cut, outcomes.get(0).samples(),
                     prepared.evalDescription());
             System.out.println("| shape | label defence | signs flipped | norm attack AUC | direction attack AUC | held-out accuracy | seconds |");
             System.out.println("|---|---|---:|---:|---:|---:|---:|");

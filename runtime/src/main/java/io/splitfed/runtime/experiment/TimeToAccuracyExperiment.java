@@ -40,7 +40,8 @@ public final class TimeToAccuracyExperiment implements Experiment {
     @Override
     public List<Cell> cells(boolean quick) {
         List<Cell> cells = new ArrayList<>();
-        for (String fleet : fleets(com.typesafe.config.ConfigFactory.load())) {
+        List<String> fleets = fleets(com.typesafe.config.ConfigFactory.load());
+        for (String fleet : fleets) {
             for (String method : METHODS) {
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("mode", method);
@@ -53,7 +54,7 @@ public final class TimeToAccuracyExperiment implements Experiment {
             }
         }
         // no planner against the planners, which see the fleet's speeds and links: SplitFrozen, the main job, on each fleet
-        for (String fleet : fleets(com.typesafe.config.ConfigFactory.load())) {
+        for (String fleet : fleets) {
             for (String policy : PLANNERS) {
                 Map<String, Object> o = new LinkedHashMap<>(splitFrozen(cells, fleet));
                 o.put("planning.policy", policy);
