@@ -20,7 +20,12 @@ public record JobFingerprint(String mode, int devices, int shards, long seed, in
                 // adapters of another rank, scale or set of targets could not be averaged with the job's
                 "rank " + l.rank() + ", alpha " + l.alpha() + ", targets " + new java.util.TreeSet<>(l.targets()),
                 // an edge node without the job's defence on the cut would send its devices' activations bare
-                "clip " + spec.privacy().clip() + ", noise-sigma " + spec.privacy().sigma());
+                "clip " + spec.privacy().clip() + ", noise-sigma " + spec.privacy().sigma() + uShape(spec.uShape()));
+    }
+
+    /** A shard and its devices must agree on the shape: which blocks each side trains, and where the loss is. */
+    private static String uShape(JobSpec.UShape u) {
+        return u.enabled() ? ", u-shape with " + u.tailBlocks() + " tail blocks and " + u.noise() : "";
     }
 
     /** Each setting that differs, as "splitfed.job.KEY = mine here but theirs on the job host"; empty when none. */

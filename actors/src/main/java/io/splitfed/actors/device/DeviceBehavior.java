@@ -290,6 +290,9 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
     }
 
     final void dropInFlight() {
+        state.withLabels.clear();
+        state.outputGradients.clear();
+        state.tailsRunning.clear();
         List<SegmentLearner.InFlight> graphs = state.pipeline.drop();
         if (!graphs.isEmpty()) {
             TensorExecutor.shared().execute(() -> graphs.forEach(SegmentLearner.InFlight::close));
@@ -307,6 +310,10 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         state.pipeline.backwardEnded(f.seq());
         Throwable cause = f.error().getCause() != null ? f.error().getCause() : f.error();
         getContext().getLog().error("device {}: micro-batch {} failed on the device: {}", state.settings.device(), f.seq(), cause.toString());
+        if (state.tailsRunning.remove(f.seq())) { // the U-shape's tail step: the micro-batch was sent, and waits no more
+            state.pipeline.refused(f.round() == state.round, f.seq());
+            state.withLabels.remove(f.seq());
+        }
         if (f.round() == state.round && state.active) {
             settledUnanswered(f.seq());
         }

@@ -46,6 +46,12 @@ public final class DeviceState {
     long nextSeq;
     /** The secret behind this device's noise on the cut (privacy.noise-sigma): drawn here, never sent, so no server can recompute the draws. */
     final long noiseSalt = new java.security.SecureRandom().nextLong();
+    /** The U-shape: each sent micro-batch's labels (its batch as the head needs it), until the shard credits it. */
+    final java.util.Map<Long, io.splitfed.model.data.TokenBatch> withLabels = new java.util.HashMap<>();
+    /** The U-shape: the gradients sent back at the server's output, until credited, to answer a server output sent again. */
+    final java.util.Map<Long, ServerShard.OutputGradient> outputGradients = new java.util.HashMap<>();
+    /** The U-shape: micro-batches whose tail step runs on the tensor thread. */
+    final java.util.Set<Long> tailsRunning = new java.util.HashSet<>();
     /** What fault injection imposes: slower compute (read here), a worse uplink and a Byzantine scale (read by the SimulatedLinks). */
     final DeviceConditions conditions = new DeviceConditions();
     /** Where the current round began in the data, to run it again if its shard loses it. */
@@ -112,7 +118,8 @@ public final class DeviceState {
                 ? new ActivationCache(spec.pipeline().cacheBytesPerDevice(), settings.model().config().hiddenSize())
                 : null;
         if (settings.initialAdapter() != null) {
-            ModelSegment segment = split ? devicePart : ModelSegment.whole(settings.model(), settings.head());
+            ModelSegment segment = settings.uShape() != null ? settings.uShape().tailPart(settings.model(), settings.head())
+                    : split ? devicePart : ModelSegment.whole(settings.model(), settings.head());
             learner = SegmentLearner.create(segment, settings.initialAdapter().copy(),
                     new AdamW(spec.training().optimizer(), settings.schedule()), SegmentLearner.Backward.FUSED,
                     spec.seed() * 104729 + settings.device());

@@ -23,7 +23,29 @@ final class DeviceStep {
     /** SFL: a micro-batch's cut gradient went back through the device's blocks, and its adapter stepped. */
     record Backpropagated(int round, long seq, int samples, double seconds, double flops) implements DeviceActor.Internal {}
 
+    /** The U-shape: the device's tail and head trained on the server's output for {@code seq}; {@code gradient} goes back. */
+    record TailTrained(int round, long seq, TensorPayload gradient, float loss, double seconds, double flops) implements DeviceActor.Internal {}
+
     private DeviceStep() {}
+
+    /**
+     * The U-shape: the device's tail blocks and head on the server's {@code output} for {@code batch}
+     * (labels included), one optimizer step, and the gradient at that output, defended by
+     * {@code privacy.u-shape}'s label noise drawn from the device's secret, on the tensor thread.
+     */
+    static CompletableFuture<TailTrained> tail(DeviceState state, long seq, TokenBatch batch, TensorPayload output, double flops) {
+        int round = state.round;
+        SegmentLearner learner = state.learner;
+        TensorPayload.Encoding uplink = state.uplinkEncoding;
+        io.splitfed.model.privacy.GradientNoise noise = state.settings.spec().uShape().noise();
+        long[] seeds = io.splitfed.model.privacy.CutNoise.rowSeeds(state.noiseSalt ^ 0x7A11L, batch.sampleIds());
+        return TensorExecutor.shared().submit(() -> {
+            long t0 = System.nanoTime();
+            java.util.concurrent.atomic.AtomicReference<TensorPayload> back = new java.util.concurrent.atomic.AtomicReference<>();
+            SegmentLearner.StepResult r = learner.trainStep(batch, output, back::set, uplink);
+            return new TailTrained(round, seq, noise.apply(back.get(), seeds), r.loss(), (System.nanoTime() - t0) / 1e9, flops);
+        });
+    }
 
     /** The forward of {@code seq}'s {@code batch} in the current round, on the tensor thread. */
     static CompletableFuture<Computed> forward(TrainingMode mode, DeviceState state, long seq, TokenBatch batch, double flops) {

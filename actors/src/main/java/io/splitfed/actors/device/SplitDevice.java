@@ -4,8 +4,10 @@ import io.splitfed.actors.device.DeviceActor.Command;
 import io.splitfed.actors.device.DeviceActor.Rewind;
 import io.splitfed.actors.device.DeviceStep.Backpropagated;
 import io.splitfed.actors.device.DeviceStep.Computed;
+import io.splitfed.actors.device.DeviceStep.TailTrained;
 import io.splitfed.actors.job.TrainingMode;
 import io.splitfed.actors.metrics.JobClock;
+import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.model.privacy.CutNoise;
@@ -69,6 +71,7 @@ final class SplitDevice extends DeviceBehavior {
                 .onMessage(FromShard.class, this::onShardReply)
                 .onMessage(Computed.class, this::onComputed)
                 .onMessage(Backpropagated.class, this::onBackpropagated)
+                .onMessage(TailTrained.class, this::onTailTrained)
                 .onMessageEquals(HeldDue.INSTANCE, this::onHeldDue)
                 .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
                 .build();
@@ -162,6 +165,8 @@ final class SplitDevice extends DeviceBehavior {
             pump();
         } else if (delayed instanceof Backpropagated b) {
             backpropagated(b);
+        } else if (delayed instanceof TailTrained t) {
+            tailTrained(t);
         }
         return this;
     }
@@ -194,8 +199,13 @@ final class SplitDevice extends DeviceBehavior {
         long now = JobClock.micros();
         state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.COMPUTED, now, "device-" + state.settings.device(),
                 (long) (c.seconds() * 1e6)));
+        boolean uShaped = state.settings.uShape() != null;
+        if (uShaped) {
+            state.withLabels.put(c.seq(), c.batch().withoutTokens()); // the labels stay here, for the head
+        }
         ServerShard.Forward f = new ServerShard.Forward(state.settings.device(), state.splitPoint(), c.round(), c.seq(),
-                state.steps, c.batch().withoutTokens(), acts, now, DeviceActor.SHARD_REPLIES.replyTo(getContext().getSelf()));
+                state.steps, uShaped ? c.batch().withoutTokensOrLabels() : c.batch().withoutTokens(), acts, now,
+                DeviceActor.SHARD_REPLIES.replyTo(getContext().getSelf()));
         state.bytesUp += acts.wireBytes();
         state.pipeline.sent(c.seq(), f, up(f), c.graph());
         state.timeline.add(new TimelineEvent(state.settings.device(), c.round(), c.seq(), TimelineEvent.Stage.SENT, JobClock.micros(), "device-" + state.settings.device()));
@@ -218,6 +228,9 @@ final class SplitDevice extends DeviceBehavior {
         if (m.reply() instanceof ServerShard.CutGradient g) {
             return onCutGradient(g);
         }
+        if (m.reply() instanceof ServerShard.ServerOutput o) {
+            return onServerOutput(o);
+        }
         return onRejected((ServerShard.Rejected) m.reply());
     }
 
@@ -226,8 +239,66 @@ final class SplitDevice extends DeviceBehavior {
         if (p == null) {
             return this; // an answer to a resend, or to a round already over
         }
+        state.withLabels.remove(m.seq());
+        state.outputGradients.remove(m.seq());
         answered(m.round(), m.seq(), p.forward().batch().batch(), 16);
         return this;
+    }
+
+    /**
+     * The U-shape: the server's output for a micro-batch this device sent. Its tail and head train on
+     * it with the labels that stayed here, and the gradient at the output goes back; an output sent
+     * again is answered with the same gradient, never trained twice.
+     */
+    private Behavior<Command> onServerOutput(ServerShard.ServerOutput o) {
+        TokenBatch batch = o.round() == state.round && state.active ? state.withLabels.get(o.seq()) : null;
+        if (batch == null) {
+            return this; // for a round over, or a micro-batch already answered
+        }
+        state.bytesDown += o.output().wireBytes();
+        ServerShard.OutputGradient sent = state.outputGradients.get(o.seq());
+        if (sent != null) {
+            links.up(state.settings.device(), state.shard, sent, sent.gradient().wireBytes());
+            return this;
+        }
+        if (!state.tailsRunning.add(o.seq())) {
+            return this; // its tail step is running: the gradient goes when it ends
+        }
+        state.computing++;
+        int round = state.round;
+        long seq = o.seq();
+        double flops = 2.0 * blockFlops(batch) * (state.settings.model().numLayers() - state.settings.uShape().end());
+        CompletableFuture<TailTrained> work = DeviceStep.tail(state, seq, batch, o.output(), flops);
+        getContext().pipeToSelf(work, (ok, err) -> err == null ? ok : new ComputeFailed(round, seq, err));
+        return this;
+    }
+
+    private Behavior<Command> onTailTrained(TailTrained t) {
+        Duration extra = heldFor(t.seconds(), 0, t.flops());
+        if (!extra.isZero()) {
+            outbox.sendLater(extra, getContext().getSelf(), new Release(t));
+            return this;
+        }
+        tailTrained(t);
+        return this;
+    }
+
+    private void tailTrained(TailTrained t) {
+        state.computing--;
+        state.tailsRunning.remove(t.seq());
+        if (t.round() != state.round || !state.active || !state.withLabels.containsKey(t.seq())) {
+            return;
+        }
+        state.computeSeconds += t.seconds() * state.conditions.slowdown();
+        state.flops += t.flops();
+        long now = JobClock.micros();
+        state.localLosses.add(new StepLoss(t.round(), state.settings.device(), t.seq(), t.loss(), now));
+        state.timeline.add(new TimelineEvent(state.settings.device(), t.round(), t.seq(), TimelineEvent.Stage.BACKWARD, now,
+                "device-" + state.settings.device(), (long) (t.seconds() * 1e6)));
+        ServerShard.OutputGradient g = new ServerShard.OutputGradient(state.settings.device(), t.round(), t.seq(), t.gradient());
+        state.outputGradients.put(t.seq(), g);
+        state.bytesUp += t.gradient().wireBytes();
+        links.up(state.settings.device(), state.shard, g, t.gradient().wireBytes());
     }
 
     private Behavior<Command> onCutGradient(ServerShard.CutGradient m) {
@@ -284,6 +355,8 @@ final class SplitDevice extends DeviceBehavior {
             return this;
         }
         getContext().getLog().warn("device {}: micro-batch {} rejected by the server: {}", state.settings.device(), m.seq(), m.reason());
+        state.withLabels.remove(m.seq());
+        state.outputGradients.remove(m.seq());
         closeGraph(p.graph());
         settledUnanswered(m.seq());
         return this;

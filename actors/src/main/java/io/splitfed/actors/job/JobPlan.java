@@ -17,6 +17,7 @@ import io.splitfed.actors.server.ShardState;
 import io.splitfed.model.head.ClassificationHead;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.nn.SplitPoint;
+import io.splitfed.model.nn.UShapedSplit;
 import io.splitfed.model.train.Evaluation;
 import io.splitfed.model.train.LrSchedule;
 
@@ -45,7 +46,15 @@ public final class JobPlan {
         LoraAdapter device = null;
         LoraAdapter server = null;
         switch (spec.mode()) {
-            case SPLITFROZEN -> server = new SplitPoint(spec.federation().minSplitPoint()).serverSide(job.wholeAdapter());
+            case SPLITFROZEN -> {
+                if (spec.uShape().enabled()) { // the device trains its tail and head, the server the middle
+                    UShapedSplit u = uShapedSplit(job);
+                    device = u.tail(job.wholeAdapter());
+                    server = u.middle(job.wholeAdapter());
+                } else {
+                    server = new SplitPoint(spec.federation().minSplitPoint()).serverSide(job.wholeAdapter());
+                }
+            }
             case SFL -> {
                 SplitPoint k = new SplitPoint(spec.federation().splitPoint(0));
                 device = k.deviceSide(job.wholeAdapter());
@@ -61,6 +70,11 @@ public final class JobPlan {
                 shardOf.put(d, d % spec.server().shards());
             }
         }
+    }
+
+    /** The U-shaped split of {@code job} (its {@code privacy.u-shape} must be enabled). */
+    public static UShapedSplit uShapedSplit(PreparedJob job) {
+        return UShapedSplit.of(job.model(), job.spec().federation().minSplitPoint(), job.spec().uShape().tailBlocks());
     }
 
     public PreparedJob job() {
@@ -104,7 +118,7 @@ public final class JobPlan {
                 ? steps.values().stream().mapToLong(Integer::longValue).max().orElse(1) * rounds
                 : steps.values().stream().mapToLong(Integer::longValue).sum() * rounds / spec.server().shards();
         return new ShardState(new ShardSettings(s, spec, job.model(), job.head(), serverInit,
-                spec.mode() == TrainingMode.SFL, perDevice, schedule(spec, serverSteps)));
+                spec.mode() == TrainingMode.SFL, perDevice, schedule(spec, serverSteps), spec.uShape().enabled() ? uShapedSplit(job) : null));
     }
 
     /** A fresh state for device {@code d}, holding its data shard. */
@@ -112,7 +126,7 @@ public final class JobPlan {
         JobSpec spec = spec();
         int k = spec.mode().isSplit() ? spec.federation().splitPoint(d) : job.model().numLayers();
         DeviceSettings ds = new DeviceSettings(d, spec, job.model(), job.head(), k, deviceInit,
-                schedule(spec, (long) steps.get(d) * spec.federation().rounds()), job.batcher());
+                schedule(spec, (long) steps.get(d) * spec.federation().rounds()), job.batcher(), spec.uShape().enabled() ? uShapedSplit(job) : null);
         return new DeviceState(ds, job.deviceData().get(d));
     }
 

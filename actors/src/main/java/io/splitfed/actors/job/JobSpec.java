@@ -3,6 +3,7 @@ package io.splitfed.actors.job;
 import io.splitfed.model.lora.LoraConfig;
 import io.splitfed.model.lora.LoraTarget;
 import io.splitfed.model.privacy.CutNoise;
+import io.splitfed.model.privacy.GradientNoise;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.AdamW;
 import io.splitfed.model.train.LrSchedule;
@@ -32,7 +33,8 @@ public record JobSpec(
         Planning planning,
         Checkpointing checkpoint,
         Robustness robustness,
-        CutNoise privacy) {
+        CutNoise privacy,
+        UShape uShape) {
 
     /** The base model and its tokenizer. */
     public record Model(Path path, Path tokenizer) {}
@@ -40,12 +42,12 @@ public record JobSpec(
     /** This job with {@code federation.epochs} set (what "auto" came to). */
     public JobSpec withEpochs(double epochs) {
         return new JobSpec(mode, seed, model, data, federation.withEpochs(epochs), training, pipeline, links, server, planning, checkpoint, robustness,
-                privacy);
+                privacy, uShape);
     }
 
     /** This job with its checkpointing settings replaced (the fingerprint added once the job is prepared). */
     public JobSpec withCheckpoint(Checkpointing newCheckpoint) {
-        return new JobSpec(mode, seed, model, data, federation, training, pipeline, links, server, planning, newCheckpoint, robustness, privacy);
+        return new JobSpec(mode, seed, model, data, federation, training, pipeline, links, server, planning, newCheckpoint, robustness, privacy, uShape);
     }
 
     /**
@@ -159,6 +161,23 @@ public record JobSpec(
     public record Robustness(int quarantineAfter, int failLimit, int banRounds, double normOutlierFactor, boolean asynchronous,
             double stalenessExponent) {}
 
+    /**
+     * The U-shaped split (SplitFrozen): the device keeps its last {@code tailBlocks} blocks, the head
+     * and the loss, so the server never reads a label; it gets back only the gradient at its
+     * output, scaled per example by {@code noise}. {@code recordGradients}: each shard's round
+     * report carries what it got back (per example, summed over positions), for audits of what a
+     * server could infer from it.
+     */
+    public record UShape(boolean enabled, int tailBlocks, GradientNoise noise, boolean recordGradients) {
+
+        public static final UShape OFF = new UShape(false, 0, GradientNoise.NONE, false);
+
+        /** The split of a model of {@code modelLayers} blocks cut at {@code cut}: the tail starts at this block. */
+        public int tailStart(int modelLayers) {
+            return modelLayers - tailBlocks;
+        }
+    }
+
     /** Reads {@code splitfed.job}; every field must be present (reference.conf supplies defaults). */
     public static JobSpec fromConfig(Config root) {
         Config c = root.getConfig("splitfed.job");
@@ -208,7 +227,17 @@ public record JobSpec(
                 new Robustness(c.getInt("robustness.quarantine-after"), c.getInt("robustness.fail-limit"), c.getInt("robustness.ban-rounds"),
                         c.getDouble("robustness.norm-outlier-factor"), c.getString("robustness.late-updates").equalsIgnoreCase("apply"),
                         c.getDouble("robustness.staleness-exponent")),
-                new CutNoise(c.getDouble("privacy.clip"), c.getDouble("privacy.noise-sigma")));
+                new CutNoise(c.getDouble("privacy.clip"), c.getDouble("privacy.noise-sigma")),
+                uShape(c.getConfig("privacy.u-shape")));
+    }
+
+    private static UShape uShape(Config u) {
+        double tau = u.getDouble("label-noise");
+        if (!(tau >= 0) || Double.isInfinite(tau)) {
+            throw new IllegalArgumentException("splitfed.job.privacy.u-shape.label-noise = " + tau + ": expected a finite number, 0 or more");
+        }
+        return new UShape(u.getBoolean("enabled"), u.getInt("tail-blocks"), new GradientNoise(tau, u.getBoolean("even-norms")),
+                u.getBoolean("record-gradients"));
     }
 
     /** {@code federation.epochs}: a positive number, or "auto" (NaN here). */
@@ -299,6 +328,23 @@ public record JobSpec(
         }
         if (planning.delayWeight < 0 || planning.delayWeight > 1) {
             problems.add("planning.delay-weight must be in [0, 1]");
+        }
+        if (uShape.enabled()) {
+            if (mode != TrainingMode.SPLITFROZEN) {
+                problems.add("privacy.u-shape is offered for splitfrozen only, not " + mode.id()
+                        + " (in sfl the device would back-propagate through the server's blocks as well)");
+            }
+            if (Arrays.stream(federation.splitPoints).distinct().count() > 1) {
+                problems.add("privacy.u-shape needs one split point for all devices, got " + Arrays.toString(federation.splitPoints));
+            }
+            if (!planning.policy().equals("static")) {
+                problems.add("privacy.u-shape keeps each device's cut where it is configured; planning.policy must be static, not " + planning.policy());
+            }
+            int cut = federation.minSplitPoint();
+            if (uShape.tailBlocks() < 0 || modelLayers - uShape.tailBlocks() <= cut) {
+                problems.add("privacy.u-shape.tail-blocks = " + uShape.tailBlocks() + " leaves the server none of blocks " + cut + ".." + (modelLayers - 1)
+                        + " (expected 0 to " + Math.max(0, modelLayers - cut - 1) + ")");
+            }
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("splitfed.job: " + String.join("; ", problems));

@@ -239,6 +239,10 @@ public final class TrainingJob {
     }
 
     private static RunningJob run(PreparedJob job, Config config, Consumer<JobEvent> events, RoundPlanner planner, boolean faults, Fleet fleet) {
+        if (fleet != null && job.spec().uShape().enabled()) {
+            throw new IllegalArgumentException("a fleet's emulated time does not price the U-shaped split's round trips yet; run it without a fleet "
+                    + "or without privacy.u-shape");
+        }
         CompletableFuture<JobResult> result = new CompletableFuture<>();
         CompletableFuture<ActorRef<JobControl>> control = new CompletableFuture<>();
         CompletableFuture<TensorExecutor.Observer> tensorWork = new CompletableFuture<>();

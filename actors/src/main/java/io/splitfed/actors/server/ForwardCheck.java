@@ -9,7 +9,8 @@ import java.util.Arrays;
 /**
  * What a shard checks before a micro-batch may touch its adapter: a known device, a split point
  * the server's blocks start at or after, a round that is open or next, labels and lengths that fit
- * the batch, and activations of the right shape with nothing but finite values.
+ * the batch (none in the U-shape, whose labels stay on the device), and activations of the right
+ * shape with nothing but finite values.
  */
 final class ForwardCheck {
 
@@ -48,7 +49,11 @@ final class ForwardCheck {
                 return "a row length of " + len + " is outside 1.." + b.seqLen();
             }
         }
-        if (settings.head() instanceof ClassificationHead c) {
+        if (settings.uShape() != null) {
+            if (b.labels() != null || b.targets() != null) {
+                return "the batch carries labels, which in the U-shaped split stay on the device";
+            }
+        } else if (settings.head() instanceof ClassificationHead c) {
             if (b.labels() == null || b.labels().length != b.batch()) {
                 return "the batch needs one label per row";
             }

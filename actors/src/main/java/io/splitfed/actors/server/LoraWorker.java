@@ -50,6 +50,12 @@ final class LoraWorker extends AbstractBehavior<Command> {
 
     private record TrainFailed(Step step, Throwable error) implements ServerShard.Internal {}
 
+    /** The U-shape: the server blocks' forward of {@code step} is done; their output goes to the device. */
+    private record MiddleDone(ShardStep.Middle middle) implements ServerShard.Internal {}
+
+    /** The U-shape: {@code step}'s device has not sent its gradient back in time. */
+    private record GradientOverdue(Step step) implements ServerShard.Internal {}
+
     /** For what happens off the actor's thread (its own log is the actor's alone). */
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LoraWorker.class);
 
@@ -92,16 +98,30 @@ final class LoraWorker extends AbstractBehavior<Command> {
                 .onMessage(Trained.class, this::onTrained)
                 .onMessage(StepDue.class, this::onStepDue)
                 .onMessage(TrainFailed.class, this::onTrainFailed)
+                .onMessage(MiddleDone.class, this::onMiddleDone)
+                .onMessage(ServerShard.OutputGradient.class, this::onOutputGradient)
+                .onMessage(GradientOverdue.class, m -> {
+                    if (state.awaiting != null && state.awaiting.step() == m.step()) {
+                        Forward f = m.step().first().forward;
+                        abandonAwaiting("no gradient at the server's output came back from device " + f.device() + " within "
+                                + gradientTimeout().toSeconds() + "s");
+                    }
+                    return this;
+                })
                 .onMessage(ServerShard.Reset.class, m -> {
                     state.resetTo = m.snapshot();
-                    if (state.inProgress == null) {
+                    if (state.awaiting != null) {
+                        abandonAwaiting("the shard goes back to its checkpoint");
+                    } else if (state.inProgress == null) {
                         applyReset();
                     }
                     return this;
                 })
                 .onMessage(HandOff.class, m -> {
                     state.handingOff = true;
-                    if (state.inProgress == null) {
+                    if (state.awaiting != null) {
+                        abandonAwaiting("the shard is handed off");
+                    } else if (state.inProgress == null) {
                         saveAndStop();
                     }
                     return this;
@@ -193,7 +213,84 @@ final class LoraWorker extends AbstractBehavior<Command> {
             onGradient = g -> heldGradient = () -> send.accept(g); // leaves when the step's time on the fleet has passed
         }
         stepStarted = time.nanos();
+        if (state.settings.uShape() != null) {
+            getContext().pipeToSelf(ShardStep.forwardMiddle(state, chosen, step), (ok, err) -> err == null ? new MiddleDone(ok) : new TrainFailed(step, err));
+            return;
+        }
         getContext().pipeToSelf(ShardStep.submit(state, chosen, f, onGradient), (ok, err) -> err == null ? new Trained(step, ok) : new TrainFailed(step, err));
+    }
+
+    /**
+     * The U-shape: the server's blocks ran forward; their output goes down to the device, and the
+     * step waits for the gradient at it. A round closing, a reset or a hand-off meanwhile drops it.
+     */
+    private Behavior<Command> onMiddleDone(MiddleDone m) {
+        state.awaiting = m.middle();
+        if (state.pendingClose != null || state.resetTo != null || state.handingOff) {
+            abandonAwaiting("the round closed before its server output went to the device");
+            return this;
+        }
+        replies.output(m.middle().step().first().forward, m.middle().output());
+        outbox.sendLater(gradientTimeout(), getContext().getSelf(), new GradientOverdue(m.middle().step()));
+        return this;
+    }
+
+    /** How long the U-shape waits for a device's gradient: three ack timeouts, as a device resends after one. */
+    private Duration gradientTimeout() {
+        return state.settings.spec().pipeline().ackTimeout().multipliedBy(3);
+    }
+
+    /** The U-shape: the device's gradient at the server's output; the step goes on with its backward. */
+    private Behavior<Command> onOutputGradient(ServerShard.OutputGradient g) {
+        ShardStep.Middle a = state.awaiting;
+        Forward f = a == null ? null : a.step().first().forward;
+        if (f == null || g.device() != f.device() || g.round() != f.round() || g.seq() != f.seq()) {
+            getContext().getLog().debug("shard {}: a gradient for device {} micro-batch {} that no step waits for; dropped", state.settings.shard(),
+                    g.device(), g.seq());
+            return this;
+        }
+        String problem = g.gradient() == null ? "no gradient"
+                : !java.util.Arrays.equals(g.gradient().shape(), a.output().shape())
+                        ? "gradient of shape " + java.util.Arrays.toString(g.gradient().shape()) + " for an output of shape " + java.util.Arrays.toString(a.output().shape())
+                        : g.gradient().firstNonFinite() >= 0 ? "the gradient holds NaN or Inf (first at value " + g.gradient().firstNonFinite() + ")" : null;
+        if (problem != null) {
+            state.strikes.merge(f.device(), 1, Integer::sum);
+            abandonAwaiting(problem);
+            return this;
+        }
+        state.awaiting = null;
+        if (state.settings.spec().uShape().recordGradients()) {
+            recordSeen(f, g.gradient());
+        }
+        Step step = a.step();
+        getContext().pipeToSelf(ShardStep.backwardMiddle(a, g.gradient()), (ok, err) -> err == null ? new Trained(step, ok) : new TrainFailed(step, err));
+        return this;
+    }
+
+    /** Keeps what the shard got back for each example of {@code f}, summed over positions, for an audit of what it reveals. */
+    private void recordSeen(Forward f, TensorPayload gradient) {
+        float[] values = io.splitfed.model.tensor.WireCodec.toFloats(gradient);
+        int rows = gradient.shape()[0];
+        int hidden = gradient.shape()[gradient.shape().length - 1];
+        int perRow = values.length / rows;
+        for (int r = 0; r < rows; r++) {
+            float[] sum = new float[hidden];
+            for (int i = r * perRow; i < (r + 1) * perRow; i++) {
+                sum[(i - r * perRow) % hidden] += values[i];
+            }
+            state.seenGradients.add(new io.splitfed.actors.metrics.SeenGradient(f.device(), f.round(), f.seq(), f.batch().sampleIds()[r], sum));
+        }
+    }
+
+    /**
+     * The U-shape: drops the step that waits for its device's gradient, and refuses its micro-batch
+     * with {@code reason}. The queue goes on.
+     */
+    private void abandonAwaiting(String reason) {
+        ShardStep.Middle a = state.awaiting;
+        state.awaiting = null;
+        TensorExecutor.shared().execute(a.graph()::close);
+        getContext().getSelf().tell(new TrainFailed(a.step(), new IllegalStateException(reason)));
     }
 
     private Behavior<Command> onTrained(Trained t) {
@@ -292,7 +389,9 @@ final class LoraWorker extends AbstractBehavior<Command> {
         }
         state.accepting = false;
         state.pendingClose = m;
-        if (state.inProgress == null) {
+        if (state.awaiting != null) {
+            abandonAwaiting("round " + (m.round() + 1) + " closed while the shard waited for the device's gradient");
+        } else if (state.inProgress == null) {
             finishClose();
         }
         return this;

@@ -46,6 +46,18 @@ public final class ServerShard {
         }
     }
 
+    /**
+     * The U-shaped split: device {@code device}'s gradient of its loss with respect to
+     * {@link ServerOutput} {@code seq}, which the shard back-propagates through its blocks before it
+     * credits the micro-batch.
+     */
+    public record OutputGradient(int device, int round, long seq, TensorPayload gradient) implements Command, Outbox.Bulk {
+        @Override
+        public long bulkBytes() {
+            return gradient.wireBytes();
+        }
+    }
+
     /** Micro-batches of {@code round} are now accepted. */
     public record RoundStarted(int round) implements Command {}
 
@@ -82,6 +94,18 @@ public final class ServerShard {
         @Override
         public long bulkBytes() {
             return gradient.wireBytes();
+        }
+    }
+
+    /**
+     * The U-shaped split's first answer: the output of the server's blocks for micro-batch
+     * {@code seq}, for the device's tail and head. The device answers with an {@link OutputGradient};
+     * the {@link Credit} follows once the shard has stepped.
+     */
+    public record ServerOutput(int round, long seq, TensorPayload output, long sentMicros) implements Reply, Outbox.Bulk {
+        @Override
+        public long bulkBytes() {
+            return output.wireBytes();
         }
     }
 

@@ -7,6 +7,7 @@ import io.splitfed.actors.server.ServerShard.CutGradient;
 import io.splitfed.actors.server.ServerShard.Forward;
 import io.splitfed.actors.server.ServerShard.Rejected;
 import io.splitfed.actors.server.ServerShard.Reply;
+import io.splitfed.actors.server.ServerShard.ServerOutput;
 import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.tensor.TensorPayload;
 
@@ -15,7 +16,7 @@ import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
- * How a shard answers a device: a credit, a cut gradient, or a refusal with its reason. Answers go
+ * How a shard answers a device: a credit, a cut gradient, the U-shape's server output, or a refusal with its reason. Answers go
  * down the device's link through the job's {@link Links}: at once, or, on simulated links, when
  * the downlink would have carried them. A resent micro-batch is answered again from what the shard
  * kept, never trained twice.
@@ -42,6 +43,11 @@ final class ShardReplies {
         send(f, new Credit(f.round(), f.seq(), now), 16);
     }
 
+    /** The U-shape: the output of the server's blocks for {@code f}, for its device's tail and head. */
+    void output(Forward f, TensorPayload output) {
+        send(f, new ServerOutput(f.round(), f.seq(), output, JobClock.micros()), output.wireBytes());
+    }
+
     /** Refuses {@code f}, saying why, and counts it in the round's report. */
     void reject(Forward f, String reason) {
         String line = "device " + f.device() + " micro-batch " + f.seq() + " (round " + f.round() + ") rejected: " + reason;
@@ -60,6 +66,9 @@ final class ShardReplies {
             // otherwise the step is still running and its gradient will be sent when it ends
         } else if (state.trained(f.device()).contains(f.seq())) {
             credit(f, JobClock.micros());
+        } else if (state.awaiting != null && state.awaiting.step().first().forward.device() == f.device()
+                && state.awaiting.step().first().forward.seq() == f.seq()) {
+            output(f, state.awaiting.output()); // the U-shape's output may have been lost: the device answers it again
         }
     }
 

@@ -3,6 +3,7 @@ package io.splitfed.actors.server;
 import io.splitfed.actors.fleet.Fleet;
 import io.splitfed.actors.fleet.LinkProfile;
 import io.splitfed.actors.link.LinkShaper;
+import io.splitfed.actors.metrics.SeenGradient;
 import io.splitfed.actors.metrics.ShardRoundReport;
 import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
@@ -54,8 +55,10 @@ public final class ShardState {
     io.splitfed.actors.link.Links links;
     /** The micro-batches waiting for a step, and those held for the next round, with their rules. */
     final ShardQueue queue;
-    /** The step running on the tensor thread, if any. */
+    /** The step running on the tensor thread, if any (in the U-shape, also while it waits for the device's gradient). */
     ServerShard.Step inProgress;
+    /** The U-shape: the step whose server forward is done, waiting for its device's gradient at the output; else null. */
+    ShardStep.Middle awaiting;
     int round = -1;
     boolean accepting;
     ServerShard.CloseRound pendingClose;
@@ -69,6 +72,8 @@ public final class ShardState {
     List<String> rejected = new ArrayList<>();
     List<StepLoss> losses = new ArrayList<>();
     List<TimelineEvent> timeline = new ArrayList<>();
+    /** The U-shape's returned gradients this round, when recorded for audits. */
+    List<SeenGradient> seenGradients = new ArrayList<>();
     double trainSeconds;
     double flops;
     long bytesDown;
@@ -99,7 +104,7 @@ public final class ShardState {
 
     public ShardState(ShardSettings settings) {
         this.settings = settings;
-        this.queue = new ShardQueue(new ShardQueue.Rules(settings.spec().robustness().asynchronous(), settings.sendsCutGradients(),
+        this.queue = new ShardQueue(new ShardQueue.Rules(settings.spec().robustness().asynchronous(), settings.sendsCutGradients() || settings.uShape() != null,
                 settings.spec().server().mixDevices(), settings.spec().training().microBatch(), settings.model().config().hiddenSize()));
     }
 
@@ -184,7 +189,8 @@ public final class ShardState {
     SegmentLearner learnerFor(int device) {
         int key = settings.perDeviceReplicas() ? device : SHARED;
         return learners.computeIfAbsent(key, k -> SegmentLearner.create(
-                ModelSegment.serverPart(settings.model(), settings.spec().federation().minSplitPoint(), settings.head()),
+                settings.uShape() != null ? settings.uShape().middlePart(settings.model())
+                        : ModelSegment.serverPart(settings.model(), settings.spec().federation().minSplitPoint(), settings.head()),
                 (global != null ? global : settings.initialAdapter()).copy(),
                 new AdamW(settings.spec().training().optimizer(), settings.schedule()),
                 settings.spec().training().backward(),
@@ -210,6 +216,7 @@ public final class ShardState {
         rejected = new ArrayList<>();
         losses = new ArrayList<>();
         timeline = new ArrayList<>();
+        seenGradients = new ArrayList<>();
         trainSeconds = 0;
         flops = 0;
         bytesDown = 0;
@@ -226,7 +233,9 @@ public final class ShardState {
         stepsTotal++;
         ServerShard.Forward first = step.first().forward;
         String where = "shard-" + settings.shard();
-        losses.add(new StepLoss(first.round(), first.device(), first.seq(), loss, now));
+        if (!Float.isNaN(loss)) { // the U-shape's loss is the device's
+            losses.add(new StepLoss(first.round(), first.device(), first.seq(), loss, now));
+        }
         timeline.add(new TimelineEvent(first.device(), first.round(), first.seq(), TimelineEvent.Stage.STEP, now, where, (long) (seconds * 1e6)));
         List<ServerShard.Forward> done = new ArrayList<>();
         step.taken().forEach((q, n) -> {
@@ -263,7 +272,7 @@ public final class ShardState {
             weights.put(key, (double) replicaSamples.getOrDefault(key, 0));
         });
         ShardRoundReport report = new ShardRoundReport(settings.shard(), round, trainedSamples, duplicates, rejected, losses, trainSeconds, flops,
-                bytesDown, timeline, new LinkedHashMap<>(strikes), node);
+                bytesDown, timeline, new LinkedHashMap<>(strikes), node, List.copyOf(seenGradients));
         return new ServerShard.Closed(report, replicas, weights);
     }
 

@@ -15,10 +15,41 @@ import java.util.function.Consumer;
  */
 final class ShardStep {
 
-    /** What a step did: its loss, time and work, and in SFL the cut gradient it returned. */
+    /** What a step did: its loss (NaN in the U-shape, whose loss is the device's), time and work, and in SFL the cut gradient it returned. */
     record Result(float loss, double seconds, double flops, long gradientBytes, TensorPayload gradient) {}
 
+    /**
+     * The U-shape's first half of a step: the server blocks' forward, its graph kept until the
+     * device's gradient at their {@code output} comes back.
+     */
+    record Middle(ServerShard.Step step, SegmentLearner.InFlight graph, TensorPayload output, double seconds, double flops) {}
+
     private ShardStep() {}
+
+    /** The U-shape: the forward of the server's blocks on {@code rows}, on the tensor thread. */
+    static CompletableFuture<Middle> forwardMiddle(ShardState state, MixedBatch rows, ServerShard.Step step) {
+        ServerShard.Forward first = step.first().forward;
+        SegmentLearner learner = state.learnerFor(first.device());
+        TensorPayload.Encoding downlink = state.settings.spec().pipeline().downlink();
+        TokenBatch batch = rows.batch();
+        TensorPayload activations = rows.activations();
+        int blocks = state.settings.uShape().end() - first.splitPoint();
+        double flops = 2.0 * blocks * state.settings.model().config().blockFlops(batch.batch(), batch.seqLen());
+        return TensorExecutor.shared().submit(() -> {
+            long t0 = System.nanoTime();
+            SegmentLearner.InFlight graph = learner.forward(batch, activations, downlink);
+            return new Middle(step, graph, graph.activations(), (System.nanoTime() - t0) / 1e9, flops);
+        });
+    }
+
+    /** The U-shape's second half: the device's {@code gradient} back through the server's blocks, and the optimizer's step. */
+    static CompletableFuture<Result> backwardMiddle(Middle m, TensorPayload gradient) {
+        return TensorExecutor.shared().submit(() -> {
+            long t0 = System.nanoTime();
+            m.graph().backward(gradient);
+            return new Result(Float.NaN, m.seconds() + (System.nanoTime() - t0) / 1e9, m.flops(), 0, null);
+        });
+    }
 
     /**
      * Submits the step to the tensor thread. In SFL {@code onGradient} gets the cut gradient on the

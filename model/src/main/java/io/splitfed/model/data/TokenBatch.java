@@ -44,6 +44,14 @@ public record TokenBatch(int batch, int seqLen, int[] ids, int[] lengths, int[] 
         return new TokenBatch(batch, seqLen, null, lengths, labels, targets, lossMask, sampleIds, null);
     }
 
+    /**
+     * The same batch without token ids, labels or targets: what a device sends in a U-shaped split,
+     * where the head and the loss stay on the device.
+     */
+    public TokenBatch withoutTokensOrLabels() {
+        return new TokenBatch(batch, seqLen, null, lengths, null, null, null, sampleIds, null);
+    }
+
     /** Number of real (unpadded) tokens. */
     public long tokenCount() {
         long n = 0;

@@ -101,6 +101,18 @@ public final class JobOptions {
             + RECOMMENDED_CLIP + ", then Gaussian noise of " + RECOMMENDED_SIGMA + " x the clip; docs/privacy.md says what each lets a server read)")
     String privacy;
 
+    @Option(names = "--u-shape", description = "SplitFrozen's U-shaped split: the device keeps the head, the loss and its last blocks, so the "
+            + "server never reads a label (privacy.u-shape; docs/privacy.md)")
+    boolean uShape;
+
+    @Option(names = "--label-noise", description = "With --u-shape: each example's returned gradient scaled by 1 + TAU z, z normal "
+            + "(default: ${bundle:splitfed.job.privacy.u-shape.label-noise})")
+    Double labelNoise;
+
+    @Option(names = "--tail-blocks", description = "With --u-shape: blocks the device keeps after the server's "
+            + "(default: ${bundle:splitfed.job.privacy.u-shape.tail-blocks})")
+    Integer tailBlocks;
+
     /** --privacy recommended: the most accurate setting `splitfed experiment privacy` found holding the attack to 20% at the default cut. */
     static final double RECOMMENDED_CLIP = 12;
     static final double RECOMMENDED_SIGMA = 0.4;
@@ -161,6 +173,13 @@ public final class JobOptions {
                 default -> throw new UserError("--privacy " + privacy + ": expected none or recommended");
             }
         }
+        if (uShape) {
+            put(o, "privacy.u-shape.enabled", true);
+        } else if (labelNoise != null || tailBlocks != null) {
+            throw new UserError((labelNoise != null ? "--label-noise" : "--tail-blocks") + " sets the U-shaped split; add --u-shape");
+        }
+        put(o, "privacy.u-shape.label-noise", labelNoise);
+        put(o, "privacy.u-shape.tail-blocks", tailBlocks);
         if (noCache) {
             o.put("splitfed.job.pipeline.activation-cache", false);
         }
