@@ -8,6 +8,7 @@ import io.splitfed.model.privacy.GradientNoise;
 import io.splitfed.runtime.privacy.CutAttack;
 import io.splitfed.runtime.privacy.CutAudit;
 import io.splitfed.runtime.privacy.CutCapture;
+import io.splitfed.runtime.privacy.LabelAudit;
 import io.splitfed.runtime.privacy.Npy;
 import io.splitfed.runtime.privacy.UShapeTrial;
 
@@ -28,12 +29,13 @@ import java.util.concurrent.Callable;
 
 /** What a server can read at the cut: a capture of exactly what it receives, and splitfed's attack on it. */
 @Command(name = "privacy", mixinStandardHelpOptions = true, description = "What the server can read at the cut: capture it, attack it.",
-        subcommands = {PrivacyCommand.Capture.class, PrivacyCommand.Attack.class, PrivacyCommand.Labels.class})
+        subcommands = {PrivacyCommand.Capture.class, PrivacyCommand.Attack.class, PrivacyCommand.Labels.class,
+                PrivacyCommand.LabelTrial.class})
 public final class PrivacyCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new UserError("privacy: name a subcommand, capture, attack or labels (splitfed privacy --help)");
+        throw new UserError("privacy: name a subcommand, capture, attack, labels or label-trial (splitfed privacy --help)");
     }
 
     static List<Example> read(Path file, int limit, String what) {
@@ -134,10 +136,50 @@ public final class PrivacyCommand implements Runnable {
     }
 
     @Command(name = "labels", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"What a U-shaped split (the device keeps the head and the loss) hides of the labels, in one process on the job's",
-                "model, cut and data: the standard shape and the U-shape under each --label-noise train the same micro-batches, and the",
-                "server's norm and direction attacks score what it got back. The jobs do not offer the U-shape yet."})
+            description = {"What the server of a U-shaped split reads of the labels, on the jobs themselves: the job as configured runs in",
+                "the standard shape (its server computes the loss, so it reads every label) and in the U-shape (--label-noise,",
+                "--tail-blocks), each as `splitfed train` runs it, and the server's norm and direction attacks score the gradients the",
+                "U-shaped job's shards got back."})
     static final class Labels implements Callable<Integer> {
+
+        @Mixin
+        JobOptions job;
+
+        @Option(names = "--out", defaultValue = "runs/privacy-labels", description = "Where each shape's metrics go (default: ${DEFAULT-VALUE})")
+        Path out;
+
+        @Option(names = "--no-progress", description = "No progress bars")
+        boolean noProgress;
+
+        @Override
+        public Integer call() throws Exception {
+            job.uShape = true; // --label-noise and --tail-blocks set the U-shaped job's defence
+            var config = job.config();
+            JobSpec spec = JobSpec.fromConfig(config);
+            if (spec.mode() != io.splitfed.actors.job.TrainingMode.SPLITFROZEN) {
+                throw new UserError("privacy labels: the U-shaped split is offered for splitfrozen; --mode " + spec.mode().id() + " has none");
+            }
+            List<LabelAudit.Run> runs = LabelAudit.run(config, out, !noProgress);
+            System.out.printf("cut after %d blocks, %s%n", spec.federation().splitPoint(0), runs.get(0).outcome().evalDescription());
+            System.out.println("| shape | label defence | norm attack AUC | direction attack AUC | held-out accuracy | seconds |");
+            System.out.println("|---|---|---:|---:|---:|---:|");
+            for (LabelAudit.Run r : runs) {
+                String norm = r.attack() == null ? "1.00 (computes the loss)" : String.format(Locale.ROOT, "%.3f", r.attack().normAuc());
+                String direction = r.attack() == null ? "1.00 (computes the loss)" : String.format(Locale.ROOT, "%.3f", r.attack().directionAuc());
+                System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.2f%% | %.0f |%n", r.shape(), r.defence(), norm, direction, 100 * r.accuracy(),
+                        r.seconds());
+            }
+            System.out.printf(Locale.ROOT, "accuracy, U-shaped minus standard: %+.2f points; metrics in %s%n",
+                    100 * (runs.get(1).accuracy() - runs.get(0).accuracy()), out);
+            return 0;
+        }
+    }
+
+    @Command(name = "label-trial", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"A quick sweep of the U-shaped split's label defences in one process, outside the actors, on the job's model, cut",
+                "and data: the standard shape and the U-shape under each --noises and --tails train the same micro-batches, once each, and",
+                "the server's norm and direction attacks score what it got back. `privacy labels` measures the jobs themselves."})
+    static final class LabelTrial implements Callable<Integer> {
 
         @Mixin
         JobOptions job;
@@ -145,7 +187,7 @@ public final class PrivacyCommand implements Runnable {
         @Option(names = "--samples", defaultValue = "8000", description = "Training examples each variant trains on, once (default: ${DEFAULT-VALUE})")
         int samples;
 
-        @Option(names = "--label-noise", split = ",", defaultValue = "0,1,2,4",
+        @Option(names = "--noises", split = ",", defaultValue = "0,1,2,4",
                 description = "U-shape variants: each example's returned gradient scaled by 1 + tau z, z normal (default: ${DEFAULT-VALUE})")
         List<Double> taus;
 
@@ -153,7 +195,7 @@ public final class PrivacyCommand implements Runnable {
                 + "micro-batch's mean norm, against the norm attack")
         boolean evenNorms;
 
-        @Option(names = "--tail", split = ",", defaultValue = "0",
+        @Option(names = "--tails", split = ",", defaultValue = "0",
                 description = "Blocks the device keeps after the server's, trained there with the head (default: ${DEFAULT-VALUE}); a list runs each")
         List<Integer> tails;
 
@@ -170,12 +212,12 @@ public final class PrivacyCommand implements Runnable {
                         noises.add(new GradientNoise(tau, true));
                     }
                 } catch (IllegalArgumentException e) {
-                    throw new UserError("--label-noise " + tau + ": expected a finite number, 0 or more");
+                    throw new UserError("--noises " + tau + ": expected a finite number, 0 or more");
                 }
             }
             PreparedJob prepared = JobPreparation.prepare(JobSpec.fromConfig(job.config()));
             if (!prepared.head().peftTaskType().equals("SEQ_CLS")) {
-                throw new UserError("privacy labels: the job's task has no labels to attack (expected a classification task, got "
+                throw new UserError("privacy label-trial: the job's task has no labels to attack (expected a classification task, got "
                         + prepared.head().peftTaskType() + ")");
             }
             var batches = UShapeTrial.batches(prepared, samples);
@@ -184,7 +226,7 @@ public final class PrivacyCommand implements Runnable {
             int cut = prepared.spec().federation().splitPoint(0);
             for (int tail : tails) {
                 if (tail < 0 || prepared.model().numLayers() - tail <= cut) {
-                    throw new UserError("--tail " + tail + ": expected 0 to " + (prepared.model().numLayers() - cut - 1)
+                    throw new UserError("--tails " + tail + ": expected 0 to " + (prepared.model().numLayers() - cut - 1)
                             + ", so that the server keeps a block after the cut at " + cut);
                 }
             }
