@@ -25,7 +25,7 @@ public record JobFingerprint(String mode, int devices, int shards, long seed, in
 
     /** A shard and its devices must agree on the shape: which blocks each side trains, and where the loss is. */
     private static String uShape(JobSpec.UShape u) {
-        return u.enabled() ? ", u-shape with " + u.tailBlocks() + " tail blocks and " + u.noise() : "";
+        return u.enabled() ? ", u-shape with " + u.tailBlocks() + " tail blocks and " + u.noise() + ", tail server learning rate " + u.tailServerLr() : "";
     }
 
     /** Each setting that differs, as "splitfed.job.KEY = mine here but theirs on the job host"; empty when none. */

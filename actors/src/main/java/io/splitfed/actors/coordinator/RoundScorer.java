@@ -1,6 +1,7 @@
 package io.splitfed.actors.coordinator;
 
 import io.splitfed.actors.aggregator.Aggregator;
+import io.splitfed.actors.aggregator.ServerStep;
 import io.splitfed.actors.aggregator.WeightedUpdate;
 import io.splitfed.actors.wire.Inbound;
 import io.splitfed.actors.wire.Outbox;
@@ -29,10 +30,11 @@ final class RoundScorer {
     /**
      * Score round {@code round}: aggregate {@code device} and {@code server} updates when
      * {@code aggregate}, over the globals {@code deviceGlobal} and {@code serverGlobal} (kept
-     * where a side has nothing to combine).
+     * where a side has nothing to combine). The device side's aggregate moves the global adapter
+     * {@code deviceStep} times as far as the mean does ({@link ServerStep}; 1: FedAvg).
      */
     record Score(int round, List<WeightedUpdate> device, List<WeightedUpdate> server, boolean aggregate, LoraAdapter deviceGlobal,
-            LoraAdapter serverGlobal) implements Command {}
+            LoraAdapter serverGlobal, double deviceStep) implements Command {}
 
     /** The round's new globals, whether the server side changed, and their score (NaN when evaluation failed). */
     record Scored(int round, LoraAdapter deviceGlobal, LoraAdapter serverGlobal, boolean serverChanged, Evaluation.Result eval) {}
@@ -62,7 +64,8 @@ final class RoundScorer {
                         if (s == null || m.result().round() != s.round()) {
                             return Behaviors.same();
                         }
-                        LoraAdapter dev = m.result().deviceGlobal() != null ? m.result().deviceGlobal() : s.deviceGlobal();
+                        LoraAdapter dev = m.result().deviceGlobal() != null ? ServerStep.apply(s.deviceGlobal(), m.result().deviceGlobal(), s.deviceStep())
+                                : s.deviceGlobal();
                         LoraAdapter srv = m.result().serverGlobal() != null ? m.result().serverGlobal() : s.serverGlobal();
                         boolean serverChanged = m.result().serverGlobal() != null;
                         ctx.pipeToSelf(TensorExecutor.shared().submit(() -> evaluator.evaluate(dev, srv)), (ok, err) -> {

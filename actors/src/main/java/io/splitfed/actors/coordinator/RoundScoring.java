@@ -54,7 +54,9 @@ final class RoundScoring {
             log.warn("round {}: {} devices finished and {} late results arrived, fewer than min-devices {}; the global adapters stay as they were",
                     round + 1, done, late.applied(), spec.federation().minDevices());
         }
-        return new RoundScorer.Score(round, device, serverReplicas(ledger), enough, globalDevice, globalServer);
+        // the U-shape's tails: each device's head steps on its own share only, so their mean moves less than a head that steps on every share
+        double deviceStep = spec.uShape().enabled() ? spec.uShape().tailServerLr() : 1;
+        return new RoundScorer.Score(round, device, serverReplicas(ledger), enough, globalDevice, globalServer, deviceStep);
     }
 
     /** Every shard's adapter replicas, weighted by the samples each trained. */

@@ -166,17 +166,10 @@ public record JobSpec(
      * and the loss, so the server never reads a label; it gets back only the gradient at its
      * output, scaled per example by {@code noise}. {@code recordGradients}: each shard's round
      * report carries what it got back (per example, summed over positions), for audits of what a
-     * server could infer from it.
+     * server could infer from it. {@code tailServerLr}: the server learning rate on each round's
+     * averaged tail updates (1: FedAvg).
      */
-    public record UShape(boolean enabled, int tailBlocks, GradientNoise noise, boolean recordGradients) {
-
-        public static final UShape OFF = new UShape(false, 0, GradientNoise.NONE, false);
-
-        /** The split of a model of {@code modelLayers} blocks cut at {@code cut}: the tail starts at this block. */
-        public int tailStart(int modelLayers) {
-            return modelLayers - tailBlocks;
-        }
-    }
+    public record UShape(boolean enabled, int tailBlocks, GradientNoise noise, boolean recordGradients, double tailServerLr) {}
 
     /** Reads {@code splitfed.job}; every field must be present (reference.conf supplies defaults). */
     public static JobSpec fromConfig(Config root) {
@@ -236,8 +229,12 @@ public record JobSpec(
         if (!(tau >= 0) || Double.isInfinite(tau)) {
             throw new IllegalArgumentException("splitfed.job.privacy.u-shape.label-noise = " + tau + ": expected a finite number, 0 or more");
         }
+        double lr = u.getDouble("tail-server-lr");
+        if (!(lr > 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException("splitfed.job.privacy.u-shape.tail-server-lr = " + lr + ": expected a positive number (1: FedAvg)");
+        }
         return new UShape(u.getBoolean("enabled"), u.getInt("tail-blocks"), new GradientNoise(tau, u.getBoolean("even-norms")),
-                u.getBoolean("record-gradients"));
+                u.getBoolean("record-gradients"), lr);
     }
 
     /** {@code federation.epochs}: a positive number, or "auto" (NaN here). */

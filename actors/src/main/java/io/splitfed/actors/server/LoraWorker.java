@@ -39,7 +39,11 @@ import java.util.function.Consumer;
  * {@link ShardQueue}'s to say; each trained micro-batch is answered ({@link ShardReplies}) with a
  * credit (SplitFrozen) or with its cut gradient, which in SFL is sent as soon as the input-gradient
  * pass ends, before the weight-gradient pass. A micro-batch seen before is answered again, never
- * trained twice. Around those, this behaviour keeps the round: open, close, reset, hand-off.
+ * trained twice. In the U-shaped split a step has two halves: the middle blocks' forward, whose
+ * output goes down to the device ({@code ServerOutput}), and, once the device's gradient at that
+ * output is back ({@code OutputGradient}), their backward and the optimizer's step; the step waits
+ * for the device, and gives up after three ack timeouts or when the round closes. Around those, this
+ * behaviour keeps the round: open, close, reset, hand-off.
  */
 final class LoraWorker extends AbstractBehavior<Command> {
 
@@ -120,8 +124,9 @@ final class LoraWorker extends AbstractBehavior<Command> {
                 .onMessage(HandOff.class, m -> {
                     state.handingOff = true;
                     if (state.awaiting != null) {
-                        abandonAwaiting("the shard is handed off");
-                    } else if (state.inProgress == null) {
+                        keepAwaitingForTheNextIncarnation();
+                    }
+                    if (state.inProgress == null) {
                         saveAndStop();
                     }
                     return this;
@@ -226,8 +231,13 @@ final class LoraWorker extends AbstractBehavior<Command> {
      */
     private Behavior<Command> onMiddleDone(MiddleDone m) {
         state.awaiting = m.middle();
-        if (state.pendingClose != null || state.resetTo != null || state.handingOff) {
-            abandonAwaiting("the round closed before its server output went to the device");
+        if (state.handingOff) {
+            keepAwaitingForTheNextIncarnation();
+            saveAndStop();
+            return this;
+        }
+        if (state.pendingClose != null || state.resetTo != null) {
+            abandonAwaiting("the round closed, or the shard went back to its checkpoint, before the server's output went to the device");
             return this;
         }
         replies.output(m.middle().step().first().forward, m.middle().output());
@@ -291,6 +301,19 @@ final class LoraWorker extends AbstractBehavior<Command> {
         state.awaiting = null;
         TensorExecutor.shared().execute(a.graph()::close);
         getContext().getSelf().tell(new TrainFailed(a.step(), new IllegalStateException(reason)));
+    }
+
+    /**
+     * The U-shape, handing off: the step that waits for its device is dropped untrained, and its
+     * micro-batch stays queued, so the shard's next incarnation runs it again from the snapshot (the
+     * device answers the output again with the gradient it kept).
+     */
+    private void keepAwaitingForTheNextIncarnation() {
+        ShardStep.Middle a = state.awaiting;
+        state.awaiting = null;
+        TensorExecutor.shared().execute(a.graph()::close);
+        a.step().taken().keySet().forEach(QueuedMicroBatch::releaseAll);
+        state.inProgress = null;
     }
 
     private Behavior<Command> onTrained(Trained t) {

@@ -55,6 +55,15 @@ final class QueuedMicroBatch {
         }
     }
 
+    /** A micro-batch reserved whole and none of it trained: free again, its step dropped (a U-shaped shard handed off mid-step). */
+    void releaseAll() {
+        if (trained != 0) {
+            throw new IllegalStateException("micro-batch " + forward.seq() + " has " + trained + " rows trained already");
+        }
+        java.util.Arrays.fill(taken, false);
+        inFlight = 0;
+    }
+
     /** Which rows are trained (none may be in flight). */
     boolean[] trainedRows() {
         return taken.clone();

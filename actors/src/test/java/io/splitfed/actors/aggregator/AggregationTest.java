@@ -146,4 +146,23 @@ class AggregationTest {
         assertThat(median.get("score.weight").data()[0]).isEqualTo(at0[2]);
         assertThatThrownBy(() -> AggregationStrategy.parse("trimmed-mean:0.7")).hasMessageContaining("below 0.5");
     }
+
+    @Test
+    void aServerStepOfTheDeviceCountAddsTheDevicesChangesUp() {
+        LoraAdapter old = adapter(1, false);
+        LoraAdapter x = adapter(2, false);
+        LoraAdapter y = adapter(3, false);
+        LoraAdapter mean = new WeightedFedAvg().aggregate(List.of(new WeightedUpdate(0, x, 1), new WeightedUpdate(1, y, 1)));
+        assertThat(ServerStep.apply(old, mean, 1)).isSameAs(mean);
+        LoraAdapter summed = ServerStep.apply(old, mean, 2);
+        for (String key : old.tensors().keySet()) {
+            float[] o = old.get(key).data();
+            float[] a = x.get(key).data();
+            float[] b = y.get(key).data();
+            float[] s = summed.get(key).data();
+            for (int i = 0; i < o.length; i++) {
+                assertThat(s[i]).as(key).isCloseTo(o[i] + (a[i] - o[i]) + (b[i] - o[i]), org.assertj.core.api.Assertions.within(1e-5f));
+            }
+        }
+    }
 }

@@ -115,4 +115,27 @@ class UShapedShardProtocolTest {
         assertThat(trained.tensors().keySet().stream().anyMatch(k -> !Arrays.equals(trained.tensors().get(k).data(), initial.tensors().get(k).data())))
                 .as("one step on the device's gradient moved the middle's adapter").isTrue();
     }
+
+    @Test
+    void aShardHandedOffWhileItWaitsForTheDeviceLeavesTheMicroBatchToItsNextIncarnation() {
+        ActorRef<ShardStore.Command> store = KIT.spawn(ShardStore.create());
+        TestProbe<ServerShard.Reply> device = KIT.createTestProbe();
+        TestProbe<ServerShard.Report> coordinator = KIT.createTestProbe();
+        ActorRef<ServerShard.Command> first = KIT.spawn(ServerShard.create(plan.shardState(0).storedIn(store)));
+        first.tell(new ServerShard.RoundStarted(0));
+        first.tell(forward(20, device.getRef()));
+        ServerShard.ServerOutput out = device.expectMessageClass(ServerShard.ServerOutput.class, WAIT);
+        TestProbe<Object> watcher = KIT.createTestProbe();
+        first.tell(new ServerShard.HandOff());
+        watcher.expectTerminated(first, WAIT);
+
+        ActorRef<ServerShard.Command> next = KIT.spawn(ServerShard.create(plan.shardState(0).storedIn(store)));
+        ServerShard.ServerOutput again = device.expectMessageClass(ServerShard.ServerOutput.class, WAIT);
+        assertThat(again.seq()).as("the next incarnation runs the untrained micro-batch again").isEqualTo(20);
+        assertThat(WireCodec.toFloats(again.output())).containsExactly(WireCodec.toFloats(out.output()));
+        next.tell(gradient(again, again.output().shape()));
+        assertThat(device.expectMessageClass(ServerShard.Credit.class, WAIT).seq()).isEqualTo(20);
+        next.tell(new ServerShard.CloseRound(0, coordinator.getRef()));
+        assertThat(coordinator.expectMessageClass(ServerShard.Closed.class, WAIT).report().trainedSamples()).isEqualTo(Map.of(0, 4));
+    }
 }

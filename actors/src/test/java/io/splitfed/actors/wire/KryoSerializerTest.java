@@ -136,6 +136,20 @@ class KryoSerializerTest {
     }
 
     @Test
+    void theUShapesOutputAndItsGradientRoundTrip() {
+        float[] v = new float[2 * 3 * 4];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) Math.cos(i);
+        }
+        var out = (ServerShard.ServerOutput) roundTrip(new ServerShard.ServerOutput(1, 7L, WireCodec.f32(v, 2, 3, 4), 99L));
+        assertThat(out.seq()).isEqualTo(7L);
+        assertThat(WireCodec.toFloats(out.output())).containsExactly(v);
+        var g = (ServerShard.OutputGradient) roundTrip(new ServerShard.OutputGradient(2, 1, 7L, WireCodec.f32(v, 2, 3, 4)));
+        assertThat(g.device()).isEqualTo(2);
+        assertThat(WireCodec.toFloats(g.gradient())).containsExactly(v);
+    }
+
+    @Test
     void everyWireClassIsARecordOrEnumAndInternalMessagesStayOut() {
         assertThat(WireRegistry.classes()).contains(ServerShard.Forward.class, ServerShard.CutGradient.class, DeviceActor.RoundDone.class,
                 Aggregator.Result.class, ChunkPart.class, JobSpec.class, TensorPayload.Encoding.class);

@@ -7,6 +7,7 @@ import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.nn.ModelSegment;
 import io.splitfed.model.nn.SplitPoint;
+import io.splitfed.model.nn.UShapedSplit;
 import io.splitfed.model.privacy.CutNoise;
 import io.splitfed.model.privacy.GradientNoise;
 import io.splitfed.model.tensor.TensorExecutor;
@@ -26,7 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * loss, sending back only the gradient at the server's output (defended by {@link GradientNoise}).
  * Every variant trains the same micro-batches from the same initial adapter, and is scored on the
  * job's held-out examples; the standard shape, where the server computes the loss, is the reference.
- * Not the actor runtime: the jobs do not offer this shape yet.
+ * Not the actor runtime: a quick sweep of settings; {@link LabelAudit} measures the jobs themselves.
  */
 public final class UShapeTrial {
 
@@ -76,23 +77,19 @@ public final class UShapeTrial {
         return TensorExecutor.shared().call(() -> {
             long t0 = System.nanoTime();
             int cut = cut(job);
-            int blocks = job.model().numLayers();
-            int end = blocks - tail;
-            if (tail < 0 || end <= cut) {
-                throw new IllegalArgumentException("a tail of " + tail + " blocks leaves the server none of blocks " + cut + " to " + blocks);
-            }
+            UShapedSplit split = UShapedSplit.of(job.model(), cut, tail);
             LoraAdapter whole = job.wholeAdapter();
-            LoraAdapter middleStart = new SplitPoint(cut).serverSide(whole).select(k -> SplitPoint.layerOf(k) >= 0 && SplitPoint.layerOf(k) < end).copy();
-            LoraAdapter headStart = whole.select(k -> SplitPoint.layerOf(k) < 0 || SplitPoint.layerOf(k) >= end).copy();
+            LoraAdapter middleStart = split.middle(whole).copy();
+            LoraAdapter headStart = split.tail(whole).copy();
             // the device's secret: drawn from the job's seed here, so that a trial can be rerun (a device draws its own, and the
             // attacks below never read it)
             long salt = new java.util.SplittableRandom(job.spec().seed() ^ 0x1AB3L).nextLong();
             List<LabelAttack.Observed> seen = new ArrayList<>();
             long flipped = 0;
             int samples = 0;
-            try (SegmentLearner middle = SegmentLearner.create(new ModelSegment(job.model(), false, cut, end, null), middleStart,
+            try (SegmentLearner middle = SegmentLearner.create(split.middlePart(job.model()), middleStart,
                     optimizer(job, batches.size()), SegmentLearner.Backward.FUSED, job.spec().seed());
-                    SegmentLearner head = SegmentLearner.create(new ModelSegment(job.model(), false, end, blocks, job.head()), headStart,
+                    SegmentLearner head = SegmentLearner.create(split.tailPart(job.model(), job.head()), headStart,
                             optimizer(job, batches.size()), SegmentLearner.Backward.FUSED, job.spec().seed())) {
                 for (int step = 0; step < batches.size(); step++) {
                     TokenBatch b = batches.get(step);
