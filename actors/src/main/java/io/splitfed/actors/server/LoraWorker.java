@@ -300,7 +300,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
         ShardStep.Middle a = state.awaiting;
         state.awaiting = null;
         TensorExecutor.shared().execute(a.graph()::close);
-        getContext().getSelf().tell(new TrainFailed(a.step(), new IllegalStateException(reason)));
+        outbox.send(getContext().getSelf(), new TrainFailed(a.step(), new IllegalStateException(reason)));
     }
 
     /**
