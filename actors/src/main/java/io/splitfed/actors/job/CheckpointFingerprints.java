@@ -39,6 +39,9 @@ final class CheckpointFingerprints {
         f.put("lora.alpha", Double.toString(lora.alpha()));
         f.put("lora.targets", lora.targets().stream().map(t -> t.name().toLowerCase(Locale.ROOT)).sorted().toList().toString());
         f.put("split-points", Arrays.toString(spec.federation().splitPoints()));
+        if (spec.uShape().enabled()) { // its adapters split otherwise: the devices hold the tail and the head
+            f.put("u-shape", "tail-blocks " + spec.uShape().tailBlocks());
+        }
         f.put("devices", Integer.toString(spec.federation().devices()));
         f.put("partition", spec.federation().partition());
         f.put("seed", Long.toString(spec.seed()));
