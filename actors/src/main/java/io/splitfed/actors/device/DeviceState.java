@@ -8,6 +8,7 @@ import io.splitfed.actors.metrics.StepLoss;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.plan.DevicePlan;
 import io.splitfed.actors.server.ServerShard;
+import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.nn.ModelSegment;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.AdamW;
@@ -16,7 +17,11 @@ import io.splitfed.model.train.SegmentLearner;
 import org.apache.pekko.actor.typed.ActorRef;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * A device's memory, kept outside its behaviour so that a restart by supervision resumes: the
@@ -47,11 +52,11 @@ public final class DeviceState {
     /** The secret behind this device's noise on the cut (privacy.noise-sigma): drawn here, never sent, so no server can recompute the draws. */
     final long noiseSalt = new java.security.SecureRandom().nextLong();
     /** The U-shape: each sent micro-batch's labels (its batch as the head needs it), until the shard credits it. */
-    final java.util.Map<Long, io.splitfed.model.data.TokenBatch> withLabels = new java.util.HashMap<>();
+    final Map<Long, TokenBatch> withLabels = new HashMap<>();
     /** The U-shape: the gradients sent back at the server's output, until credited, to answer a server output sent again. */
-    final java.util.Map<Long, ServerShard.OutputGradient> outputGradients = new java.util.HashMap<>();
+    final Map<Long, ServerShard.OutputGradient> outputGradients = new HashMap<>();
     /** The U-shape: micro-batches whose tail step runs on the tensor thread. */
-    final java.util.Set<Long> tailsRunning = new java.util.HashSet<>();
+    final Set<Long> tailsRunning = new HashSet<>();
     /** What fault injection imposes: slower compute (read here), a worse uplink and a Byzantine scale (read by the SimulatedLinks). */
     final DeviceConditions conditions = new DeviceConditions();
     /** Where the current round began in the data, to run it again if its shard loses it. */

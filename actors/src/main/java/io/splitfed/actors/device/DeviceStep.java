@@ -3,11 +3,14 @@ package io.splitfed.actors.device;
 import io.splitfed.actors.job.TrainingMode;
 import io.splitfed.model.data.TokenBatch;
 import io.splitfed.model.nn.ModelSegment;
+import io.splitfed.model.privacy.CutNoise;
+import io.splitfed.model.privacy.GradientNoise;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.SegmentLearner;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A split device's work on the tensor thread: the forward through its blocks (frozen in
@@ -37,11 +40,11 @@ final class DeviceStep {
         int round = state.round;
         SegmentLearner learner = state.learner;
         TensorPayload.Encoding uplink = state.uplinkEncoding;
-        io.splitfed.model.privacy.GradientNoise noise = state.settings.spec().uShape().noise();
-        long[] seeds = io.splitfed.model.privacy.CutNoise.rowSeeds(state.noiseSalt ^ 0x7A11L, batch.sampleIds());
+        GradientNoise noise = state.settings.spec().uShape().noise();
+        long[] seeds = CutNoise.rowSeeds(state.noiseSalt ^ 0x7A11L, batch.sampleIds());
         return TensorExecutor.shared().submit(() -> {
             long t0 = System.nanoTime();
-            java.util.concurrent.atomic.AtomicReference<TensorPayload> back = new java.util.concurrent.atomic.AtomicReference<>();
+            AtomicReference<TensorPayload> back = new AtomicReference<>();
             SegmentLearner.StepResult r = learner.trainStep(batch, output, back::set, uplink);
             return new TailTrained(round, seq, noise.apply(back.get(), seeds), r.loss(), (System.nanoTime() - t0) / 1e9, flops);
         });

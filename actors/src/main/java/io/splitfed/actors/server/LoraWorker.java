@@ -1,6 +1,7 @@
 package io.splitfed.actors.server;
 
 import io.splitfed.actors.metrics.JobClock;
+import io.splitfed.actors.metrics.SeenGradient;
 import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.server.ServerShard.Checkpointed;
 import io.splitfed.actors.server.ServerShard.CloseRound;
@@ -19,6 +20,7 @@ import io.splitfed.actors.time.JobTime;
 import io.splitfed.actors.wire.Outbox;
 import io.splitfed.model.tensor.TensorExecutor;
 import io.splitfed.model.tensor.TensorPayload;
+import io.splitfed.model.tensor.WireCodec;
 import io.splitfed.model.train.SegmentLearner;
 
 import org.apache.pekko.actor.typed.Behavior;
@@ -29,6 +31,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -253,15 +256,15 @@ final class LoraWorker extends AbstractBehavior<Command> {
     /** The U-shape: the device's gradient at the server's output; the step goes on with its backward. */
     private Behavior<Command> onOutputGradient(ServerShard.OutputGradient g) {
         ShardStep.Middle a = state.awaiting;
-        Forward f = a == null ? null : a.step().first().forward;
-        if (f == null || g.device() != f.device() || g.round() != f.round() || g.seq() != f.seq()) {
+        if (a == null || !a.isFor(g.device(), g.seq()) || g.round() != a.step().first().forward.round()) {
             getContext().getLog().debug("shard {}: a gradient for device {} micro-batch {} that no step waits for; dropped", state.settings.shard(),
                     g.device(), g.seq());
             return this;
         }
+        Forward f = a.step().first().forward;
         String problem = g.gradient() == null ? "no gradient"
-                : !java.util.Arrays.equals(g.gradient().shape(), a.output().shape())
-                        ? "gradient of shape " + java.util.Arrays.toString(g.gradient().shape()) + " for an output of shape " + java.util.Arrays.toString(a.output().shape())
+                : !Arrays.equals(g.gradient().shape(), a.output().shape())
+                        ? "gradient of shape " + Arrays.toString(g.gradient().shape()) + " for an output of shape " + Arrays.toString(a.output().shape())
                         : g.gradient().firstNonFinite() >= 0 ? "the gradient holds NaN or Inf (first at value " + g.gradient().firstNonFinite() + ")" : null;
         if (problem != null) {
             state.strikes.merge(f.device(), 1, Integer::sum);
@@ -279,7 +282,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
 
     /** Keeps what the shard got back for each example of {@code f}, summed over positions, for an audit of what it reveals. */
     private void recordSeen(Forward f, TensorPayload gradient) {
-        float[] values = io.splitfed.model.tensor.WireCodec.toFloats(gradient);
+        float[] values = WireCodec.toFloats(gradient);
         int rows = gradient.shape()[0];
         int hidden = gradient.shape()[gradient.shape().length - 1];
         int perRow = values.length / rows;
@@ -288,7 +291,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
             for (int i = r * perRow; i < (r + 1) * perRow; i++) {
                 sum[(i - r * perRow) % hidden] += values[i];
             }
-            state.seenGradients.add(new io.splitfed.actors.metrics.SeenGradient(f.device(), f.round(), f.seq(), f.batch().sampleIds()[r], sum));
+            state.seenGradients.add(new SeenGradient(f.device(), f.round(), f.seq(), f.batch().sampleIds()[r], sum));
         }
     }
 
@@ -297,9 +300,7 @@ final class LoraWorker extends AbstractBehavior<Command> {
      * with {@code reason}. The queue goes on.
      */
     private void abandonAwaiting(String reason) {
-        ShardStep.Middle a = state.awaiting;
-        state.awaiting = null;
-        TensorExecutor.shared().execute(a.graph()::close);
+        ShardStep.Middle a = dropAwaiting();
         outbox.send(getContext().getSelf(), new TrainFailed(a.step(), new IllegalStateException(reason)));
     }
 
@@ -309,11 +310,17 @@ final class LoraWorker extends AbstractBehavior<Command> {
      * device answers the output again with the gradient it kept).
      */
     private void keepAwaitingForTheNextIncarnation() {
+        ShardStep.Middle a = dropAwaiting();
+        a.step().taken().keySet().forEach(QueuedMicroBatch::releaseAll);
+        state.inProgress = null;
+    }
+
+    /** The step that waits for its device's gradient, no longer waiting: its graph is freed on the tensor thread. */
+    private ShardStep.Middle dropAwaiting() {
         ShardStep.Middle a = state.awaiting;
         state.awaiting = null;
         TensorExecutor.shared().execute(a.graph()::close);
-        a.step().taken().keySet().forEach(QueuedMicroBatch::releaseAll);
-        state.inProgress = null;
+        return a;
     }
 
     private Behavior<Command> onTrained(Trained t) {

@@ -66,8 +66,7 @@ final class ShardReplies {
             // otherwise the step is still running and its gradient will be sent when it ends
         } else if (state.trained(f.device()).contains(f.seq())) {
             credit(f, JobClock.micros());
-        } else if (state.awaiting != null && state.awaiting.step().first().forward.device() == f.device()
-                && state.awaiting.step().first().forward.seq() == f.seq()) {
+        } else if (state.awaiting != null && state.awaiting.isFor(f.device(), f.seq())) {
             output(f, state.awaiting.output()); // the U-shape's output may have been lost: the device answers it again
         }
     }

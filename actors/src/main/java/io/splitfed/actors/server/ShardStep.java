@@ -22,7 +22,14 @@ final class ShardStep {
      * The U-shape's first half of a step: the server blocks' forward, its graph kept until the
      * device's gradient at their {@code output} comes back.
      */
-    record Middle(ServerShard.Step step, SegmentLearner.InFlight graph, TensorPayload output, double seconds, double flops) {}
+    record Middle(ServerShard.Step step, SegmentLearner.InFlight graph, TensorPayload output, double seconds, double flops) {
+
+        /** Whether this step waits for {@code device}'s micro-batch {@code seq}. */
+        boolean isFor(int device, long seq) {
+            ServerShard.Forward f = step.first().forward;
+            return f.device() == device && f.seq() == seq;
+        }
+    }
 
     private ShardStep() {}
 
