@@ -233,7 +233,11 @@ public record JobSpec(
         if (!(lr > 0) || Double.isInfinite(lr)) {
             throw new IllegalArgumentException("splitfed.job.privacy.u-shape.tail-server-lr = " + lr + ": expected a positive number (1: FedAvg)");
         }
-        return new UShape(u.getBoolean("enabled"), u.getInt("tail-blocks"), new GradientNoise(tau, u.getBoolean("even-norms")),
+        double floor = u.getDouble("norm-floor");
+        if (!(floor >= 0) || Double.isInfinite(floor)) {
+            throw new IllegalArgumentException("splitfed.job.privacy.u-shape.norm-floor = " + floor + ": expected a finite number, 0 or more (0: none)");
+        }
+        return new UShape(u.getBoolean("enabled"), u.getInt("tail-blocks"), new GradientNoise(tau, u.getBoolean("even-norms"), floor),
                 u.getBoolean("record-gradients"), lr);
     }
 

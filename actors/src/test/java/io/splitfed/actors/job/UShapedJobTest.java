@@ -38,6 +38,7 @@ class UShapedJobTest {
         o.put("privacy.u-shape.enabled", true);
         o.put("privacy.u-shape.tail-blocks", tailBlocks);
         o.put("privacy.u-shape.label-noise", labelNoise);
+        o.put("privacy.u-shape.norm-floor", 0);
         o.put("privacy.u-shape.record-gradients", true);
         o.put("seed", 3);
         return o;

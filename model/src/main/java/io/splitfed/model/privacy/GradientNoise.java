@@ -15,30 +15,48 @@ import java.util.Random;
  * server cannot average it away over epochs. {@code tau} 0 is no defence.
  *
  * <p>A gradient's norm says how confident the model is, which differs by label too (Li et al.'s
- * norm attack). With {@code evenNorms}, every example's gradient is first scaled to its
- * micro-batch's mean norm, so the norms the server sees are the batch's, whatever the label. That
- * is biased: a confident example pushes the server as hard as a wrong one.
+ * norm attack), and norms span orders of magnitude, so a random scale hardly reorders them. Two
+ * answers:
+ * <ul>
+ *   <li>{@code normFloor} f adds, along each example's own gradient, a second draw of f times the
+ *       micro-batch's mean norm: row r is scaled by {@code 1 + tau * z1 + f * (mean / |g_r|) * z2}.
+ *       Still unbiased. A confident example's small gradient drowns in a draw whose size is the
+ *       batch's, whatever its label, so its norm says nothing and its sign is a coin; a large one
+ *       (a wrong prediction) keeps its own. The added variance is f² times the squared mean norm,
+ *       far below tau's share where norms are spread, because tau scales the large ones.
+ *   <li>{@code evenNorms} scales every example's gradient to its micro-batch's mean norm first, so
+ *       the norms the server sees are the batch's, whatever the label. That is biased: a confident
+ *       example pushes the server as hard as a wrong one.
+ * </ul>
  *
  * @param tau the scale's standard deviation
  * @param evenNorms scale each example's gradient to the micro-batch's mean norm first
+ * @param normFloor the size of the added draw, as a multiple of the micro-batch's mean norm
  */
-public record GradientNoise(double tau, boolean evenNorms) {
+public record GradientNoise(double tau, boolean evenNorms, double normFloor) {
 
     public static final GradientNoise NONE = new GradientNoise(0);
 
     /** Noise alone, the norms as they are. */
     public GradientNoise(double tau) {
-        this(tau, false);
+        this(tau, false, 0);
+    }
+
+    public GradientNoise(double tau, boolean evenNorms) {
+        this(tau, evenNorms, 0);
     }
 
     public GradientNoise {
         if (!(tau >= 0) || Double.isInfinite(tau)) {
             throw new IllegalArgumentException("label noise must be a finite number, 0 or more, got " + tau);
         }
+        if (!(normFloor >= 0) || Double.isInfinite(normFloor)) {
+            throw new IllegalArgumentException("the label noise's norm floor must be a finite number, 0 or more, got " + normFloor);
+        }
     }
 
     public boolean active() {
-        return tau > 0 || evenNorms;
+        return tau > 0 || evenNorms || normFloor > 0;
     }
 
     /** {@code gradient} ([rows, ...]) with row r scaled by its own draw, seeded by {@code rowSeeds[r]}, in the same encoding. */
@@ -52,9 +70,10 @@ public record GradientNoise(double tau, boolean evenNorms) {
         }
         float[] values = WireCodec.toFloats(gradient);
         int perRow = values.length / shape[0];
-        double[] norms = evenNorms ? new double[shape[0]] : null;
+        boolean needNorms = evenNorms || normFloor > 0;
+        double[] norms = needNorms ? new double[shape[0]] : null;
         double mean = 0;
-        for (int r = 0; evenNorms && r < shape[0]; r++) {
+        for (int r = 0; needNorms && r < shape[0]; r++) {
             double sq = 0;
             for (int i = r * perRow; i < (r + 1) * perRow; i++) {
                 sq += (double) values[i] * values[i];
@@ -64,7 +83,10 @@ public record GradientNoise(double tau, boolean evenNorms) {
         }
         for (int r = 0; r < shape[0]; r++) {
             double even = evenNorms && norms[r] > 0 ? mean / norms[r] : 1;
-            float scale = (float) (even * (1 + tau * new Random(rowSeeds[r]).nextGaussian()));
+            Random draw = new Random(rowSeeds[r]);
+            double z1 = draw.nextGaussian();
+            double floor = normFloor > 0 && norms[r] > 0 ? normFloor * (evenNorms ? 1 : mean / norms[r]) * draw.nextGaussian() : 0;
+            float scale = (float) (even * (1 + tau * z1 + floor));
             for (int i = r * perRow; i < (r + 1) * perRow; i++) {
                 values[i] *= scale;
             }
@@ -77,7 +99,16 @@ public record GradientNoise(double tau, boolean evenNorms) {
         if (!active()) {
             return "none";
         }
-        String noise = tau > 0 ? String.format(java.util.Locale.ROOT, "label noise %.3g", tau) : "";
-        return evenNorms ? (noise.isEmpty() ? "even norms" : noise + ", even norms") : noise;
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        if (tau > 0) {
+            parts.add(String.format(java.util.Locale.ROOT, "label noise %.3g", tau));
+        }
+        if (normFloor > 0) {
+            parts.add(String.format(java.util.Locale.ROOT, "norm floor %.3g", normFloor));
+        }
+        if (evenNorms) {
+            parts.add("even norms");
+        }
+        return String.join(", ", parts);
     }
 }

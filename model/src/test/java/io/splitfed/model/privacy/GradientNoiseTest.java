@@ -43,6 +43,45 @@ class GradientNoiseTest {
     }
 
     @Test
+    void aNormFloorDrownsSmallGradientsInADrawTheSizeOfTheBatchsMeanNormAndStaysUnbiased() {
+        // half the rows are confident (norm 0.01), half wrong (norm 10): the batch's mean norm is 5.005
+        int rows = 20_000;
+        float[] g = new float[rows * 2];
+        for (int r = 0; r < rows; r++) {
+            g[r * 2] = r % 2 == 0 ? 0.01f : 10f;
+        }
+        long[] seeds = CutNoise.rowSeeds(7, java.util.stream.LongStream.range(0, rows).toArray());
+        TensorPayload clean = WireCodec.encode(g, new int[] {rows, 2}, TensorPayload.Encoding.F32, null);
+        float[] out = WireCodec.toFloats(new GradientNoise(1, false, 1).apply(clean, seeds));
+        double smallSum = 0;
+        double smallAbs = 0;
+        int smallFlipped = 0;
+        double largeSum = 0;
+        int largeFlipped = 0;
+        for (int r = 0; r < rows; r++) {
+            assertThat(out[r * 2 + 1]).as("along the row's own gradient").isZero();
+            if (r % 2 == 0) {
+                smallSum += out[r * 2];
+                smallAbs += Math.abs(out[r * 2]);
+                smallFlipped += out[r * 2] < 0 ? 1 : 0;
+            } else {
+                largeSum += out[r * 2];
+                largeFlipped += out[r * 2] < 0 ? 1 : 0;
+            }
+        }
+        int half = rows / 2;
+        assertThat(largeSum / half).as("a large gradient's mean: unbiased").isCloseTo(10, within(0.3));
+        assertThat(smallAbs / half).as("a small gradient's size is the draw's: 5.005 E|z|").isCloseTo(5.005 * Math.sqrt(2 / Math.PI), within(0.15));
+        assertThat(smallSum / half).as("and its mean is still its own, near 0").isCloseTo(0.01, within(0.15));
+        assertThat((double) smallFlipped / half).as("a small gradient's sign is a coin").isCloseTo(0.5, within(0.02));
+        // a large one: 10 (1 + z1) + 5.005 z2 < 0 when a normal of sd sqrt(100 + 25.05) falls below -10
+        assertThat((double) largeFlipped / half).as("a large gradient's sign flips as its own noise says").isCloseTo(0.186, within(0.015));
+        assertThat(new GradientNoise(2, false, 1)).hasToString("label noise 2.00, norm floor 1.00");
+        assertThat(new GradientNoise(0, false, 1).active()).isTrue();
+        assertThatThrownBy(() -> new GradientNoise(1, false, -1)).hasMessageContaining("norm floor");
+    }
+
+    @Test
     void evenNormsGiveEveryRowTheBatchsMeanNormAndKeepItsDirection() {
         // three rows of norms 1, 2 and 6 (mean 3), one of them zero-free and pointing its own way
         float[] g = {0.6f, 0.8f, 0, 2, -6, 0};

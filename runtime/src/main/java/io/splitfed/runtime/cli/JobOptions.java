@@ -105,9 +105,13 @@ public final class JobOptions {
             + "label is sent; the gradients sent back leak them unless noised (privacy.u-shape; docs/privacy.md)")
     boolean uShape;
 
-    @Option(names = "--label-noise", description = "With --u-shape: each example's returned gradient scaled by 1 + TAU z, z normal "
+    @Option(names = "--label-noise", description = "With --u-shape: each example's returned gradient scaled by 1 + TAU z, z normal, unbiased "
             + "(default: ${bundle:splitfed.job.privacy.u-shape.label-noise})")
     Double labelNoise;
+
+    @Option(names = "--norm-floor", description = "With --u-shape: an added draw along each example's returned gradient, F times its "
+            + "micro-batch's mean norm, so that small gradients' norms and signs say nothing (default: ${bundle:splitfed.job.privacy.u-shape.norm-floor})")
+    Double normFloor;
 
     @Option(names = "--tail-blocks", description = "With --u-shape: blocks the device keeps after the server's "
             + "(default: ${bundle:splitfed.job.privacy.u-shape.tail-blocks})")
@@ -175,10 +179,12 @@ public final class JobOptions {
         }
         if (uShape) {
             put(o, "privacy.u-shape.enabled", true);
-        } else if (labelNoise != null || tailBlocks != null) {
-            throw new UserError((labelNoise != null ? "--label-noise" : "--tail-blocks") + " sets the U-shaped split; add --u-shape");
+        } else if (labelNoise != null || normFloor != null || tailBlocks != null) {
+            throw new UserError((labelNoise != null ? "--label-noise" : normFloor != null ? "--norm-floor" : "--tail-blocks")
+                    + " sets the U-shaped split; add --u-shape");
         }
         put(o, "privacy.u-shape.label-noise", labelNoise);
+        put(o, "privacy.u-shape.norm-floor", normFloor);
         put(o, "privacy.u-shape.tail-blocks", tailBlocks);
         if (noCache) {
             o.put("splitfed.job.pipeline.activation-cache", false);

@@ -8,6 +8,7 @@ import io.splitfed.model.privacy.GradientNoise;
 import io.splitfed.runtime.privacy.CutAttack;
 import io.splitfed.runtime.privacy.CutAudit;
 import io.splitfed.runtime.privacy.CutCapture;
+import io.splitfed.runtime.privacy.LabelAttack;
 import io.splitfed.runtime.privacy.LabelAudit;
 import io.splitfed.runtime.privacy.Npy;
 import io.splitfed.runtime.privacy.UShapeTrial;
@@ -161,12 +162,10 @@ public final class PrivacyCommand implements Runnable {
             }
             List<LabelAudit.Run> runs = LabelAudit.run(config, out, !noProgress);
             System.out.printf("cut after %d blocks, %s%n", spec.federation().splitPoint(0), runs.get(0).outcome().evalDescription());
-            System.out.println("| shape | label defence | norm attack AUC | direction attack AUC | held-out accuracy | seconds |");
-            System.out.println("|---|---|---:|---:|---:|---:|");
+            System.out.println("| shape | label defence | norm attack AUC | direction attack AUC | projection attack AUC | held-out accuracy | seconds |");
+            System.out.println("|---|---|---:|---:|---:|---:|---:|");
             for (LabelAudit.Run r : runs) {
-                String norm = r.attack() == null ? "1.00 (computes the loss)" : String.format(Locale.ROOT, "%.3f", r.attack().normAuc());
-                String direction = r.attack() == null ? "1.00 (computes the loss)" : String.format(Locale.ROOT, "%.3f", r.attack().directionAuc());
-                System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.2f%% | %.0f |%n", r.shape(), r.defence(), norm, direction, 100 * r.accuracy(),
+                System.out.printf(Locale.ROOT, "| %s | %s | %s | %.2f%% | %.0f |%n", r.shape(), r.defence(), aucs(r.attack()), 100 * r.accuracy(),
                         r.seconds());
             }
             System.out.printf(Locale.ROOT, "accuracy, U-shaped minus standard: %+.2f points; metrics in %s%n",
@@ -195,6 +194,11 @@ public final class PrivacyCommand implements Runnable {
                 + "micro-batch's mean norm, against the norm attack")
         boolean evenNorms;
 
+        @Option(names = "--norm-floors", split = ",", defaultValue = "0",
+                description = "U-shape variants: an added draw along each example's returned gradient, of this many times its micro-batch's "
+                        + "mean norm, against the norm attack; a list runs each with each --noises (default: ${DEFAULT-VALUE})")
+        List<Double> floors;
+
         @Option(names = "--tails", split = ",", defaultValue = "0",
                 description = "Blocks the device keeps after the server's, trained there with the head (default: ${DEFAULT-VALUE}); a list runs each")
         List<Integer> tails;
@@ -205,14 +209,20 @@ public final class PrivacyCommand implements Runnable {
                 throw new UserError("--samples " + samples + ": expected at least 1");
             }
             List<GradientNoise> noises = new ArrayList<>();
+            for (double floor : floors) {
+                if (!(floor >= 0) || Double.isInfinite(floor)) {
+                    throw new UserError("--norm-floors " + floor + ": expected a finite number, 0 or more");
+                }
+            }
             for (double tau : taus) {
-                try {
-                    noises.add(new GradientNoise(tau));
-                    if (evenNorms) {
-                        noises.add(new GradientNoise(tau, true));
-                    }
-                } catch (IllegalArgumentException e) {
+                if (!(tau >= 0) || Double.isInfinite(tau)) {
                     throw new UserError("--noises " + tau + ": expected a finite number, 0 or more");
+                }
+                for (double floor : floors) {
+                    noises.add(new GradientNoise(tau, false, floor));
+                    if (evenNorms) {
+                        noises.add(new GradientNoise(tau, true, floor));
+                    }
                 }
             }
             PreparedJob prepared = JobPreparation.prepare(JobSpec.fromConfig(job.config()));
@@ -237,16 +247,22 @@ public final class PrivacyCommand implements Runnable {
             }
             System.out.printf("cut after %d blocks, %d training examples each, %s%n", cut, outcomes.get(0).samples(),
                     prepared.evalDescription());
-            System.out.println("| shape | label defence | signs flipped | norm attack AUC | direction attack AUC | held-out accuracy | seconds |");
-            System.out.println("|---|---|---:|---:|---:|---:|---:|");
+            System.out.println("| shape | label defence | signs flipped | norm attack AUC | direction attack AUC | projection attack AUC | held-out accuracy | seconds |");
+            System.out.println("|---|---|---:|---:|---:|---:|---:|---:|");
             for (UShapeTrial.Outcome o : outcomes) {
-                System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %.1f%% | %.0f |%n", o.shape(), o.noise() == null ? "-" : o.noise(),
-                        o.noise() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * o.flippedShare()),
-                        o.attack() == null ? "1.00 (computes the loss)" : String.format(Locale.ROOT, "%.3f", o.attack().normAuc()),
-                        o.attack() == null ? "1.00 (computes the loss)" : String.format(Locale.ROOT, "%.3f", o.attack().directionAuc()),
+                System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.1f%% | %.0f |%n", o.shape(), o.noise() == null ? "-" : o.noise(),
+                        o.noise() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * o.flippedShare()), aucs(o.attack()),
                         100 * o.accuracy(), o.seconds());
             }
             return 0;
         }
+    }
+
+    /** The three label attacks' AUCs as table cells; a standard shape's server computes the loss and reads every label. */
+    static String aucs(LabelAttack.Result attack) {
+        if (attack == null) {
+            return "1.00 (computes the loss) | 1.00 | 1.00";
+        }
+        return String.format(Locale.ROOT, "%.3f | %.3f | %.3f", attack.normAuc(), attack.directionAuc(), attack.projectionAuc());
     }
 }

@@ -13,7 +13,11 @@ import java.util.Map;
  *       send small gradients); scored in whichever orientation reads better;
  *   <li>the direction attack knows one example's label per micro-batch and scores every other
  *       example of the batch by its gradient's cosine with that one's: in binary classification
- *       they point the same way exactly when the labels agree.
+ *       they point the same way exactly when the labels agree;
+ *   <li>the projection attack scores them by their gradient's projection on that one's instead,
+ *       the cosine times the norm. Against noise that flips small gradients more often than large
+ *       ones (the scale's sign is likelier to flip where it is small, and a norm floor drowns the
+ *       small ones) it trusts the large, whose signs hold.
  * </ul>
  * Each is scored by its AUC for label 1 against the rest: 0.5 is a coin, 1.0 reads every label.
  */
@@ -24,7 +28,13 @@ public final class LabelAttack {
     /** One example as the server saw it: its gradient summed over positions, its (true) label, and its micro-batch. */
     public record Observed(float[] gradient, int label, int batch) {}
 
-    public record Result(double normAuc, double directionAuc, int examples) {}
+    public record Result(double normAuc, double directionAuc, double projectionAuc, int examples) {
+
+        /** The best of the three: what the server reads of the labels with these attacks. */
+        public double bestAuc() {
+            return Math.max(normAuc, Math.max(directionAuc, projectionAuc));
+        }
+    }
 
     public static Result run(List<Observed> seen) {
         double[] norms = new double[seen.size()];
@@ -37,6 +47,7 @@ public final class LabelAttack {
         Map<Integer, List<Observed>> batches = new LinkedHashMap<>();
         seen.forEach(o -> batches.computeIfAbsent(o.batch(), b -> new ArrayList<>()).add(o));
         List<Double> scores = new ArrayList<>();
+        List<Double> projections = new ArrayList<>();
         List<Integer> truth = new ArrayList<>();
         for (List<Observed> batch : batches.values()) {
             Observed known = batch.get(0);
@@ -44,12 +55,16 @@ public final class LabelAttack {
             double knownNorm = Math.sqrt(dot(known.gradient(), known.gradient()));
             for (Observed o : batch.subList(1, batch.size())) {
                 double n = Math.sqrt(dot(o.gradient(), o.gradient())) * knownNorm;
-                scores.add(n == 0 ? 0 : sign * dot(o.gradient(), known.gradient()) / n);
+                double d = dot(o.gradient(), known.gradient());
+                scores.add(n == 0 ? 0 : sign * d / n);
+                projections.add(knownNorm == 0 ? 0 : sign * d / knownNorm);
                 truth.add(o.label() == 1 ? 1 : 0);
             }
         }
-        double direction = auc(scores.stream().mapToDouble(Double::doubleValue).toArray(), truth.stream().mapToInt(Integer::intValue).toArray());
-        return new Result(Math.max(norm, 1 - norm), direction, seen.size());
+        int[] agree = truth.stream().mapToInt(Integer::intValue).toArray();
+        double direction = auc(scores.stream().mapToDouble(Double::doubleValue).toArray(), agree);
+        double projection = auc(projections.stream().mapToDouble(Double::doubleValue).toArray(), agree);
+        return new Result(Math.max(norm, 1 - norm), direction, projection, seen.size());
     }
 
     /** The area under the ROC curve of {@code scores} for {@code labels} 1 (Mann-Whitney, ties counted half). */

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  */
 class PrivacyLabelTrialTest {
 
-    private static final Pattern ROW = Pattern.compile("\\| (standard|U-shaped[^|]*) \\| ([^|]+) \\| ([^|]+) \\| ([^|]+) \\| ([^|]+) \\| ([\\d.]+)% \\|");
+    private static final Pattern ROW = Pattern.compile("\\| (standard|U-shaped[^|]*) \\| ([^|]+) \\| ([^|]+) \\| ([^|]+) \\| ([^|]+) \\| [^|]+ \\| ([\\d.]+)% \\|");
 
     @Test
     void theUShapeHidesLabelsOnlyUnderLabelNoise() {

@@ -45,6 +45,27 @@ class LabelAttackTest {
         assertThat(LabelAttack.run(flipped).normAuc()).as("the norms carry no sign").isCloseTo(0.5, within(0.05));
     }
 
+    @Test
+    void theProjectionAttackTrustsTheLargeGradientsWhoseSignsHold() {
+        Random rng = new Random(11);
+        float[] v = {1, 0, 0, 0}; // one direction, so that every cosine is exactly +1 or -1
+        List<LabelAttack.Observed> seen = new ArrayList<>();
+        for (int i = 0; i < 4_000; i++) {
+            int label = rng.nextInt(2);
+            boolean large = i % 16 == 0 || rng.nextBoolean(); // each batch's first, the example whose label the server knows, is large
+            double residual = (label == 1 ? -1 : 1) * 10;
+            // a small gradient drowns in noise of the batch's size, whose sign is a coin; a large one keeps its own
+            double noisy = large ? residual : (rng.nextBoolean() ? 1 : -1) * (0.01 + Math.abs(rng.nextGaussian()));
+            seen.add(new LabelAttack.Observed(scaled(v, noisy), label, i / 16));
+        }
+        LabelAttack.Result r = LabelAttack.run(seen);
+        // the cosine is +1 or -1: right for every large example and for half the drowned, so 3/4 of the time
+        assertThat(r.directionAuc()).isCloseTo(0.75, within(0.03));
+        // the projection puts the large at the ends and the drowned, a coin, in the middle: wrong only between two drowned
+        assertThat(r.projectionAuc()).isCloseTo(0.875, within(0.03));
+        assertThat(r.bestAuc()).isEqualTo(r.projectionAuc());
+    }
+
     private static float[] scaled(float[] v, double by) {
         float[] out = new float[v.length];
         for (int i = 0; i < v.length; i++) {
