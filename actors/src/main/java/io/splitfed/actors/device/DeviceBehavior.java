@@ -148,8 +148,8 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         state.coordinator = m.coordinator();
         state.progress = m.progress();
         if (m.global() != null && state.learner != null) {
-            SegmentLearner learner = state.learner;
-            TensorExecutor.shared().execute(() -> learner.load(m.global())); // ahead of this round's steps
+            DeviceState s = state;
+            TensorExecutor.shared().execute(() -> s.load(m.global())); // ahead of this round's steps
         }
         pump();
         finishIfDone();
@@ -202,7 +202,7 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
             return;
         }
         state.active = false;
-        LoraAdapter update = links.outgoing(state.settings.device(), state.learner == null ? null : state.learner.adapter());
+        LoraAdapter update = links.outgoing(state.settings.device(), state.adapter());
         DeviceRoundStats stats = new DeviceRoundStats(state.settings.device(), state.round, state.samples, state.answered, state.cachedMicroBatches,
                 state.computeSeconds, state.flops, state.bytesUp + (update == null ? 0 : 4 * update.parameterCount()), state.bytesDown,
                 state.resent, state.localLosses, state.timeline, upcomingTokens(state.steps), state.plan.uplinkMbps(), state.plan.uplinkWatts());
@@ -220,10 +220,10 @@ abstract class DeviceBehavior extends AbstractBehavior<Command> {
         long seq = state.nextSeq;
         int device = state.settings.device();
         int round = state.round;
-        SegmentLearner learner = state.learner;
+        DeviceState d = state;
         // the optimizer's moments are the tensor thread's: copied there, after every step this device queued
         CompletableFuture<DeviceSnapshot> snap = TensorExecutor.shared().submit(() ->
-                new DeviceSnapshot(device, round, cursor, seq, learner == null ? null : learner.optimizer().state().copy()));
+                new DeviceSnapshot(device, round, cursor, seq, d.learner == null ? null : d.optimizerState().copy()));
         snap.whenComplete((s, err) -> {
             if (err == null) {
                 outbox.send(m.replyTo(), new Checkpointed(m.roundsDone(), s));

@@ -21,7 +21,7 @@ import java.util.function.Function;
  *     (except in the U-shape)
  * @param schedule the learning-rate schedule of the device's optimizer (when it has one)
  * @param batcher builds a padded micro-batch from the device's encoded examples
- * @param uShape SplitFrozen's U-shaped split, whose tail and head the device trains ({@code
+ * @param uShape the U-shaped split, whose tail and head the device trains ({@code
  *     initialAdapter} is theirs); null in the standard shape
  */
 public record DeviceSettings(

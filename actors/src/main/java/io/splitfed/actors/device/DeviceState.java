@@ -9,9 +9,14 @@ import io.splitfed.actors.metrics.TimelineEvent;
 import io.splitfed.actors.plan.DevicePlan;
 import io.splitfed.actors.server.ServerShard;
 import io.splitfed.model.data.TokenBatch;
+import io.splitfed.model.lora.LoraAdapter;
 import io.splitfed.model.nn.ModelSegment;
+import io.splitfed.model.nn.SplitPoint;
+import io.splitfed.model.nn.UShapedSplit;
+import io.splitfed.model.tensor.HostTensor;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.train.AdamW;
+import io.splitfed.model.train.OptimizerState;
 import io.splitfed.model.train.SegmentLearner;
 
 import org.apache.pekko.actor.typed.ActorRef;
@@ -19,6 +24,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,7 +47,10 @@ public final class DeviceState {
     final DeviceSettings settings;
     final DeviceData data;
     final ActivationCache cache;
+    /** What the device trains: its blocks (SFL), the whole model (FedLoRA, centralized), or the U-shape's tail in SplitFrozen. */
     final SegmentLearner learner;
+    /** The U-shape: what trains the tail and head; {@link #learner} itself in SplitFrozen, a second learner in SFL. */
+    final SegmentLearner tailLearner;
     /** What the current round runs with (the coordinator's plan), and what follows from it. */
     DevicePlan plan;
     LinkShaper uplink;
@@ -122,14 +131,24 @@ public final class DeviceState {
         this.cache = spec.mode() == io.splitfed.actors.job.TrainingMode.SPLITFROZEN && spec.pipeline().activationCache()
                 ? new ActivationCache(spec.pipeline().cacheBytesPerDevice(), settings.model().config().hiddenSize())
                 : null;
-        if (settings.initialAdapter() != null) {
-            ModelSegment segment = settings.uShape() != null ? settings.uShape().tailPart(settings.model(), settings.head())
+        long seed = spec.seed() * 104729 + settings.device();
+        UShapedSplit u = settings.uShape();
+        LoraAdapter initial = settings.initialAdapter();
+        if (initial != null && u != null && spec.mode() == io.splitfed.actors.job.TrainingMode.SFL) {
+            // the U-shape in SFL: the blocks before the cut and the tail train apart, each on its own gradient
+            learner = SegmentLearner.create(devicePart, new SplitPoint(settings.splitPoint()).deviceSide(initial).copy(),
+                    new AdamW(spec.training().optimizer(), settings.schedule()), SegmentLearner.Backward.FUSED, seed);
+            tailLearner = SegmentLearner.create(u.tailPart(settings.model(), settings.head()), u.tail(initial).copy(),
+                    new AdamW(spec.training().optimizer(), settings.schedule()), SegmentLearner.Backward.FUSED, seed ^ 0x7A11L);
+        } else if (initial != null) {
+            ModelSegment segment = u != null ? u.tailPart(settings.model(), settings.head())
                     : split ? devicePart : ModelSegment.whole(settings.model(), settings.head());
-            learner = SegmentLearner.create(segment, settings.initialAdapter().copy(),
-                    new AdamW(spec.training().optimizer(), settings.schedule()), SegmentLearner.Backward.FUSED,
-                    spec.seed() * 104729 + settings.device());
+            learner = SegmentLearner.create(segment, initial.copy(), new AdamW(spec.training().optimizer(), settings.schedule()),
+                    SegmentLearner.Backward.FUSED, seed);
+            tailLearner = u != null ? learner : null;
         } else {
             learner = null;
+            tailLearner = null;
         }
         this.uplink = spec.links().enabled() ? new LinkShaper(spec.links().uplinkMbps(), spec.links().latency()) : null;
     }
@@ -140,10 +159,58 @@ public final class DeviceState {
         nextSeq = s.nextSeq();
         round = s.round();
         if (learner != null && s.optimizer() != null) {
-            SegmentLearner l = learner;
-            io.splitfed.model.tensor.TensorExecutor.shared().execute(() -> l.optimizer().restore(s.optimizer().copy()));
+            io.splitfed.model.tensor.TensorExecutor.shared().execute(() -> restoreOptimizer(s.optimizer()));
         }
         return this;
+    }
+
+    /** Whether the U-shape's tail trains apart from the device's blocks (SFL). */
+    private boolean twoLearners() {
+        return tailLearner != null && tailLearner != learner;
+    }
+
+    /** What the device trained, both learners' in one adapter; null where it trains nothing. Read after the round's steps. */
+    LoraAdapter adapter() {
+        if (learner == null) {
+            return null;
+        }
+        return twoLearners() ? LoraAdapter.union(learner.adapter(), tailLearner.adapter()) : learner.adapter();
+    }
+
+    /** Takes up {@code global}'s values, each learner its own keys. On the tensor thread. */
+    void load(LoraAdapter global) {
+        if (!twoLearners()) {
+            learner.load(global);
+            return;
+        }
+        learner.load(global.select(learner.adapter().tensors()::containsKey));
+        tailLearner.load(global.select(tailLearner.adapter().tensors()::containsKey));
+    }
+
+    /**
+     * The optimizer's moments, both learners' in one state. They step once per micro-batch each (the
+     * tail on the server's output, the blocks on the cut gradient), so at a round's end their step
+     * counts agree. On the tensor thread.
+     */
+    OptimizerState optimizerState() {
+        OptimizerState front = learner.optimizer().state();
+        if (!twoLearners()) {
+            return front;
+        }
+        OptimizerState tail = tailLearner.optimizer().state();
+        Map<String, HostTensor> m = new LinkedHashMap<>(front.firstMoments());
+        m.putAll(tail.firstMoments());
+        Map<String, HostTensor> v = new LinkedHashMap<>(front.secondMoments());
+        v.putAll(tail.secondMoments());
+        return new OptimizerState(front.step(), m, v);
+    }
+
+    /** Goes on with {@code state}'s moments; each learner's keys are its own, the others unused. On the tensor thread. */
+    void restoreOptimizer(OptimizerState state) {
+        learner.optimizer().restore(state.copy());
+        if (twoLearners()) {
+            tailLearner.optimizer().restore(state.copy());
+        }
     }
 
     /**

@@ -38,7 +38,7 @@ final class DeviceStep {
      */
     static CompletableFuture<TailTrained> tail(DeviceState state, long seq, TokenBatch batch, TensorPayload output, double flops) {
         int round = state.round;
-        SegmentLearner learner = state.learner;
+        SegmentLearner learner = state.tailLearner;
         TensorPayload.Encoding uplink = state.uplinkEncoding;
         GradientNoise noise = state.settings.spec().uShape().noise();
         long[] seeds = CutNoise.rowSeeds(state.noiseSalt ^ 0x7A11L, batch.sampleIds());

@@ -95,9 +95,9 @@ final class SplitDevice extends DeviceBehavior {
         state.resetRound(m.round(), state.steps);
         state.shard = state.route != null ? state.route : m.shard();
         if (m.global() != null && state.learner != null) {
-            SegmentLearner learner = state.learner;
+            DeviceState s = state;
             LoraAdapter global = m.global();
-            TensorExecutor.shared().execute(() -> learner.load(global));
+            TensorExecutor.shared().execute(() -> s.load(global));
         }
         pump();
         finishIfDone();
@@ -239,8 +239,7 @@ final class SplitDevice extends DeviceBehavior {
         if (p == null) {
             return this; // an answer to a resend, or to a round already over
         }
-        state.withLabels.remove(m.seq());
-        state.outputGradients.remove(m.seq());
+        forgetLabels(m.seq());
         answered(m.round(), m.seq(), p.forward().batch().batch(), 16);
         return this;
     }
@@ -307,6 +306,7 @@ final class SplitDevice extends DeviceBehavior {
             return this;
         }
         state.bytesDown += m.gradient().wireBytes();
+        forgetLabels(m.seq()); // a U-shaped SFL step's answer: its tail has trained
         state.pipeline.gradientArrived(p, m);
         backwardNext();
         return this;
@@ -355,11 +355,16 @@ final class SplitDevice extends DeviceBehavior {
             return this;
         }
         getContext().getLog().warn("device {}: micro-batch {} rejected by the server: {}", state.settings.device(), m.seq(), m.reason());
-        state.withLabels.remove(m.seq());
-        state.outputGradients.remove(m.seq());
+        forgetLabels(m.seq());
         closeGraph(p.graph());
         settledUnanswered(m.seq());
         return this;
+    }
+
+    /** The U-shape: {@code seq} is answered or refused, so its labels and the gradient kept for a resent output go. */
+    private void forgetLabels(long seq) {
+        state.withLabels.remove(seq);
+        state.outputGradients.remove(seq);
     }
 
     private Behavior<Command> onResendTick() {

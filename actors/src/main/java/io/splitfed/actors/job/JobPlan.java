@@ -59,6 +59,11 @@ public final class JobPlan {
                 SplitPoint k = new SplitPoint(spec.federation().splitPoint(0));
                 device = k.deviceSide(job.wholeAdapter());
                 server = k.serverSide(job.wholeAdapter());
+                if (spec.uShape().enabled()) { // the device trains its blocks, its tail and head; the server the middle
+                    UShapedSplit u = uShapedSplit(job);
+                    device = LoraAdapter.union(device, u.tail(job.wholeAdapter()));
+                    server = u.middle(job.wholeAdapter());
+                }
             }
             case FEDLORA, CENTRALIZED -> device = job.wholeAdapter();
         }

@@ -162,7 +162,7 @@ public record JobSpec(
             double stalenessExponent) {}
 
     /**
-     * The U-shaped split (SplitFrozen): the device keeps its last {@code tailBlocks} blocks, the head
+     * The U-shaped split (SplitFrozen and SFL): the device keeps its last {@code tailBlocks} blocks, the head
      * and the loss, so the server never reads a label; it gets back only the gradient at its
      * output, scaled per example by {@code noise}. {@code recordGradients}: each shard's round
      * report carries what it got back (per example, summed over positions), for audits of what a
@@ -331,9 +331,8 @@ public record JobSpec(
             problems.add("planning.delay-weight must be in [0, 1]");
         }
         if (uShape.enabled()) {
-            if (mode != TrainingMode.SPLITFROZEN) {
-                problems.add("privacy.u-shape is offered for splitfrozen only, not " + mode.id()
-                        + " (in sfl the device would back-propagate through the server's blocks as well)");
+            if (!mode.isSplit()) {
+                problems.add("privacy.u-shape is offered for the split modes (splitfrozen, sfl), not " + mode.id() + ", whose devices hold the whole model");
             }
             if (Arrays.stream(federation.splitPoints).distinct().count() > 1) {
                 problems.add("privacy.u-shape needs one split point for all devices, got " + Arrays.toString(federation.splitPoints));

@@ -276,7 +276,9 @@ final class LoraWorker extends AbstractBehavior<Command> {
             recordSeen(f, g.gradient());
         }
         Step step = a.step();
-        getContext().pipeToSelf(ShardStep.backwardMiddle(a, g.gradient()), (ok, err) -> err == null ? new Trained(step, ok) : new TrainFailed(step, err));
+        Consumer<TensorPayload> onGradient = state.settings.sendsCutGradients() ? replies.gradients(f) : null; // SFL: on to the device's blocks
+        getContext().pipeToSelf(ShardStep.backwardMiddle(state, a, g.gradient(), onGradient),
+                (ok, err) -> err == null ? new Trained(step, ok) : new TrainFailed(step, err));
         return this;
     }
 

@@ -62,6 +62,8 @@ final class ShardReplies {
             TensorPayload g = state.recentGradients.getOrDefault(f.device(), Map.of()).get(f.seq());
             if (g != null) {
                 send(f, new CutGradient(f.round(), f.seq(), g, JobClock.micros()), g.wireBytes());
+            } else if (state.awaiting != null && state.awaiting.isFor(f.device(), f.seq())) {
+                output(f, state.awaiting.output()); // a U-shaped SFL step waits for the device's gradient at its output
             }
             // otherwise the step is still running and its gradient will be sent when it ends
         } else if (state.trained(f.device()).contains(f.seq())) {

@@ -41,20 +41,35 @@ final class ShardStep {
         TokenBatch batch = rows.batch();
         TensorPayload activations = rows.activations();
         int blocks = state.settings.uShape().end() - first.splitPoint();
+        boolean cutGradient = state.settings.sendsCutGradients(); // SFL: the device's blocks before the cut train on it
         double flops = 2.0 * blocks * state.settings.model().config().blockFlops(batch.batch(), batch.seqLen());
         return TensorExecutor.shared().submit(() -> {
             long t0 = System.nanoTime();
-            SegmentLearner.InFlight graph = learner.forward(batch, activations, downlink);
+            SegmentLearner.InFlight graph = learner.forward(batch, activations, downlink, cutGradient);
             return new Middle(step, graph, graph.activations(), (System.nanoTime() - t0) / 1e9, flops);
         });
     }
 
-    /** The U-shape's second half: the device's {@code gradient} back through the server's blocks, and the optimizer's step. */
-    static CompletableFuture<Result> backwardMiddle(Middle m, TensorPayload gradient) {
+    /**
+     * The U-shape's second half: the device's {@code gradient} back through the server's blocks, and
+     * the optimizer's step. In SFL ({@code onGradient} given) the gradient at the server's input, the
+     * cut gradient, goes to {@code onGradient} on the tensor thread before the step, encoded for the
+     * downlink.
+     */
+    static CompletableFuture<Result> backwardMiddle(ShardState state, Middle m, TensorPayload gradient, Consumer<TensorPayload> onGradient) {
+        TensorPayload.Encoding downlink = state.settings.spec().pipeline().downlink();
         return TensorExecutor.shared().submit(() -> {
             long t0 = System.nanoTime();
-            m.graph().backward(gradient);
-            return new Result(Float.NaN, m.seconds() + (System.nanoTime() - t0) / 1e9, m.flops(), 0, null);
+            if (onGradient == null) {
+                m.graph().backward(gradient);
+                return new Result(Float.NaN, m.seconds() + (System.nanoTime() - t0) / 1e9, m.flops(), 0, null);
+            }
+            AtomicReference<TensorPayload> cut = new AtomicReference<>();
+            m.graph().backward(gradient, g -> {
+                cut.set(g);
+                onGradient.accept(g);
+            }, downlink);
+            return new Result(Float.NaN, m.seconds() + (System.nanoTime() - t0) / 1e9, m.flops(), cut.get().wireBytes(), cut.get());
         });
     }
 

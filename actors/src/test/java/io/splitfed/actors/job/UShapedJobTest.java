@@ -21,12 +21,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * SplitFrozen's U-shaped split as a whole job on real data: the devices keep the head, the loss and
- * their tail blocks and train them, the server trains the middle blocks on labels it never gets,
- * every micro-batch is trained once, and the global adapters are averaged on each side. Without
- * label noise, the gradients the server gets back give every label away (within a micro-batch,
- * two examples' gradients point the same way exactly when their labels agree); with the device's
- * label noise, that agreement is near a coin's.
+ * The U-shaped split as a whole job on real data: the devices keep the head, the loss and their
+ * tail blocks and train them, the server trains the middle blocks on labels it never gets, every
+ * micro-batch is trained once, and the global adapters are averaged on each side. Without label
+ * noise, the gradients the server gets back give every label away (within a micro-batch, two
+ * examples' gradients point the same way exactly when their labels agree); with the device's label
+ * noise, that agreement is near a coin's. In SFL the devices' blocks before the cut train too, on
+ * the cut gradient the server returns once the device's gradient at its output has come back.
  */
 class UShapedJobTest {
 
@@ -103,12 +104,41 @@ class UShapedJobTest {
         assertThat(r.deviceAdapter().tensors().keySet()).anyMatch(k -> SplitPoint.layerOf(k) == last).anyMatch(k -> SplitPoint.layerOf(k) == -1);
         assertThat(r.serverAdapter().tensors().keySet()).noneMatch(k -> SplitPoint.layerOf(k) == last);
 
-        Map<String, Object> sfl = new LinkedHashMap<>(uShape(1, 2));
-        sfl.put("mode", "sfl");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestJobs.prepare(TestJobs.config(sfl)))
-                .hasMessageContaining("privacy.u-shape is offered for splitfrozen only");
+        Map<String, Object> fedLora = new LinkedHashMap<>(uShape(1, 2));
+        fedLora.put("mode", "fedlora");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestJobs.prepare(TestJobs.config(fedLora)))
+                .hasMessageContaining("privacy.u-shape is offered for the split modes (splitfrozen, sfl), not fedlora");
         Map<String, Object> tooLong = new LinkedHashMap<>(uShape(last, 2));
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestJobs.prepare(TestJobs.config(tooLong)))
                 .hasMessageContaining("privacy.u-shape.tail-blocks = " + last + " leaves the server none of blocks 1..");
+    }
+
+    @Test
+    void inSflTheDevicesTrainTheirBlocksOnTheCutGradientAndTheirTailOnTheServersOutput() throws Exception {
+        Map<String, Object> o = new LinkedHashMap<>(uShape(1, 0));
+        o.put("mode", "sfl");
+        Config config = TestJobs.config(o);
+        PreparedJob job = TestJobs.prepare(config);
+        Map<Long, Integer> labels = new HashMap<>();
+        job.deviceData().forEach(d -> d.examples().forEach((SequenceEncoder.Encoded e) -> labels.put(e.sampleId(), e.label())));
+        JobResult r = TestJobs.run(job, config, null);
+
+        int last = job.model().numLayers() - 1;
+        assertThat(r.deviceAdapter().tensors().keySet()).as("the blocks before the cut, the tail block and the head, on the devices")
+                .anyMatch(k -> SplitPoint.layerOf(k) == 0).anyMatch(k -> SplitPoint.layerOf(k) == last).anyMatch(k -> SplitPoint.layerOf(k) == -1)
+                .allSatisfy(k -> assertThat(SplitPoint.layerOf(k)).as(k).isIn(-1, 0, last));
+        assertThat(r.serverAdapter().tensors().keySet()).isNotEmpty().allSatisfy(k -> assertThat(SplitPoint.layerOf(k)).as(k).isBetween(1, last - 1));
+        var before = new SplitPoint(1).deviceSide(job.wholeAdapter());
+        var after = new SplitPoint(1).deviceSide(r.deviceAdapter());
+        assertThat(after.maxAbsDiff(before)).as("the device's block 0 trained on the cut gradients that came back").isGreaterThan(1e-4);
+        for (DeviceRoundStats d : r.deviceStats()) {
+            int trained = r.shardReports().stream().filter(s -> s.round() == d.round())
+                    .mapToInt(s -> s.trainedSamples().getOrDefault(d.device(), 0)).sum();
+            assertThat(trained).as("device %d round %d: every micro-batch trained once", d.device(), d.round()).isEqualTo(d.samples()).isPositive();
+            assertThat(d.localLosses()).as("the loss is computed on the device").hasSize(d.microBatches());
+            assertThat(d.bytesDown()).as("device %d round %d: the server's outputs and the cut gradients came down", d.device(), d.round()).isPositive();
+        }
+        assertThat(r.shardReports()).allSatisfy(s -> assertThat(s.losses()).as("the server computes no loss").isEmpty());
+        assertThat(directionAgreement(r, labels)).as("without noise, the returned gradients give the labels away here too").isGreaterThan(0.97);
     }
 }

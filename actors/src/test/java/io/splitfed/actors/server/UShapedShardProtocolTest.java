@@ -26,7 +26,9 @@ import java.util.SplittableRandom;
  * A shard of the U-shaped split driven message by message: it refuses a micro-batch that carries
  * labels, hands the output of its middle blocks to the device, answers a resend with the same
  * output, steps only once the device's gradient at that output is back, refuses a malformed gradient
- * and gives up on a device that never answers, and reports what it got back per example.
+ * and gives up on a device that never answers, and reports what it got back per example. In SFL it
+ * answers the device's gradient with the cut gradient, for the device's own blocks, and a resend
+ * with that same cut gradient.
  */
 class UShapedShardProtocolTest {
 
@@ -137,5 +139,42 @@ class UShapedShardProtocolTest {
         assertThat(device.expectMessageClass(ServerShard.Credit.class, WAIT).seq()).isEqualTo(20);
         next.tell(new ServerShard.CloseRound(0, coordinator.getRef()));
         assertThat(coordinator.expectMessageClass(ServerShard.Closed.class, WAIT).report().trainedSamples()).isEqualTo(Map.of(0, 4));
+    }
+
+    @Test
+    void inSflTheShardAnswersTheDevicesGradientWithTheCutGradientForItsBlocks() {
+        JobPlan sfl = new JobPlan(TestJobs.prepare(TestJobs.config(Map.of("mode", "sfl", "federation.devices", 2, "federation.split-points", "2",
+                "privacy.u-shape.enabled", true, "privacy.u-shape.tail-blocks", 1, "pipeline.ack-timeout", "1s"))));
+        ActorRef<ServerShard.Command> shard = KIT.spawn(ServerShard.create(sfl.shardState(0)));
+        TestProbe<ServerShard.Reply> device = KIT.createTestProbe();
+        shard.tell(new ServerShard.RoundStarted(0));
+
+        ServerShard.Forward f = forward(30, device.getRef());
+        shard.tell(f);
+        ServerShard.ServerOutput out = device.expectMessageClass(ServerShard.ServerOutput.class, WAIT);
+        shard.tell(forward(30, device.getRef())); // resent: its output was lost
+        assertThat(device.expectMessageClass(ServerShard.ServerOutput.class, WAIT).seq()).as("the output again, while the step waits").isEqualTo(30);
+        shard.tell(gradient(out, out.output().shape()));
+        ServerShard.CutGradient cut = device.expectMessageClass(ServerShard.CutGradient.class, WAIT);
+        assertThat(cut.seq()).isEqualTo(30);
+        assertThat(cut.gradient().shape()).as("the gradient at the activations the device sent").containsExactly(f.activations().shape());
+        assertThat(cut.gradient().firstNonFinite()).isNegative();
+        double sq = 0;
+        for (float v : WireCodec.toFloats(cut.gradient())) {
+            sq += (double) v * v;
+        }
+        assertThat(sq).as("the device's gradient went back through the middle blocks").isPositive();
+        ServerShard.CutGradient again = null;
+        for (int tries = 0; again == null && tries < 30; tries++) { // as a device resends after each ack timeout: the first may come before the step ends
+            shard.tell(forward(30, device.getRef()));
+            try {
+                again = device.expectMessageClass(ServerShard.CutGradient.class, Duration.ofSeconds(1));
+            } catch (AssertionError stillTraining) {
+                // not kept yet: the cut gradient leaves mid-step, the step's end keeps it
+            }
+        }
+        assertThat(again).as("a resend after the step is answered").isNotNull();
+        assertThat(WireCodec.toFloats(again.gradient())).as("answered again, not trained again").containsExactly(WireCodec.toFloats(cut.gradient()));
+        device.expectNoMessage(Duration.ofMillis(300)); // no credit: in SFL the cut gradient is the answer
     }
 }

@@ -231,15 +231,29 @@ public final class SegmentLearner implements AutoCloseable {
      * elsewhere and whose gradient comes back into {@link InFlight#backward}.
      */
     public InFlight forward(TokenBatch batch, TensorPayload activations, TensorPayload.Encoding encoding) {
+        return forward(batch, activations, encoding, false);
+    }
+
+    /**
+     * {@link #forward}, and with {@code inputGradient} the graph reaches back to {@code activations}
+     * too, so that {@link InFlight#backward(TensorPayload, Consumer, TensorPayload.Encoding)} can
+     * return the gradient at them: the middle of a U-shaped SFL split, whose device trains the blocks
+     * before the cut.
+     */
+    public InFlight forward(TokenBatch batch, TensorPayload activations, TensorPayload.Encoding encoding, boolean inputGradient) {
         TensorExecutor.checkOnTensorThread();
         LoraWeights version = LoraWeights.materialize(TensorExecutor.shared().rootManager(), adapter, LoraWeights.Mode.FUSED);
         ForwardPass pass = openPass(batch, version, true);
         version.release(); // the pass holds it now
         try {
             NDArray x = input(segment, pass, batch, activations);
+            boolean wantInput = inputGradient && !segment.embeds();
+            if (wantInput) {
+                x.setRequiresGradient(true);
+            }
             NDArray out = Autograd.recording(() -> segment.hidden(pass, x));
             TensorPayload cut = WireCodec.encode(out, encoding);
-            return new InFlight(pass, out, cut);
+            return new InFlight(pass, out, cut, wantInput ? x : null);
         } catch (RuntimeException e) {
             pass.close();
             throw e;
@@ -251,12 +265,14 @@ public final class SegmentLearner implements AutoCloseable {
         private final ForwardPass pass;
         private final NDArray output;
         private final TensorPayload activations;
+        private final NDArray input;
         private boolean done;
 
-        private InFlight(ForwardPass pass, NDArray output, TensorPayload activations) {
+        private InFlight(ForwardPass pass, NDArray output, TensorPayload activations, NDArray input) {
             this.pass = pass;
             this.output = output;
             this.activations = activations;
+            this.input = input;
         }
 
         public TensorPayload activations() {
@@ -271,8 +287,31 @@ public final class SegmentLearner implements AutoCloseable {
             return lr;
         }
 
+        /**
+         * {@link #backward(TensorPayload)} of a forward that kept its input's gradient: the gradient
+         * at the input activations, encoded with {@code encoding}, goes to {@code inputGradientSink}
+         * before the optimizer steps.
+         */
+        public double backward(TensorPayload cutGradient, Consumer<TensorPayload> inputGradientSink, TensorPayload.Encoding encoding) {
+            if (input == null) {
+                throw new IllegalStateException("this forward kept no gradient at its input");
+            }
+            Map<String, HostTensor> grads = gradients(cutGradient, () -> {
+                try (NDArray g = Autograd.gradientOrNull(input)) {
+                    inputGradientSink.accept(WireCodec.encode(g, encoding, encoding.quantized() ? seed ^ passes : null));
+                }
+            });
+            double lr = optimizer.step(adapter, grads);
+            invalidate();
+            return lr;
+        }
+
         /** Back-propagates the cut gradient and returns the adapter's gradients, without an update. */
         public Map<String, HostTensor> gradients(TensorPayload cutGradient) {
+            return gradients(cutGradient, null);
+        }
+
+        private Map<String, HostTensor> gradients(TensorPayload cutGradient, Runnable afterBackward) {
             TensorExecutor.checkOnTensorThread();
             if (done) {
                 throw new IllegalStateException("cut gradient already applied");
@@ -283,8 +322,11 @@ public final class SegmentLearner implements AutoCloseable {
                 if (!g.getShape().equals(output.getShape())) {
                     throw new IllegalArgumentException("cut gradient shape " + g.getShape() + " does not match activations " + output.getShape());
                 }
-                if (pass.adapter().hasTrainableLeaves()) { // else nothing on this side trains
+                if (pass.adapter().hasTrainableLeaves() || input != null) { // else nothing on this side trains or wants a gradient
                     Autograd.backward(output, g);
+                }
+                if (afterBackward != null) {
+                    afterBackward.run();
                 }
                 return pass.adapter().leafGradients();
             }

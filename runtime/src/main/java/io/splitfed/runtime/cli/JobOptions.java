@@ -101,8 +101,8 @@ public final class JobOptions {
             + RECOMMENDED_CLIP + ", then Gaussian noise of " + RECOMMENDED_SIGMA + " x the clip; docs/privacy.md says what each lets a server read)")
     String privacy;
 
-    @Option(names = "--u-shape", description = "SplitFrozen's U-shaped split: the device keeps the head, the loss and its last blocks, so no "
-            + "label is sent; the gradients sent back leak them unless noised (privacy.u-shape; docs/privacy.md)")
+    @Option(names = "--u-shape", description = "The U-shaped split (splitfrozen, sfl): the device keeps the head, the loss and its last blocks, "
+            + "so no label is sent; the gradients sent back leak them unless noised (privacy.u-shape; docs/privacy.md)")
     boolean uShape;
 
     @Option(names = "--label-noise", description = "With --u-shape: each example's returned gradient scaled by 1 + TAU z, z normal, unbiased "

@@ -157,8 +157,9 @@ public final class PrivacyCommand implements Runnable {
             job.uShape = true; // --label-noise and --tail-blocks set the U-shaped job's defence
             var config = job.config();
             JobSpec spec = JobSpec.fromConfig(config);
-            if (spec.mode() != io.splitfed.actors.job.TrainingMode.SPLITFROZEN) {
-                throw new UserError("privacy labels: the U-shaped split is offered for splitfrozen; --mode " + spec.mode().id() + " has none");
+            if (!spec.mode().isSplit()) {
+                throw new UserError("privacy labels: the U-shaped split is offered for the split modes (splitfrozen, sfl); --mode " + spec.mode().id()
+                        + " has none");
             }
             List<LabelAudit.Run> runs = LabelAudit.run(config, out, !noProgress);
             System.out.printf("cut after %d blocks, %s%n", spec.federation().splitPoint(0), runs.get(0).outcome().evalDescription());
