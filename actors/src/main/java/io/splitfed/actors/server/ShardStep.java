@@ -60,16 +60,17 @@ final class ShardStep {
         TensorPayload.Encoding downlink = state.settings.spec().pipeline().downlink();
         return TensorExecutor.shared().submit(() -> {
             long t0 = System.nanoTime();
+            AtomicReference<TensorPayload> cut = new AtomicReference<>();
             if (onGradient == null) {
                 m.graph().backward(gradient);
-                return new Result(Float.NaN, m.seconds() + (System.nanoTime() - t0) / 1e9, m.flops(), 0, null);
+            } else {
+                m.graph().backward(gradient, g -> {
+                    cut.set(g);
+                    onGradient.accept(g);
+                }, downlink);
             }
-            AtomicReference<TensorPayload> cut = new AtomicReference<>();
-            m.graph().backward(gradient, g -> {
-                cut.set(g);
-                onGradient.accept(g);
-            }, downlink);
-            return new Result(Float.NaN, m.seconds() + (System.nanoTime() - t0) / 1e9, m.flops(), cut.get().wireBytes(), cut.get());
+            TensorPayload g = cut.get();
+            return new Result(Float.NaN, m.seconds() + (System.nanoTime() - t0) / 1e9, m.flops(), g == null ? 0 : g.wireBytes(), g);
         });
     }
 

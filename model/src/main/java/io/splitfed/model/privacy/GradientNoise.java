@@ -3,6 +3,9 @@ package io.splitfed.model.privacy;
 import io.splitfed.model.tensor.TensorPayload;
 import io.splitfed.model.tensor.WireCodec;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 
 /**
@@ -99,12 +102,12 @@ public record GradientNoise(double tau, boolean evenNorms, double normFloor) {
         if (!active()) {
             return "none";
         }
-        java.util.List<String> parts = new java.util.ArrayList<>();
+        List<String> parts = new ArrayList<>();
         if (tau > 0) {
-            parts.add(String.format(java.util.Locale.ROOT, "label noise %.3g", tau));
+            parts.add(String.format(Locale.ROOT, "label noise %.3g", tau));
         }
         if (normFloor > 0) {
-            parts.add(String.format(java.util.Locale.ROOT, "norm floor %.3g", normFloor));
+            parts.add(String.format(Locale.ROOT, "norm floor %.3g", normFloor));
         }
         if (evenNorms) {
             parts.add("even norms");
